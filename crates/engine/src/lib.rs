@@ -1,0 +1,28 @@
+//! Atrium's authorization engine: Coder's RBAC (`../shared/spec/rbac.md`) as pure data and
+//! rules. Sync, no I/O; every other crate asks it "may this subject do this action on this
+//! object?" and gets a [`Decision`] with reasons.
+//!
+//! - [`resource`]: the 39 resource types and 16 actions.
+//! - [`role`]: permissions, roles, the built-in catalogue.
+//! - [`subject`]: a subject compiled once into vote tables; scopes.
+//! - [`authorize`]: the decision procedure.
+//! - [`filter`]: residual predicates for authorized lists.
+//! - [`custom_role`], [`assign`]: custom-role validation and role assignment rules.
+//! - [`request`]: the JSON request format of `atrium authz check`.
+
+pub mod assign;
+pub mod authorize;
+pub mod custom_role;
+pub mod explain;
+pub mod filter;
+pub mod name;
+pub mod request;
+pub mod resource;
+pub mod role;
+pub mod subject;
+
+pub use authorize::{Decision, Object, Reason};
+pub use filter::ListFilter;
+pub use resource::{Action, ActionSet, ResourceType, Wild};
+pub use role::{BuiltinRole, Permission, Role, RoleOptions};
+pub use subject::{Scope, ScopeName, Subject, Vote};
