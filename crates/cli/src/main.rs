@@ -42,7 +42,8 @@ enum AuthzCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Authz(AuthzCommand::Check { file, explain }) => match authz::check(&file, explain) {
+        Command::Authz(AuthzCommand::Check { file, explain }) => match authz::check(&file, explain)
+        {
             Ok(lines) => {
                 for line in lines {
                     println!("{line}");

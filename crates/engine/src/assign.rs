@@ -105,8 +105,10 @@ pub fn check_role_change(
         RoleScope::Site => BuiltinRole::Member,
         RoleScope::Org(_) => BuiltinRole::OrganizationMember,
     };
-    let old: BTreeSet<&str> = current.iter().map(String::as_str).filter(|n| *n != implied.name()).collect();
-    let new: BTreeSet<&str> = requested.iter().map(String::as_str).filter(|n| *n != implied.name()).collect();
+    let old: BTreeSet<&str> =
+        current.iter().map(String::as_str).filter(|n| *n != implied.name()).collect();
+    let new: BTreeSet<&str> =
+        requested.iter().map(String::as_str).filter(|n| *n != implied.name()).collect();
     let org = match scope {
         RoleScope::Site => None,
         RoleScope::Org(org) => Some(org),
@@ -115,7 +117,9 @@ pub fn check_role_change(
 
     let mut change = RoleChange::default();
     let mut targets = Vec::new();
-    for (name, added) in new.difference(&old).map(|n| (*n, true)).chain(old.difference(&new).map(|n| (*n, false))) {
+    for (name, added) in
+        new.difference(&old).map(|n| (*n, true)).chain(old.difference(&new).map(|n| (*n, false)))
+    {
         if name.contains(':') {
             return Err(match scope {
                 RoleScope::Site => AssignError::NotASiteRole,

@@ -87,10 +87,8 @@ impl CustomRoleRequest {
     /// to store. Order and texts follow Coder's handler and data-layer checks, except that unknown
     /// pairs are refused on update too (Coder's PUT drops them silently).
     pub fn validate(&self, org: Uuid, actor: &Subject) -> Result<Role, CustomRoleError> {
-        validate_name(&self.name).map_err(|reason| CustomRoleError::InvalidName {
-            name: self.name.clone(),
-            reason,
-        })?;
+        validate_name(&self.name)
+            .map_err(|reason| CustomRoleError::InvalidName { name: self.name.clone(), reason })?;
         if BuiltinRole::parse(&self.name).is_some() {
             return Err(CustomRoleError::ReservedName(self.name.clone()));
         }

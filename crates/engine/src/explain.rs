@@ -120,7 +120,11 @@ impl Subject {
             }
             Reason::NoPermission => {
                 let owned = object.owner == Some(self.id());
-                let why = if owned { "" } else { " (the user level applies only to objects the subject owns)" };
+                let why = if owned {
+                    ""
+                } else {
+                    " (the user level applies only to objects the subject owns)"
+                };
                 format!("denied: no role grants {what} at a level that applies{why}")
             }
             Reason::UserAcl => format!("allowed by the object's user ACL entry for {}", self.id()),

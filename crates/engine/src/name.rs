@@ -26,7 +26,8 @@ pub fn validate_name(s: &str) -> Result<(), NameError> {
     if s == "new" || s == "create" {
         return Err(NameError::Reserved(s.to_owned()));
     }
-    let runs_ok = s.split('-').all(|run| !run.is_empty() && run.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let runs_ok =
+        s.split('-').all(|run| !run.is_empty() && run.bytes().all(|b| b.is_ascii_alphanumeric()));
     if runs_ok { Ok(()) } else { Err(NameError::BadCharacters) }
 }
 

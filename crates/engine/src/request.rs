@@ -155,10 +155,12 @@ impl RawRequest {
             .roles
             .iter()
             .enumerate()
-            .map(|(i, r)| r.resolve().map_err(|(field, message)| RequestError {
-                field: format!("subject.roles[{i}].{field}"),
-                message,
-            }))
+            .map(|(i, r)| {
+                r.resolve().map_err(|(field, message)| RequestError {
+                    field: format!("subject.roles[{i}].{field}"),
+                    message,
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let scope = match &self.subject.scope {
             None => Scope::ALL,
@@ -204,10 +206,14 @@ impl RawRole {
 
     /// Resolves to a role, or `(field, message)`.
     fn resolve(&self) -> Result<Role, (&'static str, String)> {
-        let (name, suffix_org) = parse_role_identifier(&self.name).map_err(|e| ("name", e.to_string()))?;
+        let (name, suffix_org) =
+            parse_role_identifier(&self.name).map_err(|e| ("name", e.to_string()))?;
         let org = match (suffix_org, self.organization_id) {
             (Some(_), Some(_)) => {
-                return Err(("organization_id", "give the org either as a name suffix or here, not both".into()));
+                return Err((
+                    "organization_id",
+                    "give the org either as a name suffix or here, not both".into(),
+                ));
             }
             (a, b) => a.or(b),
         };

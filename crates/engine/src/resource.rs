@@ -161,14 +161,9 @@ impl ResourceType {
             }
             R::PrebuiltWorkspace => &[A::Update, A::Delete],
             R::Template => &[A::Create, A::Read, A::Update, A::Delete, A::Use, A::ViewInsights],
-            R::User => &[
-                A::Create,
-                A::Read,
-                A::Update,
-                A::Delete,
-                A::ReadPersonal,
-                A::UpdatePersonal,
-            ],
+            R::User => {
+                &[A::Create, A::Read, A::Update, A::Delete, A::ReadPersonal, A::UpdatePersonal]
+            }
             R::Workspace | R::WorkspaceDormant => WORKSPACE_ACTIONS,
             R::WorkspaceAgentDevcontainers => &[A::Create],
         }
@@ -252,10 +247,7 @@ impl ActionSet {
     pub fn iter(self) -> impl Iterator<Item = Wild<Action>> {
         let wildcard = (self.0 & Self::WILDCARD_BIT != 0).then_some(Wild::Any);
         wildcard.into_iter().chain(
-            Action::ALL
-                .iter()
-                .filter(move |a| self.0 & Self::bit(**a) != 0)
-                .map(|a| Wild::Is(*a)),
+            Action::ALL.iter().filter(move |a| self.0 & Self::bit(**a) != 0).map(|a| Wild::Is(*a)),
         )
     }
 }
@@ -272,20 +264,12 @@ impl FromIterator<Wild<Action>> for ActionSet {
 
 /// Parses `*` or an action name.
 pub fn parse_wild_action(s: &str) -> Option<Wild<Action>> {
-    if s == "*" {
-        Some(Wild::Any)
-    } else {
-        Action::parse(s).map(Wild::Is)
-    }
+    if s == "*" { Some(Wild::Any) } else { Action::parse(s).map(Wild::Is) }
 }
 
 /// Parses `*` or a resource type name.
 pub fn parse_wild_type(s: &str) -> Option<Wild<ResourceType>> {
-    if s == "*" {
-        Some(Wild::Any)
-    } else {
-        ResourceType::parse(s).map(Wild::Is)
-    }
+    if s == "*" { Some(Wild::Any) } else { ResourceType::parse(s).map(Wild::Is) }
 }
 
 #[cfg(test)]
@@ -308,7 +292,8 @@ mod tests {
     fn action_set_wildcard_grants_everything() {
         let set: ActionSet = [Wild::Any].into_iter().collect();
         assert!(Action::ALL.iter().all(|a| set.grants(*a)));
-        let use_only: ActionSet = [Wild::Is(Action::Use), Wild::Is(Action::Read)].into_iter().collect();
+        let use_only: ActionSet =
+            [Wild::Is(Action::Use), Wild::Is(Action::Read)].into_iter().collect();
         assert!(use_only.grants(Action::Use) && !use_only.grants(Action::Update));
         assert_eq!(use_only.iter().count(), 2);
     }

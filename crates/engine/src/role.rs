@@ -23,11 +23,19 @@ pub struct Permission {
 impl Permission {
     /// A positive permission on one type and action.
     pub const fn allow(resource_type: ResourceType, action: Action) -> Self {
-        Permission { negate: false, resource_type: Wild::Is(resource_type), action: Wild::Is(action) }
+        Permission {
+            negate: false,
+            resource_type: Wild::Is(resource_type),
+            action: Wild::Is(action),
+        }
     }
     /// A negative permission on one type and action.
     pub const fn deny(resource_type: ResourceType, action: Action) -> Self {
-        Permission { negate: true, resource_type: Wild::Is(resource_type), action: Wild::Is(action) }
+        Permission {
+            negate: true,
+            resource_type: Wild::Is(resource_type),
+            action: Wild::Is(action),
+        }
     }
     /// A positive permission on every action of one type.
     pub const fn allow_all(resource_type: ResourceType) -> Self {
@@ -48,10 +56,15 @@ impl fmt::Display for Permission {
 
 mod wild_type {
     use super::*;
-    pub fn serialize<S: serde::Serializer>(v: &Wild<ResourceType>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        v: &Wild<ResourceType>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Wild<ResourceType>, D::Error> {
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Wild<ResourceType>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         crate::resource::parse_wild_type(&s)
             .ok_or_else(|| serde::de::Error::custom(format!("unknown resource type `{s}`")))
@@ -301,12 +314,10 @@ mod catalogue {
                     R::UsageEvent,
                 ])
                 .collect();
-                site.extend(
-                    allow(R::Workspace, WS_ALL).filter(|p| {
-                        !options.no_owner_workspace_exec
-                            || !matches!(p.action, Wild::Is(A::Ssh | A::ApplicationConnect))
-                    }),
-                );
+                site.extend(allow(R::Workspace, WS_ALL).filter(|p| {
+                    !options.no_owner_workspace_exec
+                        || !matches!(p.action, Wild::Is(A::Ssh | A::ApplicationConnect))
+                }));
                 site.extend(allow(R::WorkspaceDormant, DORMANT));
                 site.extend(allow(R::PrebuiltWorkspace, &[A::Update, A::Delete]));
                 (site, vec![], vec![])
@@ -373,7 +384,14 @@ mod catalogue {
                     (R::AssignOrgRole, &[A::Assign, A::Unassign, A::Read]),
                     (
                         R::User,
-                        &[A::Create, A::Read, A::Update, A::Delete, A::UpdatePersonal, A::ReadPersonal],
+                        &[
+                            A::Create,
+                            A::Read,
+                            A::Update,
+                            A::Delete,
+                            A::UpdatePersonal,
+                            A::ReadPersonal,
+                        ],
                     ),
                     (R::Group, CRUD),
                     (R::GroupMember, &[A::Read]),
@@ -507,11 +525,19 @@ mod tests {
     #[test]
     fn scoping_errors_use_coder_texts() {
         assert_eq!(
-            BuiltinRole::OrganizationAdmin.expand(None, RoleOptions::default()).unwrap_err().to_string(),
+            BuiltinRole::OrganizationAdmin
+                .expand(None, RoleOptions::default())
+                .unwrap_err()
+                .to_string(),
             "expect a org id for role \"organization-admin\""
         );
         assert_eq!(parse_role_identifier("a:b:c").unwrap_err(), RoleNameError::TooManyColons);
         assert_eq!(parse_role_identifier("").unwrap_err(), RoleNameError::Empty);
-        assert!(parse_role_identifier("x:nope").unwrap_err().to_string().starts_with("\"nope\" not a valid uuid"));
+        assert!(
+            parse_role_identifier("x:nope")
+                .unwrap_err()
+                .to_string()
+                .starts_with("\"nope\" not a valid uuid")
+        );
     }
 }
