@@ -16,6 +16,7 @@ pub mod custom_role;
 pub mod explain;
 pub mod filter;
 pub mod name;
+pub mod password;
 pub mod query;
 pub mod request;
 pub mod resource;
