@@ -237,6 +237,146 @@ impl UserQuery {
     }
 }
 
+/// Audit actions (coder-api.md §1.8).
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "create",
+    "write",
+    "delete",
+    "start",
+    "stop",
+    "login",
+    "logout",
+    "register",
+    "request_password_reset",
+    "connect",
+    "disconnect",
+    "open",
+    "close",
+];
+
+/// Audited resource types (coder-api.md §1.8).
+pub const AUDIT_RESOURCE_TYPES: &[&str] = &[
+    "template",
+    "template_version",
+    "user",
+    "workspace",
+    "workspace_build",
+    "git_ssh_key",
+    "api_key",
+    "group",
+    "license",
+    "convert_login",
+    "health_settings",
+    "notifications_settings",
+    "workspace_proxy",
+    "organization",
+    "oauth2_provider_app",
+    "oauth2_provider_app_secret",
+    "custom_role",
+    "organization_member",
+    "notification_template",
+    "idp_sync_settings_organization",
+    "idp_sync_settings_group",
+    "idp_sync_settings_role",
+    "workspace_agent",
+    "workspace_app",
+];
+
+/// A parsed audit query (coder-api.md §2.5). Dates bound whole days, in UTC.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub resource_type: Option<String>,
+    pub resource_id: Option<uuid::Uuid>,
+    pub resource_target: Option<String>,
+    pub action: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    /// From the start of this day.
+    pub date_from: Option<OffsetDateTime>,
+    /// Up to the end of this day (exclusive bound: the next midnight).
+    pub date_to: Option<OffsetDateTime>,
+    /// An org id or name, resolved by the caller.
+    pub organization: Option<String>,
+    pub request_id: Option<uuid::Uuid>,
+    pub build_reason: Option<String>,
+}
+
+impl TermParser {
+    /// A single value that must be one of `allowed`.
+    pub fn one_of(&mut self, key: &str, allowed: &[&str]) -> Option<String> {
+        let v = self.string(key)?;
+        if allowed.contains(&v.as_str()) {
+            Some(v)
+        } else {
+            self.errors.push(QueryError {
+                field: key.into(),
+                detail: format!(
+                    "Query param \"{key}\" has invalid value: \"{v}\" is not a valid value"
+                ),
+            });
+            None
+        }
+    }
+
+    /// A uuid.
+    pub fn uuid(&mut self, key: &str) -> Option<uuid::Uuid> {
+        let v = self.string(key)?;
+        match uuid::Uuid::parse_str(&v) {
+            Ok(u) => Some(u),
+            Err(_) => {
+                self.errors.push(QueryError {
+                    field: key.into(),
+                    detail: format!("Query param \"{key}\" must be a valid uuid"),
+                });
+                None
+            }
+        }
+    }
+
+    /// A `2006-01-02` date as the start of that day (UTC), optionally plus one day.
+    pub fn date(&mut self, key: &str, end_of_day: bool) -> Option<OffsetDateTime> {
+        let v = self.string(key)?;
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        match time::Date::parse(&v, &format) {
+            Ok(d) => {
+                let day = d.midnight().assume_utc();
+                Some(if end_of_day { day + time::Duration::days(1) } else { day })
+            }
+            Err(e) => {
+                self.errors.push(QueryError {
+                    field: key.into(),
+                    detail: format!(
+                        "Query param \"{key}\" must be a valid date format (2006-01-02): {e}"
+                    ),
+                });
+                None
+            }
+        }
+    }
+}
+
+impl AuditQuery {
+    /// Parses `q`; free text is the resource type.
+    pub fn parse(q: &str) -> Result<Self, Vec<QueryError>> {
+        let mut p = TermParser::new(terms(q, "resource_type")?);
+        let query = AuditQuery {
+            resource_type: p.one_of("resource_type", AUDIT_RESOURCE_TYPES),
+            resource_id: p.uuid("resource_id"),
+            resource_target: p.string("resource_target"),
+            action: p.one_of("action", AUDIT_ACTIONS),
+            username: p.string("username"),
+            email: p.string("email"),
+            date_from: p.date("date_from", false),
+            date_to: p.date("date_to", true),
+            organization: p.string("organization"),
+            request_id: p.uuid("request_id"),
+            build_reason: p.string("build_reason"),
+        };
+        let errors = p.finish();
+        if errors.is_empty() { Ok(query) } else { Err(errors) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +410,11 @@ mod tests {
         );
         let errs = UserQuery::parse("status:").unwrap_err();
         assert_eq!(errs[0].field, "q");
+        let errs = AuditQuery::parse("action:explode").unwrap_err();
+        assert_eq!(errs[0].field, "action");
+        let q = AuditQuery::parse("workspace action:delete date_to:2024-01-31").unwrap();
+        assert_eq!(q.resource_type.as_deref(), Some("workspace"));
+        assert_eq!(q.date_to.unwrap().unix_timestamp(), 1_706_745_600);
         let errs = UserQuery::parse("created_after:\"yesterday\"").unwrap_err();
         assert!(
             errs[0].detail.starts_with("Query param \"created_after\" must be a valid date format")
