@@ -1,0 +1,330 @@
+//! The store handle, its two typed pools, transactions, and the [`on_conn!`] macro that runs one
+//! SQL text on whichever backend is open.
+//!
+//! Every query function takes `db: impl Into<Db<'_>>`, so it runs on the pool (`&store`) or
+//! inside a caller's transaction (`&mut tx`) with the same code:
+//!
+//! ```ignore
+//! let mut tx = store.begin().await?;
+//! let ws = workspaces::rename(&mut tx, id, "new-name", now).await?;
+//! audit::insert(&mut tx, &entry).await?;
+//! tx.commit().await?;
+//! ```
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{
+    Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+};
+
+use crate::error::StoreError;
+use crate::migrate;
+
+/// The database file inside a data directory.
+pub const DB_FILE: &str = "atrium.db";
+/// The lock file inside a data directory, held by a running server.
+pub const LOCK_FILE: &str = "atrium.lock";
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pool sizes. SQLite has one writer at a time anyway; readers run concurrently under WAL.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+const PG_MAX_CONNECTIONS: u32 = 10;
+
+/// Which backend a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The typed pools. No `Any` driver: it cannot carry `BOOLEAN` on SQLite (stack.md §2).
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// An open, migrated database. Cheap to clone (the pools are reference-counted).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+    /// The data directory's lock, for a server store; released when the last clone drops.
+    _lock: Option<Arc<DataDirLock>>,
+}
+
+/// An exclusive OS advisory lock on `<dir>/atrium.lock`, held while the file stays open.
+#[derive(Debug)]
+struct DataDirLock {
+    _file: File,
+}
+
+impl Store {
+    /// Opens (creating if missing) a SQLite database and migrates it. `path` is a data directory
+    /// (the database is `<dir>/atrium.db`) when it is an existing directory or has no extension,
+    /// otherwise the database file itself. Takes no lock: offline admin commands (e.g.
+    /// `reset-password`) use this and may write while a server runs; SQLite's own locking and
+    /// the busy timeout serialize the writes.
+    pub async fn open_sqlite(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let file = sqlite_file(path.as_ref())?;
+        Self::open_sqlite_file(&file, None).await
+    }
+
+    /// Opens a data directory for a server: takes the directory's lock first and refuses with
+    /// [`StoreError::Locked`] while another server holds it.
+    pub async fn open_sqlite_exclusive(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let dir = dir.as_ref();
+        create_dir(dir)?;
+        let lock_path = dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Io { path: lock_path.clone(), source })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked { path: dir.to_path_buf() });
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(StoreError::Io { path: lock_path, source });
+            }
+        }
+        let lock = Arc::new(DataDirLock { _file: file });
+        Self::open_sqlite_file(&dir.join(DB_FILE), Some(lock)).await
+    }
+
+    async fn open_sqlite_file(
+        file: &Path,
+        lock: Option<Arc<DataDirLock>>,
+    ) -> Result<Store, StoreError> {
+        // Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so an
+        // acknowledged write survives power loss, not just a crash of the process.
+        let options = SqliteConnectOptions::new()
+            .filename(file)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(SQLITE_MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        let store = Store { pool: Pool::Sqlite(pool), _lock: lock };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// Connects to PostgreSQL and migrates the database (safe when replicas start together: the
+    /// migrator serializes on an advisory lock).
+    pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool =
+            PgPoolOptions::new().max_connections(PG_MAX_CONNECTIONS).connect_with(options).await?;
+        let store = Store { pool: Pool::Pg(pool), _lock: None };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// The raw pool, for the store's own tests and tools. Servers must go through the query
+    /// functions: SQL lives in this crate.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite, so it takes the write lock at
+    /// once and never fails later upgrading a read lock). Dropped without `commit`, it rolls
+    /// back.
+    pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Closes the pools (waits for connections to be returned). The data-dir lock is released
+    /// when the last clone of the store is dropped.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Pg(p) => p.close().await,
+        }
+    }
+}
+
+/// Resolves `open_sqlite`'s argument to the database file, creating the directory it lives in.
+fn sqlite_file(path: &Path) -> Result<PathBuf, StoreError> {
+    let is_dir = path.is_dir() || (!path.exists() && path.extension().is_none());
+    if is_dir {
+        create_dir(path)?;
+        Ok(path.join(DB_FILE))
+    } else {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_dir(parent)?;
+        }
+        Ok(path.to_path_buf())
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|source| StoreError::Io { path: dir.to_path_buf(), source })
+}
+
+/// A transaction on either backend. Commit it explicitly; dropping it rolls back.
+#[derive(Debug)]
+pub enum Tx<'c> {
+    Sqlite(Transaction<'c, Sqlite>),
+    Pg(Transaction<'c, Postgres>),
+}
+
+impl Tx<'_> {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Rolls back (also what dropping does).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Pg(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    pub(crate) fn get(&mut self) -> ConnRef<'_> {
+        match self {
+            Tx::Sqlite(t) => ConnRef::Sqlite(t),
+            Tx::Pg(t) => ConnRef::Pg(t),
+        }
+    }
+}
+
+/// Where a query runs: the pool, or a caller's transaction. Made from `&Store` or `&mut Tx`.
+#[derive(Debug)]
+pub enum Db<'a> {
+    Pool(&'a Pool),
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+impl<'a> From<&'a Store> for Db<'a> {
+    fn from(store: &'a Store) -> Self {
+        Db::Pool(&store.pool)
+    }
+}
+
+impl<'a> From<&'a Pool> for Db<'a> {
+    fn from(pool: &'a Pool) -> Self {
+        Db::Pool(pool)
+    }
+}
+
+impl<'a, 'c> From<&'a mut Tx<'c>> for Db<'a> {
+    fn from(tx: &'a mut Tx<'c>) -> Self {
+        match tx {
+            Tx::Sqlite(t) => Db::Sqlite(t),
+            Tx::Pg(t) => Db::Pg(t),
+        }
+    }
+}
+
+impl<'a> Db<'a> {
+    /// A connection to run statements on: one from the pool, or the transaction's.
+    pub(crate) async fn conn(self) -> Result<Conn<'a>, StoreError> {
+        Ok(match self {
+            Db::Pool(Pool::Sqlite(p)) => Conn::SqlitePooled(p.acquire().await?),
+            Db::Pool(Pool::Pg(p)) => Conn::PgPooled(p.acquire().await?),
+            Db::Sqlite(c) => Conn::Sqlite(c),
+            Db::Pg(c) => Conn::Pg(c),
+        })
+    }
+}
+
+/// A connection held for one query function.
+pub(crate) enum Conn<'a> {
+    SqlitePooled(PoolConnection<Sqlite>),
+    PgPooled(PoolConnection<Postgres>),
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+/// A borrowed connection of either backend: what [`on_conn!`] matches on.
+pub(crate) enum ConnRef<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Pg(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub(crate) fn get(&mut self) -> ConnRef<'_> {
+        match self {
+            Conn::SqlitePooled(c) => ConnRef::Sqlite(c),
+            Conn::PgPooled(c) => ConnRef::Pg(c),
+            Conn::Sqlite(c) => ConnRef::Sqlite(c),
+            Conn::Pg(c) => ConnRef::Pg(c),
+        }
+    }
+
+    /// A transaction for a query function that writes more than one statement: a new write
+    /// transaction on a pooled connection (`BEGIN IMMEDIATE` on SQLite), a savepoint inside a
+    /// caller's transaction, so the caller's commit or rollback still decides.
+    pub(crate) async fn begin(&mut self) -> Result<Tx<'_>, StoreError> {
+        Ok(match self {
+            Conn::SqlitePooled(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
+            Conn::PgPooled(c) => Tx::Pg(c.begin().await?),
+            Conn::Sqlite(c) => Tx::Sqlite(c.begin().await?),
+            Conn::Pg(c) => Tx::Pg(c.begin().await?),
+        })
+    }
+}
+
+/// The backend of a connection type, for the few statements [`crate::dialect`] varies.
+pub(crate) trait OnBackend {
+    const BACKEND: Backend;
+}
+impl OnBackend for SqliteConnection {
+    const BACKEND: Backend = Backend::Sqlite;
+}
+impl OnBackend for PgConnection {
+    const BACKEND: Backend = Backend::Postgres;
+}
+
+/// Which backend `c` is on (inside an [`on_conn!`] arm, where the type is known).
+pub(crate) fn backend_of<C: OnBackend>(_: &C) -> Backend {
+    C::BACKEND
+}
+
+/// Runs `$body` once per backend arm with `$c` bound to `&mut SqliteConnection` or
+/// `&mut PgConnection`; the body is the same text, each arm monomorphic. `$conn` is a
+/// [`Conn`] or a [`Tx`] (anything with `.get() -> ConnRef`). Use `&mut *$c` when the body runs
+/// more than one statement.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn.get() {
+            $crate::db::ConnRef::Sqlite($c) => $body,
+            $crate::db::ConnRef::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use on_conn;

@@ -1,0 +1,68 @@
+//! Everything that differs between SQLite and PostgreSQL, in one place. Every other SQL text
+//! in the crate runs unchanged on both.
+//!
+//! 1. **Binary columns.** The migrations declare them `BLOB` (SQLite's name). PostgreSQL has no
+//!    `BLOB` type, so before the first migration the migrator creates the domain
+//!    `blob AS bytea` ([`PG_PRELUDE`]). The migration files stay one portable tree, with no
+//!    text rewriting and no per-dialect variants; the domain is an ordinary part of the
+//!    PostgreSQL schema (it shows in `\dD`), and values decode as `bytea`.
+//! 2. **Claiming a queued job.** PostgreSQL replicas compete for jobs, so the claim skips rows
+//!    another transaction holds (`FOR UPDATE SKIP LOCKED`); SQLite has one writer and no such
+//!    clause ([`acquire_job_sql`]).
+//! 3. **The migrator's lock.** PostgreSQL replicas serialize migrations on a transaction-scoped
+//!    advisory lock ([`PG_MIGRATION_LOCK`]); SQLite's `BEGIN IMMEDIATE` already excludes other
+//!    writers.
+
+use crate::db::Backend;
+
+/// Run on PostgreSQL before any migration, inside the migrator's locked transaction.
+/// Idempotent.
+pub const PG_PRELUDE: &str = "DO $$ BEGIN
+    CREATE DOMAIN blob AS bytea;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$";
+
+/// Takes the migrator's advisory lock until the transaction ends.
+pub const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7235353718220399981)";
+
+/// The columns every job query returns, in `ProvisionerJob`'s order.
+macro_rules! job_cols {
+    () => {
+        "id, org_id, initiator_id, kind, provisioner, file_id, input, created_at, updated_at, \
+         started_at, completed_at, canceled_at, error, worker_id"
+    };
+}
+pub(crate) use job_cols;
+
+macro_rules! acquire_job {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE provisioner_jobs SET started_at = $1, updated_at = $1, worker_id = $2 \
+             WHERE id = (SELECT id FROM provisioner_jobs \
+                         WHERE started_at IS NULL AND canceled_at IS NULL \
+                         ORDER BY created_at, id LIMIT 1",
+            $lock,
+            ") AND started_at IS NULL RETURNING ",
+            job_cols!()
+        )
+    };
+}
+
+/// Claims the oldest pending job: `$1` = now, `$2` = worker id.
+pub(crate) fn acquire_job_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => acquire_job!(""),
+        Backend::Postgres => acquire_job!(" FOR UPDATE SKIP LOCKED"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acquire_job_returns_the_job_columns() {
+        assert!(!acquire_job_sql(Backend::Sqlite).contains("SKIP LOCKED"));
+        assert!(acquire_job_sql(Backend::Postgres).contains("SKIP LOCKED"));
+    }
+}

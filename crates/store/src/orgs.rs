@@ -1,0 +1,356 @@
+//! Organizations, their members, and the members' org roles.
+//!
+//! INVARIANT(single-default-org): at most one organization has `is_default`; the partial unique
+//! index `organizations_single_default` enforces it. At least one is kept by the store: the
+//! default cannot be deleted, and [`set_default`] moves the flag in one transaction.
+
+use sqlx::FromRow;
+
+use crate::db::{Db, on_conn};
+use crate::error::StoreError;
+use crate::id::{OrgId, UserId};
+use crate::time::DbTime;
+use crate::users::dedup;
+
+const NOT_FOUND: StoreError = StoreError::NotFound { entity: "organization" };
+const MEMBER_NOT_FOUND: StoreError = StoreError::NotFound { entity: "organization member" };
+
+/// The pseudo-constraint reported when deleting the default organization.
+pub const DEFAULT_UNDELETABLE: &str = "organizations_default_undeletable";
+
+/// An organization row.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub icon: String,
+    pub is_default: bool,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+/// What [`insert`] writes.
+#[derive(Clone, Debug)]
+pub struct NewOrg<'a> {
+    pub id: OrgId,
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub description: &'a str,
+    pub icon: &'a str,
+    /// Inserting a second default is a `Conflict` on `organizations_single_default`.
+    pub is_default: bool,
+    pub created_at: DbTime,
+}
+
+/// The fields an update changes.
+#[derive(Clone, Debug)]
+pub struct OrgUpdate<'a> {
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub description: &'a str,
+    pub icon: &'a str,
+}
+
+/// A membership, with the member's org roles (besides the implicit `organization-member`).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Member {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+    #[sqlx(skip)]
+    pub roles: Vec<String>,
+}
+
+macro_rules! cols {
+    () => {
+        "id, name, display_name, description, icon, is_default, created_at, updated_at"
+    };
+}
+
+const INSERT: &str = concat!(
+    "INSERT INTO organizations (id, name, display_name, description, icon, is_default, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
+    cols!()
+);
+const GET: &str = concat!("SELECT ", cols!(), " FROM organizations WHERE id = $1");
+const GET_BY_NAME: &str =
+    concat!("SELECT ", cols!(), " FROM organizations WHERE lower(name) = lower($1)");
+const GET_DEFAULT: &str = concat!("SELECT ", cols!(), " FROM organizations WHERE is_default");
+const LIST: &str = concat!("SELECT ", cols!(), " FROM organizations ORDER BY lower(name)");
+const LIST_FOR_USER: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM organizations WHERE id IN (SELECT org_id FROM organization_members WHERE user_id = $1) \
+     ORDER BY lower(name)"
+);
+const UPDATE: &str = concat!(
+    "UPDATE organizations SET name = $2, display_name = $3, description = $4, icon = $5, \
+     updated_at = $6 WHERE id = $1 RETURNING ",
+    cols!()
+);
+const CLEAR_DEFAULT: &str =
+    "UPDATE organizations SET is_default = FALSE, updated_at = $2 WHERE is_default AND id <> $1";
+const SET_DEFAULT: &str =
+    "UPDATE organizations SET is_default = TRUE, updated_at = $2 WHERE id = $1";
+const DELETE: &str = "DELETE FROM organizations WHERE id = $1 AND NOT is_default";
+const IS_DEFAULT: &str = "SELECT is_default FROM organizations WHERE id = $1";
+
+const MEMBER_COLS_INSERT: &str = "INSERT INTO organization_members (org_id, user_id, created_at, \
+     updated_at) VALUES ($1, $2, $3, $3) RETURNING org_id, user_id, created_at, updated_at";
+const GET_MEMBER: &str = "SELECT org_id, user_id, created_at, updated_at \
+     FROM organization_members WHERE org_id = $1 AND user_id = $2";
+const LIST_MEMBERS: &str = "SELECT org_id, user_id, created_at, updated_at \
+     FROM organization_members WHERE org_id = $1 ORDER BY created_at, user_id";
+const LIST_MEMBER_ROLES_OF_ORG: &str = "SELECT user_id, role_name FROM organization_member_roles \
+     WHERE org_id = $1 ORDER BY user_id, role_name";
+const LIST_MEMBERSHIPS: &str = "SELECT org_id, user_id, created_at, updated_at \
+     FROM organization_members WHERE user_id = $1 ORDER BY org_id";
+const LIST_MEMBER_ROLES_OF_USER: &str = "SELECT org_id, role_name FROM organization_member_roles \
+     WHERE user_id = $1 ORDER BY org_id, role_name";
+const REMOVE_MEMBER: &str = "DELETE FROM organization_members WHERE org_id = $1 AND user_id = $2";
+const GET_MEMBER_ROLES: &str = "SELECT role_name FROM organization_member_roles \
+     WHERE org_id = $1 AND user_id = $2 ORDER BY role_name";
+const TOUCH_MEMBER: &str =
+    "UPDATE organization_members SET updated_at = $3 WHERE org_id = $1 AND user_id = $2";
+const DELETE_MEMBER_ROLES: &str =
+    "DELETE FROM organization_member_roles WHERE org_id = $1 AND user_id = $2";
+const INSERT_MEMBER_ROLE: &str =
+    "INSERT INTO organization_member_roles (org_id, user_id, role_name) VALUES ($1, $2, $3)";
+
+/// Inserts an organization. A name taken (ignoring case) is a `Conflict` on
+/// `organizations_name_key`.
+pub async fn insert(db: impl Into<Db<'_>>, new: &NewOrg<'_>) -> Result<Organization, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(INSERT)
+        .bind(new.id)
+        .bind(new.name)
+        .bind(new.display_name)
+        .bind(new.description)
+        .bind(new.icon)
+        .bind(new.is_default)
+        .bind(new.created_at)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// An organization by id.
+pub async fn get(db: impl Into<Db<'_>>, id: OrgId) -> Result<Organization, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(GET).bind(id).fetch_optional(c).await)?.ok_or(NOT_FOUND)
+}
+
+/// An organization by name, ignoring case.
+pub async fn get_by_name(db: impl Into<Db<'_>>, name: &str) -> Result<Organization, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(GET_BY_NAME).bind(name).fetch_optional(c).await)?
+        .ok_or(NOT_FOUND)
+}
+
+/// The default organization.
+pub async fn get_default(db: impl Into<Db<'_>>) -> Result<Organization, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(GET_DEFAULT).fetch_optional(c).await)?.ok_or(NOT_FOUND)
+}
+
+/// Every organization, by name.
+pub async fn list(db: impl Into<Db<'_>>) -> Result<Vec<Organization>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(LIST).fetch_all(c).await)?)
+}
+
+/// The organizations a user is a member of, by name.
+pub async fn list_for_user(
+    db: impl Into<Db<'_>>,
+    user: UserId,
+) -> Result<Vec<Organization>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(LIST_FOR_USER).bind(user).fetch_all(c).await)?)
+}
+
+/// Changes name, display name, description and icon.
+pub async fn update(
+    db: impl Into<Db<'_>>,
+    id: OrgId,
+    update: &OrgUpdate<'_>,
+    now: DbTime,
+) -> Result<Organization, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(UPDATE)
+        .bind(id)
+        .bind(update.name)
+        .bind(update.display_name)
+        .bind(update.description)
+        .bind(update.icon)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?
+    .ok_or(NOT_FOUND)
+}
+
+/// Makes `id` the default organization, in one transaction: the old default is cleared first,
+/// so the single-default index never sees two.
+pub async fn set_default(db: impl Into<Db<'_>>, id: OrgId, now: DbTime) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let mut tx = conn.begin().await?;
+    on_conn!(tx, |c| {
+        sqlx::query(CLEAR_DEFAULT).bind(id).bind(now).execute(&mut *c).await?;
+        let done = sqlx::query(SET_DEFAULT).bind(id).bind(now).execute(&mut *c).await?;
+        if done.rows_affected() == 0 {
+            // Dropping the transaction undoes the clear.
+            return Err(NOT_FOUND);
+        }
+    });
+    tx.commit().await
+}
+
+/// Deletes an organization with its members, roles and groups. The default organization is
+/// refused (`Conflict` on [`DEFAULT_UNDELETABLE`]); so is one that still has templates or
+/// workspaces (a foreign-key conflict).
+pub async fn delete(db: impl Into<Db<'_>>, id: OrgId) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let mut tx = conn.begin().await?;
+    on_conn!(tx, |c| {
+        let done = sqlx::query(DELETE).bind(id).execute(&mut *c).await?;
+        if done.rows_affected() == 0 {
+            let is_default: Option<bool> =
+                sqlx::query_scalar(IS_DEFAULT).bind(id).fetch_optional(&mut *c).await?;
+            return Err(match is_default {
+                Some(true) => StoreError::Conflict { constraint: DEFAULT_UNDELETABLE.to_owned() },
+                _ => NOT_FOUND,
+            });
+        }
+    });
+    tx.commit().await
+}
+
+/// Adds a member. Already a member: `Conflict` on `organization_members_pkey`.
+pub async fn add_member(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+    now: DbTime,
+) -> Result<Member, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(MEMBER_COLS_INSERT)
+        .bind(org)
+        .bind(user)
+        .bind(now)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// One membership, with its roles.
+pub async fn get_member(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+) -> Result<Member, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let member: Option<Member> =
+            sqlx::query_as(GET_MEMBER).bind(org).bind(user).fetch_optional(&mut *c).await?;
+        let mut member = member.ok_or(MEMBER_NOT_FOUND)?;
+        member.roles =
+            sqlx::query_scalar(GET_MEMBER_ROLES).bind(org).bind(user).fetch_all(&mut *c).await?;
+        Ok(member)
+    })
+}
+
+/// An org's members, oldest first, with their roles.
+pub async fn list_members(db: impl Into<Db<'_>>, org: OrgId) -> Result<Vec<Member>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let mut members: Vec<Member> =
+            sqlx::query_as(LIST_MEMBERS).bind(org).fetch_all(&mut *c).await?;
+        let roles: Vec<(UserId, String)> =
+            sqlx::query_as(LIST_MEMBER_ROLES_OF_ORG).bind(org).fetch_all(&mut *c).await?;
+        for (user, role) in roles {
+            if let Some(m) = members.iter_mut().find(|m| m.user_id == user) {
+                m.roles.push(role);
+            }
+        }
+        Ok(members)
+    })
+}
+
+/// Every membership of a user, with its roles: what an engine `Subject` is built from.
+pub async fn list_memberships(
+    db: impl Into<Db<'_>>,
+    user: UserId,
+) -> Result<Vec<Member>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let mut members: Vec<Member> =
+            sqlx::query_as(LIST_MEMBERSHIPS).bind(user).fetch_all(&mut *c).await?;
+        let roles: Vec<(OrgId, String)> =
+            sqlx::query_as(LIST_MEMBER_ROLES_OF_USER).bind(user).fetch_all(&mut *c).await?;
+        for (org, role) in roles {
+            if let Some(m) = members.iter_mut().find(|m| m.org_id == org) {
+                m.roles.push(role);
+            }
+        }
+        Ok(members)
+    })
+}
+
+/// Removes a member (its org roles go with it).
+pub async fn remove_member(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let done = on_conn!(conn, |c| sqlx::query(REMOVE_MEMBER)
+        .bind(org)
+        .bind(user)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if done == 0 { Err(MEMBER_NOT_FOUND) } else { Ok(()) }
+}
+
+/// A member's org roles, sorted.
+pub async fn get_member_roles(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+) -> Result<Vec<String>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_scalar(GET_MEMBER_ROLES)
+        .bind(org)
+        .bind(user)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Replaces a member's org roles, in one transaction.
+pub async fn set_member_roles(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+    roles: &[&str],
+    now: DbTime,
+) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let mut tx = conn.begin().await?;
+    on_conn!(tx, |c| {
+        let done =
+            sqlx::query(TOUCH_MEMBER).bind(org).bind(user).bind(now).execute(&mut *c).await?;
+        if done.rows_affected() == 0 {
+            return Err(MEMBER_NOT_FOUND);
+        }
+        sqlx::query(DELETE_MEMBER_ROLES).bind(org).bind(user).execute(&mut *c).await?;
+        for role in dedup(roles) {
+            sqlx::query(INSERT_MEMBER_ROLE)
+                .bind(org)
+                .bind(user)
+                .bind(role)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    tx.commit().await
+}

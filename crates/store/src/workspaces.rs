@@ -1,0 +1,330 @@
+//! Workspaces, their ACLs (Coder's workspace sharing) and their builds.
+
+use sqlx::FromRow;
+
+use crate::acl::{self, AclSql, acl_sql};
+use crate::db::{Db, on_conn};
+use crate::error::StoreError;
+use crate::id::{
+    JobId, OrgId, TemplateId, TemplateVersionId, UserId, WorkspaceBuildId, WorkspaceId,
+};
+use crate::time::DbTime;
+use crate::value::{Acl, BuildReason, BuildTransition};
+
+const NOT_FOUND: StoreError = StoreError::NotFound { entity: "workspace" };
+const BUILD_NOT_FOUND: StoreError = StoreError::NotFound { entity: "workspace build" };
+
+/// A workspace row.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub owner_id: UserId,
+    pub org_id: OrgId,
+    pub template_id: TemplateId,
+    pub name: String,
+    pub deleted: bool,
+    pub dormant_at: Option<DbTime>,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+    pub last_used_at: DbTime,
+}
+
+/// What [`insert`] writes; `created_at` is also the first `updated_at` and `last_used_at`.
+#[derive(Clone, Debug)]
+pub struct NewWorkspace<'a> {
+    pub id: WorkspaceId,
+    pub owner_id: UserId,
+    pub org_id: OrgId,
+    pub template_id: TemplateId,
+    pub name: &'a str,
+    pub created_at: DbTime,
+}
+
+/// A workspace build row.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct WorkspaceBuild {
+    pub id: WorkspaceBuildId,
+    pub workspace_id: WorkspaceId,
+    pub build_number: i32,
+    pub transition: BuildTransition,
+    pub reason: BuildReason,
+    pub initiator_id: UserId,
+    pub job_id: JobId,
+    pub template_version_id: TemplateVersionId,
+    /// Terraform state, opaque.
+    pub state: Option<Vec<u8>>,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+/// What [`insert_build`] writes; the build number is the workspace's next one.
+#[derive(Clone, Debug)]
+pub struct NewBuild<'a> {
+    pub id: WorkspaceBuildId,
+    pub workspace_id: WorkspaceId,
+    pub transition: BuildTransition,
+    pub reason: BuildReason,
+    pub initiator_id: UserId,
+    pub job_id: JobId,
+    pub template_version_id: TemplateVersionId,
+    pub state: Option<&'a [u8]>,
+    pub created_at: DbTime,
+}
+
+macro_rules! cols {
+    () => {
+        "id, owner_id, org_id, template_id, name, deleted, dormant_at, created_at, updated_at, \
+         last_used_at"
+    };
+}
+macro_rules! build_cols {
+    () => {
+        "id, workspace_id, build_number, transition, reason, initiator_id, job_id, \
+         template_version_id, state, created_at, updated_at"
+    };
+}
+
+const INSERT: &str = concat!(
+    "INSERT INTO workspaces (id, owner_id, org_id, template_id, name, created_at, updated_at, \
+     last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $6) RETURNING ",
+    cols!()
+);
+const GET: &str = concat!("SELECT ", cols!(), " FROM workspaces WHERE id = $1");
+const GET_BY_OWNER_AND_NAME: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM workspaces WHERE owner_id = $1 AND lower(name) = lower($2) AND NOT deleted"
+);
+const LIST_BY_OWNER: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM workspaces WHERE owner_id = $1 AND NOT deleted ORDER BY lower(name)"
+);
+const RENAME: &str = concat!(
+    "UPDATE workspaces SET name = $2, updated_at = $3 WHERE id = $1 AND NOT deleted RETURNING ",
+    cols!()
+);
+const SET_DORMANT: &str = concat!(
+    "UPDATE workspaces SET dormant_at = $2, updated_at = $3 WHERE id = $1 AND NOT deleted \
+     RETURNING ",
+    cols!()
+);
+const TOUCH_LAST_USED: &str =
+    "UPDATE workspaces SET last_used_at = $2 WHERE id = $1 AND NOT deleted";
+const SOFT_DELETE: &str =
+    "UPDATE workspaces SET deleted = TRUE, updated_at = $2 WHERE id = $1 AND NOT deleted";
+
+const INSERT_BUILD: &str = concat!(
+    "INSERT INTO workspace_builds (id, workspace_id, build_number, transition, reason, \
+     initiator_id, job_id, template_version_id, state, created_at, updated_at) \
+     VALUES ($1, $2, (SELECT COALESCE(MAX(build_number), 0) + 1 FROM workspace_builds \
+     WHERE workspace_id = $2), $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ",
+    build_cols!()
+);
+const GET_BUILD: &str = concat!("SELECT ", build_cols!(), " FROM workspace_builds WHERE id = $1");
+const LATEST_BUILD: &str = concat!(
+    "SELECT ",
+    build_cols!(),
+    " FROM workspace_builds WHERE workspace_id = $1 ORDER BY build_number DESC LIMIT 1"
+);
+const LIST_BUILDS: &str = concat!(
+    "SELECT ",
+    build_cols!(),
+    " FROM workspace_builds WHERE workspace_id = $1 ORDER BY build_number DESC"
+);
+const SET_BUILD_STATE: &str =
+    "UPDATE workspace_builds SET state = $2, updated_at = $3 WHERE id = $1";
+
+const ACL: AclSql = acl_sql!("workspace", "workspace_id");
+
+/// Inserts a workspace. A live name the owner already uses (ignoring case) is a `Conflict` on
+/// `workspaces_owner_id_name_key`.
+pub async fn insert(
+    db: impl Into<Db<'_>>,
+    new: &NewWorkspace<'_>,
+) -> Result<Workspace, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(INSERT)
+        .bind(new.id)
+        .bind(new.owner_id)
+        .bind(new.org_id)
+        .bind(new.template_id)
+        .bind(new.name)
+        .bind(new.created_at)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// A workspace by id, deleted or not.
+pub async fn get(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<Workspace, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(GET).bind(id).fetch_optional(c).await)?.ok_or(NOT_FOUND)
+}
+
+/// The owner's live workspace with this name, ignoring case.
+pub async fn get_by_owner_and_name(
+    db: impl Into<Db<'_>>,
+    owner: UserId,
+    name: &str,
+) -> Result<Workspace, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(GET_BY_OWNER_AND_NAME)
+        .bind(owner)
+        .bind(name)
+        .fetch_optional(c)
+        .await)?
+    .ok_or(NOT_FOUND)
+}
+
+/// The owner's live workspaces, by name.
+pub async fn list_by_owner(
+    db: impl Into<Db<'_>>,
+    owner: UserId,
+) -> Result<Vec<Workspace>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(LIST_BY_OWNER).bind(owner).fetch_all(c).await)?)
+}
+
+/// Renames a live workspace.
+pub async fn rename(
+    db: impl Into<Db<'_>>,
+    id: WorkspaceId,
+    name: &str,
+    now: DbTime,
+) -> Result<Workspace, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(RENAME)
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?
+    .ok_or(NOT_FOUND)
+}
+
+/// Marks a live workspace dormant (`Some`) or active again (`None`).
+pub async fn set_dormant(
+    db: impl Into<Db<'_>>,
+    id: WorkspaceId,
+    dormant_at: Option<DbTime>,
+    now: DbTime,
+) -> Result<Workspace, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(SET_DORMANT)
+        .bind(id)
+        .bind(dormant_at)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?
+    .ok_or(NOT_FOUND)
+}
+
+/// Records use of a live workspace.
+pub async fn touch_last_used(
+    db: impl Into<Db<'_>>,
+    id: WorkspaceId,
+    now: DbTime,
+) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let done = on_conn!(conn, |c| sqlx::query(TOUCH_LAST_USED)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if done == 0 { Err(NOT_FOUND) } else { Ok(()) }
+}
+
+/// Soft-deletes a live workspace; its name becomes free for the owner.
+pub async fn soft_delete(
+    db: impl Into<Db<'_>>,
+    id: WorkspaceId,
+    now: DbTime,
+) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let done = on_conn!(conn, |c| sqlx::query(SOFT_DELETE)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if done == 0 { Err(NOT_FOUND) } else { Ok(()) }
+}
+
+/// The workspace's ACL.
+pub async fn get_acl(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<Acl, StoreError> {
+    acl::get(&ACL, db.into(), id).await
+}
+
+/// Replaces the workspace's ACL, in one transaction.
+pub async fn set_acl(db: impl Into<Db<'_>>, id: WorkspaceId, acl: &Acl) -> Result<(), StoreError> {
+    acl::set(&ACL, db.into(), id, acl).await
+}
+
+/// Inserts the workspace's next build. Two racing inserts get one `Conflict` on
+/// `workspace_builds_workspace_id_build_number_key`, never a duplicate number.
+pub async fn insert_build(
+    db: impl Into<Db<'_>>,
+    new: &NewBuild<'_>,
+) -> Result<WorkspaceBuild, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(INSERT_BUILD)
+        .bind(new.id)
+        .bind(new.workspace_id)
+        .bind(new.transition)
+        .bind(new.reason)
+        .bind(new.initiator_id)
+        .bind(new.job_id)
+        .bind(new.template_version_id)
+        .bind(new.state)
+        .bind(new.created_at)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// A build by id.
+pub async fn get_build(
+    db: impl Into<Db<'_>>,
+    id: WorkspaceBuildId,
+) -> Result<WorkspaceBuild, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(GET_BUILD).bind(id).fetch_optional(c).await)?
+        .ok_or(BUILD_NOT_FOUND)
+}
+
+/// The workspace's newest build.
+pub async fn latest_build(
+    db: impl Into<Db<'_>>,
+    workspace: WorkspaceId,
+) -> Result<WorkspaceBuild, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(LATEST_BUILD).bind(workspace).fetch_optional(c).await)?
+        .ok_or(BUILD_NOT_FOUND)
+}
+
+/// The workspace's builds, newest first.
+pub async fn list_builds(
+    db: impl Into<Db<'_>>,
+    workspace: WorkspaceId,
+) -> Result<Vec<WorkspaceBuild>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(LIST_BUILDS).bind(workspace).fetch_all(c).await)?)
+}
+
+/// Stores the Terraform state a build produced.
+pub async fn set_build_state(
+    db: impl Into<Db<'_>>,
+    id: WorkspaceBuildId,
+    state: &[u8],
+    now: DbTime,
+) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let done = on_conn!(conn, |c| sqlx::query(SET_BUILD_STATE)
+        .bind(id)
+        .bind(state)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if done == 0 { Err(BUILD_NOT_FOUND) } else { Ok(()) }
+}
