@@ -1,0 +1,28 @@
+//! The store's integration tests: one binary, every test on SQLite and on PostgreSQL
+//! (`store_test!` makes a `::sqlite` and a `::postgres` variant of each).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test should fail loudly, helpers included"
+)]
+
+mod common;
+mod fixtures;
+
+mod api_keys;
+mod audit;
+mod constraints;
+mod durability;
+mod files;
+mod groups;
+mod jobs;
+mod migrations;
+mod orgs;
+mod roles;
+mod templates;
+mod time;
+mod transactions;
+mod users;
+mod workspaces;

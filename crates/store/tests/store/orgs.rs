@@ -1,0 +1,119 @@
+use atrium_store::orgs::{self, NewOrg, OrgUpdate};
+use atrium_store::{DbTime, OrgId, StoreError, UserId};
+
+use crate::common::unique;
+use crate::{fixtures, store_test};
+
+fn new_org(name: &str, is_default: bool) -> NewOrg<'_> {
+    NewOrg {
+        id: OrgId::new_v4(),
+        name,
+        display_name: name,
+        description: "d",
+        icon: "",
+        is_default,
+        created_at: DbTime::now(),
+    }
+}
+
+store_test! {
+    async fn the_database_allows_only_one_default_org(db) {
+        let first = orgs::insert(&db.store, &new_org("first", true)).await.unwrap();
+        assert!(first.is_default);
+        let err = orgs::insert(&db.store, &new_org("second", true)).await.unwrap_err();
+        assert_eq!(err.constraint(), Some("organizations_single_default"), "{err:?}");
+        // Any number of non-default orgs is fine.
+        orgs::insert(&db.store, &new_org("third", false)).await.unwrap();
+        orgs::insert(&db.store, &new_org("fourth", false)).await.unwrap();
+        assert_eq!(orgs::get_default(&db.store).await.unwrap().id, first.id);
+    }
+}
+
+store_test! {
+    async fn set_default_moves_the_flag_atomically(db) {
+        let a = orgs::insert(&db.store, &new_org("a", true)).await.unwrap();
+        let b = orgs::insert(&db.store, &new_org("b", false)).await.unwrap();
+        orgs::set_default(&db.store, b.id, DbTime::now()).await.unwrap();
+        assert_eq!(orgs::get_default(&db.store).await.unwrap().id, b.id);
+        assert!(!orgs::get(&db.store, a.id).await.unwrap().is_default);
+        // An unknown org: NotFound, and the old default is still the default.
+        let err = orgs::set_default(&db.store, OrgId::new_v4(), DbTime::now()).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { entity: "organization" }), "{err:?}");
+        assert_eq!(orgs::get_default(&db.store).await.unwrap().id, b.id);
+        let defaults = orgs::list(&db.store).await.unwrap().into_iter().filter(|o| o.is_default).count();
+        assert_eq!(defaults, 1);
+        // Setting the current default again is a no-op.
+        orgs::set_default(&db.store, b.id, DbTime::now()).await.unwrap();
+        assert_eq!(orgs::get_default(&db.store).await.unwrap().id, b.id);
+    }
+}
+
+store_test! {
+    async fn org_names_are_unique_ignoring_case_and_found_ignoring_case(db) {
+        let name = unique("Acme");
+        let acme = orgs::insert(&db.store, &new_org(&name, false)).await.unwrap();
+        let err = orgs::insert(&db.store, &new_org(&name.to_uppercase(), false)).await.unwrap_err();
+        assert_eq!(err.constraint(), Some("organizations_name_key"));
+        assert_eq!(orgs::get_by_name(&db.store, &name.to_lowercase()).await.unwrap(), acme);
+        let renamed = orgs::update(&db.store, acme.id, &OrgUpdate {
+            name: "renamed", display_name: "Renamed", description: "new", icon: "/i.svg",
+        }, DbTime::now()).await.unwrap();
+        assert_eq!((renamed.name.as_str(), renamed.icon.as_str()), ("renamed", "/i.svg"));
+    }
+}
+
+store_test! {
+    async fn the_default_org_cannot_be_deleted_but_others_can(db) {
+        let default = orgs::insert(&db.store, &new_org("default", true)).await.unwrap();
+        let other = fixtures::org(&db.store, "other").await;
+        let err = orgs::delete(&db.store, default.id).await.unwrap_err();
+        assert_eq!(err.constraint(), Some(orgs::DEFAULT_UNDELETABLE));
+        let u = fixtures::user(&db.store, "m").await;
+        orgs::add_member(&db.store, other.id, u.id, DbTime::now()).await.unwrap();
+        orgs::delete(&db.store, other.id).await.unwrap();
+        assert!(matches!(orgs::get(&db.store, other.id).await, Err(StoreError::NotFound { .. })));
+        assert!(orgs::list_memberships(&db.store, u.id).await.unwrap().is_empty());
+        assert!(matches!(orgs::delete(&db.store, other.id).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+store_test! {
+    async fn members_and_their_roles(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let u = fixtures::user(&db.store, "alice").await;
+        let now = DbTime::now();
+        let m = orgs::add_member(&db.store, org.id, u.id, now).await.unwrap();
+        assert_eq!((m.org_id, m.user_id, m.created_at), (org.id, u.id, now));
+        let err = orgs::add_member(&db.store, org.id, u.id, now).await.unwrap_err();
+        assert_eq!(err.constraint(), Some("organization_members_pkey"));
+        orgs::set_member_roles(&db.store, org.id, u.id, &["organization-admin", "custom"], now).await.unwrap();
+        assert_eq!(orgs::get_member_roles(&db.store, org.id, u.id).await.unwrap(), ["custom", "organization-admin"]);
+        let got = orgs::get_member(&db.store, org.id, u.id).await.unwrap();
+        assert_eq!(got.roles, ["custom", "organization-admin"]);
+        let listed = orgs::list_members(&db.store, org.id).await.unwrap();
+        assert_eq!(listed, std::slice::from_ref(&got));
+        let memberships = orgs::list_memberships(&db.store, u.id).await.unwrap();
+        assert_eq!(memberships, [got]);
+        assert_eq!(orgs::list_for_user(&db.store, u.id).await.unwrap(), std::slice::from_ref(&org));
+        // Roles of a non-member: NotFound, not a foreign-key error.
+        let err = orgs::set_member_roles(&db.store, org.id, UserId::new_v4(), &["x"], now).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { entity: "organization member" }));
+        orgs::remove_member(&db.store, org.id, u.id).await.unwrap();
+        assert!(orgs::get_member_roles(&db.store, org.id, u.id).await.unwrap().is_empty());
+        assert!(matches!(orgs::remove_member(&db.store, org.id, u.id).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+store_test! {
+    async fn a_foreign_key_violation_is_a_conflict(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let err = orgs::add_member(&db.store, org.id, UserId::new_v4(), DbTime::now()).await.unwrap_err();
+        assert!(err.is_foreign_key_conflict(), "{err:?}");
+        // PostgreSQL names the foreign key; SQLite cannot say which one failed.
+        let expected = match db.store.backend() {
+            atrium_store::Backend::Postgres => "organization_members_user_id_fkey",
+            atrium_store::Backend::Sqlite => atrium_store::error::UNKNOWN_FOREIGN_KEY,
+        };
+        assert_eq!(err.constraint(), Some(expected));
+    }
+}

@@ -1,0 +1,47 @@
+use atrium_engine::custom_role::RawPermission;
+use atrium_store::roles::{self, RoleDefinition};
+use atrium_store::{CustomRoleId, DbTime, StoreError, orgs};
+
+use crate::{fixtures, store_test};
+
+fn perm(resource_type: &str, action: &str) -> RawPermission {
+    RawPermission { negate: false, resource_type: resource_type.into(), action: action.into() }
+}
+
+store_test! {
+    async fn custom_roles_round_trip_and_are_unique_per_org_ignoring_case(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let other = fixtures::org(&db.store, "other").await;
+        let org_perms = [perm("workspace", "start"), perm("workspace", "stop")];
+        let def = RoleDefinition { display_name: "Start/stop", site_permissions: &[], org_permissions: &org_perms, user_permissions: &[] };
+        let now = DbTime::now();
+        let role = roles::insert(&db.store, CustomRoleId::new_v4(), org.id, "cr-startstop", &def, now).await.unwrap();
+        assert_eq!(role.org_permissions.0, org_perms);
+        assert!(role.site_permissions.0.is_empty());
+        assert_eq!(roles::get(&db.store, org.id, "CR-StartStop").await.unwrap(), role);
+
+        let err = roles::insert(&db.store, CustomRoleId::new_v4(), org.id, "CR-STARTSTOP", &def, now).await.unwrap_err();
+        assert_eq!(err.constraint(), Some("custom_roles_name_key"));
+        roles::insert(&db.store, CustomRoleId::new_v4(), other.id, "cr-startstop", &def, now).await.unwrap();
+
+        let read = [perm("template", "read")];
+        let updated = roles::update(&db.store, org.id, "cr-startstop", &RoleDefinition { display_name: "Reader", org_permissions: &read, ..def.clone() }, now).await.unwrap();
+        assert_eq!((updated.display_name.as_str(), updated.org_permissions.0.as_slice()), ("Reader", read.as_slice()));
+        assert_eq!(roles::list(&db.store, org.id).await.unwrap(), [updated]);
+        assert!(matches!(roles::update(&db.store, org.id, "nope", &def, now).await, Err(StoreError::NotFound { entity: "custom role" })));
+    }
+}
+
+store_test! {
+    async fn deleting_a_custom_role_removes_its_assignments(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let u = fixtures::user(&db.store, "u").await;
+        let def = RoleDefinition { display_name: "", site_permissions: &[], org_permissions: &[], user_permissions: &[] };
+        roles::insert(&db.store, CustomRoleId::new_v4(), org.id, "temp", &def, DbTime::now()).await.unwrap();
+        orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
+        orgs::set_member_roles(&db.store, org.id, u.id, &["temp", "organization-auditor"], DbTime::now()).await.unwrap();
+        roles::delete(&db.store, org.id, "TEMP").await.unwrap();
+        assert_eq!(orgs::get_member_roles(&db.store, org.id, u.id).await.unwrap(), ["organization-auditor"]);
+        assert!(matches!(roles::delete(&db.store, org.id, "temp").await, Err(StoreError::NotFound { .. })));
+    }
+}
