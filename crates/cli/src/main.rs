@@ -1,6 +1,7 @@
 //! The `atrium` binary.
 
 mod authz;
+mod reset_password;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +18,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Atrium server (embedded SQLite by default, or PostgreSQL).
+    ///
+    /// Example: atrium server --address 127.0.0.1:3000 --data-dir ./atrium-data
+    Server(atrium_server::config::Config),
+    /// Reset a user's password by writing the database directly (run it on the server's host).
+    ///
+    /// Asks twice on a terminal, or reads one line from standard input. Revokes the user's
+    /// sessions and tokens. Example: echo 'N3w-Secret!pass' | atrium reset-password alice
+    ResetPassword(reset_password::Args),
     /// Authorization tools.
     #[command(subcommand)]
     Authz(AuthzCommand),
@@ -42,6 +52,8 @@ enum AuthzCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Server(config) => server(config),
+        Command::ResetPassword(args) => block_on(reset_password::run(args)),
         Command::Authz(AuthzCommand::Check { file, explain }) => match authz::check(&file, explain)
         {
             Ok(lines) => {
@@ -55,5 +67,45 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+fn server(config: atrium_server::config::Config) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ATRIUM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(atrium_server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn block_on(task: impl std::future::Future<Output = Result<String, String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(task) {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
     }
 }

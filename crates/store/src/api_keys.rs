@@ -137,3 +137,59 @@ pub async fn touch(
         .map(|r| r.rows_affected()))?;
     if done == 0 { Err(NOT_FOUND) } else { Ok(()) }
 }
+
+const LIST_TOKENS: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM api_keys WHERE user_id = $1 AND login_type = 'token' AND (expires_at > $2 OR $3) \
+     ORDER BY created_at, id"
+);
+const GET_TOKEN_BY_NAME: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM api_keys WHERE user_id = $1 AND login_type = 'token' AND token_name = $2"
+);
+const EXPIRE: &str = "UPDATE api_keys SET expires_at = $2, updated_at = $2 WHERE id = $1";
+
+/// A user's API tokens (not sessions), oldest first; expired ones only when asked.
+pub async fn list_tokens(
+    db: impl Into<Db<'_>>,
+    user: UserId,
+    include_expired: bool,
+    now: DbTime,
+) -> Result<Vec<ApiKey>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(LIST_TOKENS)
+        .bind(user)
+        .bind(now)
+        .bind(include_expired)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// A user's token by name.
+pub async fn get_token_by_name(
+    db: impl Into<Db<'_>>,
+    user: UserId,
+    name: &str,
+) -> Result<ApiKey, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(GET_TOKEN_BY_NAME)
+        .bind(user)
+        .bind(name)
+        .fetch_optional(c)
+        .await)?
+    .ok_or(NOT_FOUND)
+}
+
+/// Expires a key now (the row stays, for listings with `include_expired`).
+pub async fn expire(db: impl Into<Db<'_>>, id: &str, now: DbTime) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let done = on_conn!(conn, |c| sqlx::query(EXPIRE)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if done == 0 { Err(NOT_FOUND) } else { Ok(()) }
+}

@@ -33,6 +33,7 @@
 //! [`Store::open_sqlite_exclusive`], which holds an OS lock on `<dir>/atrium.lock`; offline admin
 //! commands use [`Store::open_sqlite`], which takes no lock and may write alongside.
 
+pub mod authz_sql;
 pub mod db;
 pub mod dialect;
 pub mod error;
@@ -48,6 +49,7 @@ pub mod audit;
 pub mod files;
 pub mod groups;
 pub mod jobs;
+pub mod lists;
 pub mod orgs;
 pub mod roles;
 pub mod templates;

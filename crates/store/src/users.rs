@@ -308,3 +308,28 @@ pub(crate) fn dedup<'a>(names: &[&'a str]) -> Vec<&'a str> {
     v.dedup();
     v
 }
+
+const COUNT_ACTIVE: &str = "SELECT COUNT(*) FROM users WHERE NOT deleted AND status = 'active'";
+const MARK_DORMANT: &str = concat!(
+    "UPDATE users SET status = 'dormant', updated_at = $2 WHERE NOT deleted AND status = 'active' \
+     AND COALESCE(last_seen_at, created_at) < $1 RETURNING ",
+    cols!()
+);
+
+/// Active users: the seats in use (dormant and suspended users take none).
+pub async fn count_active(db: impl Into<Db<'_>>) -> Result<i64, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_scalar(COUNT_ACTIVE).fetch_one(c).await)?)
+}
+
+/// Flips active users whose last activity (or creation, if never seen) is before `cutoff` to
+/// dormant and returns exactly the rows this statement changed, so concurrent sweeps on several
+/// replicas never report a user twice.
+pub async fn mark_dormant(
+    db: impl Into<Db<'_>>,
+    cutoff: DbTime,
+    now: DbTime,
+) -> Result<Vec<User>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(MARK_DORMANT).bind(cutoff).bind(now).fetch_all(c).await)?)
+}

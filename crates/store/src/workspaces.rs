@@ -328,3 +328,13 @@ pub async fn set_build_state(
         .map(|r| r.rows_affected()))?;
     if done == 0 { Err(BUILD_NOT_FOUND) } else { Ok(()) }
 }
+
+const COUNT_LIVE_BY_OWNER: &str =
+    "SELECT COUNT(*) FROM workspaces WHERE owner_id = $1 AND NOT deleted";
+
+/// How many live workspaces a user owns, whoever asks (deleting a user checks this without
+/// the caller's filter).
+pub async fn count_live_by_owner(db: impl Into<Db<'_>>, owner: UserId) -> Result<i64, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_scalar(COUNT_LIVE_BY_OWNER).bind(owner).fetch_one(c).await)?)
+}

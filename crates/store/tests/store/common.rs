@@ -114,6 +114,14 @@ impl TestDb {
         }
     }
 
+    /// The PostgreSQL database URL (None on SQLite).
+    pub fn url(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Sqlite { .. } => None,
+            Kind::Postgres { url, .. } => Some(url),
+        }
+    }
+
     /// The SQLite data directory (None on PostgreSQL).
     pub fn sqlite_dir(&self) -> Option<&Path> {
         match &self.kind {

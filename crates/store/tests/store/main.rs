@@ -9,6 +9,9 @@
 )]
 
 mod common;
+
+mod crash;
+mod differential;
 mod fixtures;
 
 mod api_keys;

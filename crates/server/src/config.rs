@@ -1,0 +1,190 @@
+//! Server configuration: one value built by clap from flags and `ATRIUM_*` variables, passed
+//! into the server (no globals, so every test builds its own).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value whose `Debug` hides it (database URLs carry passwords).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// `atrium server` flags.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "ATRIUM_ADDRESS", default_value = "127.0.0.1:3000")]
+    pub address: SocketAddr,
+
+    /// Directory for the embedded SQLite database (default: the per-user data directory,
+    /// `$XDG_DATA_HOME/atrium` or `~/.local/share/atrium`).
+    #[arg(long, env = "ATRIUM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Use this PostgreSQL database instead of SQLite (`postgres://user:pass@host/db`).
+    #[arg(long, env = "ATRIUM_POSTGRES_URL")]
+    pub postgres_url: Option<Secret>,
+
+    /// The URL users reach the server at (default: `http://<address>`).
+    #[arg(long, env = "ATRIUM_ACCESS_URL")]
+    pub access_url: Option<String>,
+
+    /// Users with no activity for this long become dormant (e.g. `90d`, `12h`, `4s`).
+    #[arg(long, env = "ATRIUM_USER_DORMANCY_PERIOD", default_value = "90d", value_parser = parse_duration)]
+    pub user_dormancy_period: Duration,
+
+    /// How often the dormancy sweep runs.
+    #[arg(long, env = "ATRIUM_USER_DORMANCY_INTERVAL", default_value = "15m", value_parser = parse_duration)]
+    pub user_dormancy_interval: Duration,
+
+    /// New templates give the Everyone group no access unless asked (zero trust).
+    #[arg(long, env = "ATRIUM_TEMPLATES_CLOSED_BY_DEFAULT")]
+    pub templates_closed_by_default: bool,
+
+    /// Lifetime of a login session.
+    #[arg(long, env = "ATRIUM_SESSION_DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub session_duration: Duration,
+
+    /// Longest lifetime an API token may ask for.
+    #[arg(long, env = "ATRIUM_MAX_TOKEN_LIFETIME", default_value = "30d", value_parser = parse_duration)]
+    pub max_token_lifetime: Duration,
+
+    /// Login attempts allowed per client address per minute.
+    #[arg(long, env = "ATRIUM_LOGIN_RATE_LIMIT", default_value_t = 10)]
+    pub login_rate_limit: u32,
+}
+
+/// Every `ATRIUM_*` variable the server reads; others draw a warning (a typo guard).
+pub const KNOWN_ENV: &[&str] = &[
+    "ATRIUM_ADDRESS",
+    "ATRIUM_DATA_DIR",
+    "ATRIUM_POSTGRES_URL",
+    "ATRIUM_ACCESS_URL",
+    "ATRIUM_USER_DORMANCY_PERIOD",
+    "ATRIUM_USER_DORMANCY_INTERVAL",
+    "ATRIUM_TEMPLATES_CLOSED_BY_DEFAULT",
+    "ATRIUM_SESSION_DURATION",
+    "ATRIUM_MAX_TOKEN_LIFETIME",
+    "ATRIUM_LOGIN_RATE_LIMIT",
+    "ATRIUM_LOG",
+    // Client-side variables of the same binary.
+    "ATRIUM_URL",
+    "ATRIUM_SESSION_TOKEN",
+    "ATRIUM_CONFIG_DIR",
+];
+
+impl Config {
+    /// A configuration for tests and embedding: an ephemeral port and the given data dir.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Config {
+            address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: Some(data_dir),
+            postgres_url: None,
+            access_url: None,
+            user_dormancy_period: Duration::from_secs(90 * 86_400),
+            user_dormancy_interval: Duration::from_secs(15 * 60),
+            templates_closed_by_default: false,
+            session_duration: Duration::from_secs(86_400),
+            max_token_lifetime: Duration::from_secs(30 * 86_400),
+            login_rate_limit: 10,
+        }
+    }
+
+    /// The data directory, falling back to the per-user default.
+    pub fn resolved_data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        default_data_dir()
+    }
+
+    /// Unknown `ATRIUM_*` variables in the environment.
+    pub fn unknown_env() -> Vec<String> {
+        std::env::vars()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("ATRIUM_") && !k.starts_with("ATRIUM_TEST_"))
+            .filter(|k| !KNOWN_ENV.contains(&k.as_str()))
+            .collect()
+    }
+}
+
+/// `$XDG_DATA_HOME/atrium`, else `~/.local/share/atrium`, else `./atrium-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("atrium");
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/atrium"),
+        None => PathBuf::from("atrium-data"),
+    }
+}
+
+/// Human durations: a sequence of `<number><unit>` with units `ms`, `s`, `m`, `h`, `d`
+/// (`90d`, `1h30m`, `4s`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("invalid duration `{s}`: expected a number"));
+        }
+        let n: u64 = rest[..digits].parse().map_err(|e| format!("invalid duration `{s}`: {e}"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(1),
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            "d" => Duration::from_secs(86_400),
+            other => {
+                return Err(format!(
+                    "invalid duration `{s}`: unknown unit `{other}` (use ms, s, m, h, d)"
+                ));
+            }
+        };
+        rest = &rest[unit_len..];
+        let part =
+            unit.checked_mul(u32::try_from(n).map_err(|_| format!("duration `{s}` is too long"))?);
+        total = part
+            .and_then(|p| total.checked_add(p))
+            .ok_or_else(|| format!("duration `{s}` is too long"))?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86_400)));
+        assert_eq!(parse_duration("4s"), Ok(Duration::from_secs(4)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5 days").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+}

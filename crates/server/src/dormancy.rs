@@ -1,0 +1,52 @@
+//! The dormancy sweep: users with no activity for the dormancy period become `dormant` (they
+//! take no seat); each flip is audited. Idempotent, so replicas may all run it: one UPDATE
+//! decides which rows flip, and only those are returned.
+
+use atrium_store::{DbTime, users};
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::Shared;
+use crate::actor::RequestMeta;
+use crate::audit::{self, Entry};
+
+pub fn spawn(state: Shared, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(state.config.user_dormancy_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            if let Err(e) = sweep(&state).await {
+                tracing::warn!(error = %e, "dormancy sweep failed; will retry");
+            }
+        }
+    })
+}
+
+/// One pass: flips idle active users to dormant and audits each.
+pub async fn sweep(state: &Shared) -> Result<usize, atrium_store::StoreError> {
+    let now = DbTime::now();
+    let cutoff = DbTime::from_unix_micros(now.unix_micros().saturating_sub(
+        i64::try_from(state.config.user_dormancy_period.as_micros()).unwrap_or(i64::MAX),
+    ));
+    let mut tx = state.store.begin().await?;
+    let flipped = users::mark_dormant(&mut tx, cutoff, now).await?;
+    let meta = RequestMeta {
+        ip: std::net::IpAddr::from([127, 0, 0, 1]),
+        user_agent: "atrium dormancy sweep".into(),
+        request_id: uuid::Uuid::new_v4(),
+    };
+    for user in &flipped {
+        let mut entry = Entry::new("write", "user");
+        entry.resource(user.id.uuid(), user.username.clone());
+        entry.changed(&json!({"status": "active"}), &json!({"status": "dormant"}));
+        entry.additional_fields = json!({"automatic_subsystem": "dormancy"});
+        audit::write(&mut tx, &meta, &entry, 200).await?;
+    }
+    tx.commit().await?;
+    Ok(flipped.len())
+}

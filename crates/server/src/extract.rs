@@ -1,0 +1,136 @@
+//! Request extractors that fail in Coder's shape: JSON bodies and query strings.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body; anything undecodable (not JSON, wrong field type, too large) is a 400
+/// `Request body must be valid JSON.` with the decoder's words as detail.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::invalid_json(e.body_text()))?;
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| ApiError::invalid_json(e.to_string()))
+    }
+}
+
+/// The query string as key → values, in order.
+pub struct QueryParams(pub BTreeMap<String, Vec<String>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for pair in parts.uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            map.entry(decode(k)).or_default().push(decode(v));
+        }
+        Ok(QueryParams(map))
+    }
+}
+
+/// Percent-decoding with `+` as space, as HTML forms and Go's `url.ParseQuery` do.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl QueryParams {
+    /// A single value (empty = absent); repeated keys are an error, as Coder reports them.
+    pub fn single(&self, key: &str) -> Result<Option<&str>, ApiError> {
+        match self.0.get(key).map(Vec::as_slice) {
+            None | Some([]) => Ok(None),
+            Some([one]) => Ok(Some(one.as_str()).filter(|v| !v.is_empty())),
+            Some(many) => Err(ApiError::bad_request("Query parameters have invalid values.")
+                .validation(
+                    key,
+                    format!(
+                        "Query param \"{key}\" provided more than once, found {} times. Only provide 1 instance of this query param.",
+                        many.len()
+                    ),
+                )),
+        }
+    }
+
+    /// A non-negative 32-bit integer, as Coder's pagination reads `limit` and `offset`.
+    pub fn pagination_int(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        let Some(v) = self.single(key)? else { return Ok(None) };
+        v.parse::<u32>().map(|n| Some(i64::from(n))).map_err(|e| {
+            ApiError::bad_request("Query parameters have invalid values.").validation(
+                key,
+                format!("Query param \"{key}\" must be a valid 32-bit positive integer: {e}"),
+            )
+        })
+    }
+
+    /// A boolean.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        let Some(v) = self.single(key)? else { return Ok(None) };
+        match v {
+            "true" | "1" | "t" | "TRUE" | "True" => Ok(Some(true)),
+            "false" | "0" | "f" | "FALSE" | "False" => Ok(Some(false)),
+            _ => Err(ApiError::bad_request("Query parameters have invalid values.").validation(
+                key,
+                format!("Query param \"{key}\" must be a valid boolean: invalid syntax"),
+            )),
+        }
+    }
+}
+
+/// `limit` / `offset` paging (limit 0 = no limit, as Coder treats it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Page {
+    pub limit: Option<i64>,
+    pub offset: i64,
+}
+
+impl Page {
+    pub fn from_query(q: &QueryParams) -> Result<Self, ApiError> {
+        Ok(Page {
+            limit: q.pagination_int("limit")?.filter(|l| *l > 0),
+            offset: q.pagination_int("offset")?.unwrap_or(0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn decodes_queries() {
+        assert_eq!(decode("status%3Aactive+role%3Aowner"), "status:active role:owner");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode("%zz"), "%zz");
+        assert_eq!(decode("%e2%9c%93"), "✓");
+    }
+}

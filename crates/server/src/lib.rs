@@ -1,0 +1,161 @@
+//! Atrium's HTTP server: Coder's `/api/v2` over the engine (every decision) and the store
+//! (every read and write).
+//!
+//! - [`config`]: the `atrium server` flags.
+//! - [`error`]: the one mapping from errors to Coder's JSON body.
+//! - [`actor`]: resolving a session token to an authenticated, authorized subject.
+//! - [`routes`]: one module per resource, handlers that only coordinate.
+//! - [`audit`]: one audit row per state-changing request.
+
+pub mod actor;
+pub mod audit;
+pub mod config;
+pub mod convert;
+pub mod dormancy;
+pub mod error;
+pub mod extract;
+pub mod passwords;
+pub mod ratelimit;
+pub mod routes;
+pub mod subject;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use atrium_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::ratelimit::RateLimiter;
+
+/// Shared by every handler.
+pub struct AppState {
+    pub store: Store,
+    pub config: Config,
+    pub login_limiter: RateLimiter,
+    /// The URL clients reach the server at.
+    pub access_url: String,
+}
+
+pub type Shared = Arc<AppState>;
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] atrium_store::StoreError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen { address: SocketAddr, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A server running in the background (tests, embedding).
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<Result<(), ServerError>>,
+    state: Shared,
+}
+
+impl RunningServer {
+    /// Stops accepting, drains in-flight requests, stops background jobs, closes the store.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "server task failed");
+        }
+        self.state.store.close().await;
+    }
+
+    /// Waits until the server stops by itself (it does not, unless it fails).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        let result = match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(ServerError::Serve(std::io::Error::other(e))),
+        };
+        self.state.store.close().await;
+        result
+    }
+
+    /// Asks the server to shut down gracefully.
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Opens the store, binds the listener and serves in the background.
+pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    let store = match &config.postgres_url {
+        Some(url) => Store::open_postgres(&url.0).await?,
+        None => Store::open_sqlite_exclusive(config.resolved_data_dir()).await?,
+    };
+    let listener = TcpListener::bind(config.address)
+        .await
+        .map_err(|source| ServerError::Listen { address: config.address, source })?;
+    let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let access_url = config.access_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let state = Arc::new(AppState {
+        store,
+        login_limiter: RateLimiter::new(config.login_rate_limit, Duration::from_secs(60)),
+        config,
+        access_url,
+    });
+    let (shutdown, mut stopped) = watch::channel(false);
+    let sweep = dormancy::spawn(state.clone(), shutdown.subscribe());
+    let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+            .map_err(ServerError::Serve);
+        sweep.abort();
+        served
+    });
+    tracing::info!(%addr, "atrium server listening");
+    Ok(RunningServer { addr, shutdown, task, state })
+}
+
+/// Runs until SIGINT or SIGTERM, then shuts down cleanly.
+pub async fn serve(config: Config) -> Result<(), ServerError> {
+    for var in Config::unknown_env() {
+        tracing::warn!(variable = %var, "unknown ATRIUM_* environment variable ignored");
+    }
+    let server = start(config).await?;
+    let shutdown = server.shutdown_handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = shutdown.send(true);
+    });
+    server.wait().await
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,67 @@
+//! The router: one module per resource, each handler registered with its OpenAPI entry in one
+//! place (`utoipa-axum`), plus the middleware stack and Coder's JSON 404 for unknown routes.
+
+pub mod audit;
+pub mod auth;
+pub mod keys;
+pub mod system;
+pub mod user_roles;
+pub mod users;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::Shared;
+use crate::error::{ApiError, text};
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Atrium API",
+    description = "Coder-compatible /api/v2 for users, organizations, roles, groups, templates and workspaces."
+))]
+struct ApiDoc;
+
+/// The whole API as an OpenAPI router (also used to print the spec).
+pub fn api() -> OpenApiRouter<Shared> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(system::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(keys::routes())
+        .merge(audit::routes())
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// The full application.
+pub fn router(state: Shared) -> Router {
+    let (api, spec) = api().split_for_parts();
+    api.merge(SwaggerUi::new("/swagger").url("/api/v2/openapi.json", spec))
+        .route("/healthz", axum::routing::get(system::healthz))
+        .fallback(route_not_found)
+        .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn route_not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, text::ROUTE_NOT_FOUND).into_response()
+}

@@ -1,0 +1,137 @@
+//! Site roles of a user and the assignable role list (coder-api.md §1.2, rbac.md §4).
+
+use std::collections::BTreeMap;
+
+use atrium_api::Response as Message;
+use atrium_api::users::{
+    AssignableRoles, Permission as ApiPermission, Role as ApiRole, UpdateRoles, UserRoles,
+};
+use atrium_engine::assign::{AssignError, Assignable, RoleScope, can_assign, check_role_change};
+use atrium_engine::{Action, BuiltinRole, Object, Permission, ResourceType, Role, RoleOptions};
+use atrium_store::{DbTime, orgs, users};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::Body;
+use crate::routes::users::{resolve_user, to_api};
+
+pub fn routes() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(get_user_roles, put_user_roles))
+        .routes(routes!(list_site_roles))
+}
+
+pub fn api_permission(p: &Permission) -> ApiPermission {
+    ApiPermission {
+        negate: p.negate,
+        resource_type: p.resource_type.to_string(),
+        action: p.action.to_string(),
+    }
+}
+
+/// An engine role in Coder's `Role` JSON.
+pub fn api_role(role: &Role) -> ApiRole {
+    ApiRole {
+        name: role.name.clone(),
+        organization_id: role.org.map(|o| o.to_string()).unwrap_or_default(),
+        display_name: role.display_name.clone(),
+        site_permissions: role.site.iter().map(api_permission).collect(),
+        organization_permissions: role.org_perms.iter().map(api_permission).collect(),
+        user_permissions: role.user.iter().map(api_permission).collect(),
+    }
+}
+
+/// Maps an assignment refusal to Coder's statuses: RBAC denial → 403, the rest → 400 with the
+/// error text as message.
+pub fn assign_error(e: AssignError) -> ApiError {
+    match e {
+        AssignError::Forbidden => ApiError::forbidden(),
+        e @ (AssignError::NotAnOrgRole
+        | AssignError::NotASiteRole
+        | AssignError::Suffixed(_)
+        | AssignError::Unsupported(_)
+        | AssignError::NotAuthorized(_)) => ApiError::bad_request(e.to_string()),
+    }
+}
+
+/// `{roles, organization_roles}` of a user.
+#[utoipa::path(get, path = "/api/v2/users/{user}/roles", tag = "Members",
+    params(("user" = String, Path)), responses((status = 200, body = UserRoles)))]
+async fn get_user_roles(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+) -> ApiResult<Response> {
+    let user = resolve_user(&state, &actor, &param).await?;
+    let roles = users::get_site_roles(&state.store, user.id).await?;
+    let memberships = orgs::list_memberships(&state.store, user.id).await?;
+    let organization_roles: BTreeMap<uuid::Uuid, Vec<String>> =
+        memberships.into_iter().map(|m| (m.org_id.uuid(), m.roles)).collect();
+    Ok(json_response(StatusCode::OK, &UserRoles { roles, organization_roles }))
+}
+
+/// Replaces a user's site roles (`member` is implicit).
+#[utoipa::path(put, path = "/api/v2/users/{user}/roles", tag = "Members", request_body = UpdateRoles,
+    params(("user" = String, Path)), responses((status = 200, body = atrium_api::users::User), (status = 400, body = Message)))]
+async fn put_user_roles(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+    Body(req): Body<UpdateRoles>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "user").by(&actor);
+    let result = async {
+        let user = resolve_user(&state, &actor, &param).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        if user.id == actor.id() {
+            return Err(ApiError::bad_request("You cannot change your own roles."));
+        }
+        let current = users::get_site_roles(&state.store, user.id).await?;
+        check_role_change(&actor.subject, RoleScope::Site, &current, &req.roles, |_| None)
+            .map_err(assign_error)?;
+        let mut new: Vec<String> = req.roles.iter().filter(|r| *r != "member").cloned().collect();
+        new.sort();
+        new.dedup();
+        let mut tx = state.store.begin().await?;
+        users::set_site_roles(
+            &mut tx,
+            user.id,
+            &new.iter().map(String::as_str).collect::<Vec<_>>(),
+            DbTime::now(),
+        )
+        .await?;
+        entry.changed(&json!({"roles": current}), &json!({"roles": new}));
+        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
+        tx.commit().await?;
+        Ok(json_response(StatusCode::OK, &to_api(&state, &user).await?))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// Site roles with whether the caller may assign each (the static table, rbac.md §4.3).
+#[utoipa::path(get, path = "/api/v2/users/roles", tag = "Members", responses((status = 200, body = Vec<AssignableRoles>)))]
+async fn list_site_roles(actor: Actor) -> ApiResult<Response> {
+    actor.require(Action::Read, &Object::of(ResourceType::AssignRole))?;
+    let roles: Vec<AssignableRoles> = BuiltinRole::ALL
+        .into_iter()
+        .filter(|b| !b.is_org_role() && *b != BuiltinRole::Member && !b.display_name().is_empty())
+        .filter_map(|b| b.expand(None, RoleOptions::default()).ok())
+        .map(|role| AssignableRoles {
+            assignable: role
+                .builtin
+                .is_some_and(|b| can_assign(actor.subject.roles(), Assignable::Builtin(b), None)),
+            built_in: true,
+            role: api_role(&role),
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &roles))
+}

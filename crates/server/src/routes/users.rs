@@ -1,0 +1,483 @@
+//! Users: create, list, get, profile, password, delete, suspend and activate
+//! (coder-api.md §1.2, §3).
+
+use atrium_api::Response as Message;
+use atrium_api::users::{
+    CreateUserRequest, GetUsersResponse, SlimRole, UpdateUserPasswordRequest,
+    UpdateUserProfileRequest, User as ApiUser,
+};
+use atrium_engine::name::validate_name;
+use atrium_engine::password::validate_password;
+use atrium_engine::query::UserQuery;
+use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
+use atrium_store::lists::{self, Page};
+use atrium_store::{
+    DbTime, LoginType, OrgId, StoreError, UserId, UserStatus, api_keys, orgs, users, workspaces,
+};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::convert::time;
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::{Body, QueryParams};
+use crate::passwords;
+
+pub fn routes() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, delete_user))
+        .routes(routes!(update_profile))
+        .routes(routes!(suspend_user))
+        .routes(routes!(activate_user))
+        .routes(routes!(update_password))
+        .merge(super::user_roles::routes())
+}
+
+const USER_PARAM: &str = "\"user\" must be an existing uuid or username.";
+
+/// Resolves `{user}` (`me`, a uuid or a username) to a live user the actor may read. Missing
+/// and unreadable users get the same answer, so existence does not leak.
+pub async fn resolve_user(state: &Shared, actor: &Actor, param: &str) -> ApiResult<users::User> {
+    if param == "me" {
+        return Ok(actor.user.clone());
+    }
+    let found = match param.parse::<UserId>() {
+        Ok(id) => users::get(&state.store, id).await,
+        Err(_) => users::get_by_username(&state.store, param).await,
+    };
+    let user = match found {
+        Ok(u) if !u.deleted => u,
+        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::bad_request(USER_PARAM)),
+        Err(e) => return Err(e.into()),
+    };
+    if !actor.can(Action::Read, &Actor::user_object(user.id)) {
+        return Err(ApiError::bad_request(USER_PARAM));
+    }
+    Ok(user)
+}
+
+/// The user as audit diffs see it (no secrets).
+pub fn user_json(u: &users::User, site_roles: &[String]) -> Value {
+    json!({
+        "id": u.id, "username": u.username, "email": u.email, "name": u.name,
+        "login_type": u.login_type.as_str(), "status": u.status.as_str(), "roles": site_roles,
+    })
+}
+
+/// The wire `User`, with its site roles and org ids.
+pub async fn to_api(state: &Shared, u: &users::User) -> ApiResult<ApiUser> {
+    let roles = users::get_site_roles(&state.store, u.id).await?;
+    let orgs = orgs::list_memberships(&state.store, u.id).await?;
+    Ok(api_user(u, &roles, orgs.into_iter().map(|m| m.org_id.uuid()).collect()))
+}
+
+pub fn api_user(u: &users::User, roles: &[String], organization_ids: Vec<uuid::Uuid>) -> ApiUser {
+    ApiUser {
+        id: u.id.uuid(),
+        username: u.username.clone(),
+        name: u.name.clone(),
+        email: u.email.clone(),
+        avatar_url: u.avatar_url.clone(),
+        created_at: time(u.created_at),
+        updated_at: time(u.updated_at),
+        last_seen_at: u.last_seen_at.map(time),
+        status: u.status.as_str().to_owned(),
+        login_type: u.login_type.as_str().to_owned(),
+        theme_preference: String::new(),
+        organization_ids,
+        roles: roles
+            .iter()
+            .map(|r| SlimRole {
+                name: r.clone(),
+                display_name: BuiltinRole::parse(r)
+                    .map_or("", BuiltinRole::display_name)
+                    .to_owned(),
+                organization_id: String::new(),
+            })
+            .collect(),
+    }
+}
+
+fn tag_failed(field: &str, tag: &str, value: &str) -> ApiError {
+    ApiError::bad_request("Validation failed.")
+        .validation(field, format!("Validation failed for tag \"{tag}\" with value: \"{value}\""))
+}
+
+/// Email, username and display-name rules shared by setup and user creation.
+pub fn validate_new_user(email: &str, username: &str, name: &str) -> ApiResult<()> {
+    if email.is_empty() {
+        return Err(ApiError::required("email"));
+    }
+    let at = email.find('@');
+    if at.is_none_or(|i| i == 0 || i == email.len() - 1) || email.contains(char::is_whitespace) {
+        return Err(tag_failed("email", "email", email));
+    }
+    if username.is_empty() {
+        return Err(ApiError::required("username"));
+    }
+    if validate_name(username).is_err() {
+        return Err(tag_failed("username", "username", username));
+    }
+    validate_real_name(name)
+}
+
+fn validate_real_name(name: &str) -> ApiResult<()> {
+    if name.chars().count() > 128 || name.trim() != name {
+        return Err(tag_failed("name", "user_real_name", name));
+    }
+    Ok(())
+}
+
+fn conflict_user() -> ApiError {
+    ApiError::conflict("User already exists.")
+}
+
+/// Creates a user (in the default org unless orgs are given).
+#[utoipa::path(post, path = "/api/v2/users", tag = "Users", request_body = CreateUserRequest,
+    responses((status = 201, body = ApiUser), (status = 400, body = Message), (status = 409, body = Message)))]
+async fn create_user(
+    State(state): State<Shared>,
+    actor: Actor,
+    Body(req): Body<CreateUserRequest>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("create", "user").by(&actor);
+    entry.resource_target = req.username.clone();
+    let result = async {
+        if !actor.can(Action::Create, &Object::of(ResourceType::User)) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "You are not authorized to create users.",
+            ));
+        }
+        validate_new_user(&req.email, &req.username, &req.name)?;
+        let login_type = match req.login_type.as_str() {
+            "" | "password" => LoginType::Password,
+            "none" => LoginType::None,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Unsupported login type \"{other}\" for manually creating new users."
+                )));
+            }
+        };
+        let hashed = match login_type {
+            LoginType::Password => {
+                if req.password.is_empty() {
+                    return Err(ApiError::required("password"));
+                }
+                validate_password(&req.password).map_err(|e| {
+                    ApiError::bad_request("Password not strong enough!")
+                        .validation("password", e.to_string())
+                })?;
+                Some(passwords::hash(req.password.clone()).await?)
+            }
+            _ if !req.password.is_empty() => {
+                return Err(ApiError::bad_request(format!(
+                    "Password cannot be set for non-password (\"{}\") authentication.",
+                    login_type.as_str()
+                )));
+            }
+            _ => None,
+        };
+        let status = match req.user_status.as_deref() {
+            None | Some("") | Some("dormant") => UserStatus::Dormant,
+            Some("active") => UserStatus::Active,
+            Some(other) => return Err(tag_failed("user_status", "oneof", other)),
+        };
+        // No org, or the nil UUID Coder's UI sends, means the current default org.
+        let mut org_ids: Vec<OrgId> =
+            req.organization_ids.iter().filter(|o| !o.is_nil()).map(|o| OrgId(*o)).collect();
+        if org_ids.is_empty() {
+            org_ids.push(orgs::get_default(&state.store).await?.id);
+        }
+        org_ids.sort();
+        org_ids.dedup();
+        for org in &org_ids {
+            match orgs::get(&state.store, *org).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!("Organization does not exist with the provided id \"{org}\"."),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let member = Object::of(ResourceType::OrganizationMember).in_org(org.uuid());
+            if !actor.can(Action::Create, &member) {
+                return Err(ApiError::forbidden());
+            }
+        }
+        let now = DbTime::now();
+        let mut tx = state.store.begin().await?;
+        let user = users::insert(
+            &mut tx,
+            &users::NewUser {
+                id: UserId::new_v4(),
+                username: &req.username,
+                email: &req.email,
+                name: &req.name,
+                avatar_url: "",
+                hashed_password: hashed.as_deref(),
+                login_type,
+                status,
+                created_at: now,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { .. } => conflict_user(),
+            e => e.into(),
+        })?;
+        for org in &org_ids {
+            orgs::add_member(&mut tx, *org, user.id, now).await?;
+        }
+        entry.resource(user.id.uuid(), user.username.clone());
+        entry.changed(&json!({}), &user_json(&user, &[]));
+        audit::write(&mut tx, &actor.meta, &entry, 201).await?;
+        tx.commit().await?;
+        let body = api_user(&user, &[], org_ids.iter().map(|o| o.uuid()).collect());
+        Ok(json_response(StatusCode::CREATED, &body))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// Lists the users the caller may read, filtered by `q` (coder-api.md §2.2).
+#[utoipa::path(get, path = "/api/v2/users", tag = "Users",
+    params(("q" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = GetUsersResponse), (status = 400, body = Message)))]
+async fn list_users(
+    State(state): State<Shared>,
+    actor: Actor,
+    params: QueryParams,
+) -> ApiResult<Response> {
+    let q = params.single("q")?.unwrap_or_default();
+    let query = UserQuery::parse(q).map_err(|errors| {
+        ApiError::bad_request("Invalid user search query.").validations(
+            errors
+                .into_iter()
+                .map(|e| atrium_api::ValidationError { field: e.field, detail: e.detail })
+                .collect(),
+        )
+    })?;
+    let page = crate::extract::Page::from_query(&params)?;
+    let filter = actor.subject.list_filter(Action::Read, ResourceType::User);
+    let listed = lists::users(
+        &state.store,
+        &query,
+        &filter,
+        Page { limit: page.limit, offset: page.offset },
+    )
+    .await?;
+    let mut out = Vec::with_capacity(listed.rows.len());
+    for u in &listed.rows {
+        out.push(to_api(&state, u).await?);
+    }
+    Ok(json_response(StatusCode::OK, &GetUsersResponse { users: out, count: listed.count }))
+}
+
+/// A user by id, username or `me`.
+#[utoipa::path(get, path = "/api/v2/users/{user}", tag = "Users",
+    params(("user" = String, Path, description = "id, username or `me`")),
+    responses((status = 200, body = ApiUser), (status = 400, body = Message)))]
+async fn get_user(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(user): Path<String>,
+) -> ApiResult<Response> {
+    let user = resolve_user(&state, &actor, &user).await?;
+    Ok(json_response(StatusCode::OK, &to_api(&state, &user).await?))
+}
+
+/// Soft-deletes a user; refused for yourself and while the user owns workspaces.
+#[utoipa::path(delete, path = "/api/v2/users/{user}", tag = "Users",
+    params(("user" = String, Path)), responses((status = 200, body = Message), (status = 417, body = Message)))]
+async fn delete_user(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("delete", "user").by(&actor);
+    let result = async {
+        let user = resolve_user(&state, &actor, &param).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        if user.id == actor.id() {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "You cannot delete yourself!"));
+        }
+        actor.require(Action::Delete, &Actor::user_object(user.id))?;
+        // Counted without the caller's filter: a user admin must not delete users whose
+        // workspaces it cannot see (Coder bug #19209).
+        if workspaces::count_live_by_owner(&state.store, user.id).await? > 0 {
+            return Err(ApiError::new(
+                StatusCode::EXPECTATION_FAILED,
+                "You cannot delete a user that has workspaces. Delete their workspaces and try again!",
+            ));
+        }
+        let mut tx = state.store.begin().await?;
+        users::soft_delete(&mut tx, user.id, DbTime::now()).await?;
+        entry.changed(&json!({"deleted": false}), &json!({"deleted": true}));
+        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
+        tx.commit().await?;
+        Ok(json_response(StatusCode::OK, &Message::message("User has been deleted!")))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// Updates username and display name.
+#[utoipa::path(put, path = "/api/v2/users/{user}/profile", tag = "Users", request_body = UpdateUserProfileRequest,
+    params(("user" = String, Path)), responses((status = 200, body = ApiUser), (status = 409, body = Message)))]
+async fn update_profile(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+    Body(req): Body<UpdateUserProfileRequest>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "user").by(&actor);
+    let result = async {
+        let user = resolve_user(&state, &actor, &param).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        let object = Actor::user_object(user.id);
+        if !actor.can(Action::UpdatePersonal, &object) && !actor.can(Action::Update, &object) {
+            return Err(ApiError::forbidden());
+        }
+        if req.username.is_empty() {
+            return Err(ApiError::required("username"));
+        }
+        if validate_name(&req.username).is_err() {
+            return Err(tag_failed("username", "username", &req.username));
+        }
+        validate_real_name(&req.name)?;
+        let mut tx = state.store.begin().await?;
+        let update = users::ProfileUpdate {
+            username: &req.username,
+            name: &req.name,
+            avatar_url: &user.avatar_url,
+        };
+        let updated = users::update_profile(&mut tx, user.id, &update, DbTime::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => conflict_user()
+                    .validation("username", "this value is already in use and should be unique"),
+                e => e.into(),
+            })?;
+        entry.changed(&user_json(&user, &[]), &user_json(&updated, &[]));
+        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
+        tx.commit().await?;
+        Ok(json_response(StatusCode::OK, &to_api(&state, &updated).await?))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+async fn set_status(
+    state: Shared,
+    actor: Actor,
+    param: String,
+    status: UserStatus,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "user").by(&actor);
+    let result = async {
+        let user = resolve_user(&state, &actor, &param).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        let roles = users::get_site_roles(&state.store, user.id).await?;
+        if status == UserStatus::Suspended {
+            if user.id == actor.id() {
+                return Err(ApiError::bad_request("You cannot suspend yourself."));
+            }
+            if roles.iter().any(|r| r == "owner") {
+                return Err(ApiError::bad_request(
+                    "You cannot suspend a user with the \"owner\" role. You must remove the role first.",
+                ));
+            }
+        }
+        actor.require(Action::Update, &Actor::user_object(user.id))?;
+        let mut tx = state.store.begin().await?;
+        let updated = users::update_status(&mut tx, user.id, status, DbTime::now()).await?;
+        entry.changed(&json!({"status": user.status.as_str()}), &json!({"status": status.as_str()}));
+        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
+        tx.commit().await?;
+        Ok(json_response(StatusCode::OK, &to_api(&state, &updated).await?))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// Suspends a user: their sessions and tokens stop working at once.
+#[utoipa::path(put, path = "/api/v2/users/{user}/status/suspend", tag = "Users",
+    params(("user" = String, Path)), responses((status = 200, body = ApiUser), (status = 400, body = Message)))]
+async fn suspend_user(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(user): Path<String>,
+) -> ApiResult<Response> {
+    set_status(state, actor, user, UserStatus::Suspended).await
+}
+
+/// Reactivates a user.
+#[utoipa::path(put, path = "/api/v2/users/{user}/status/activate", tag = "Users",
+    params(("user" = String, Path)), responses((status = 200, body = ApiUser)))]
+async fn activate_user(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(user): Path<String>,
+) -> ApiResult<Response> {
+    set_status(state, actor, user, UserStatus::Active).await
+}
+
+/// Changes a password and revokes every session and token of that user.
+#[utoipa::path(put, path = "/api/v2/users/{user}/password", tag = "Users", request_body = UpdateUserPasswordRequest,
+    params(("user" = String, Path)), responses((status = 204), (status = 400, body = Message)))]
+async fn update_password(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+    Body(req): Body<UpdateUserPasswordRequest>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "user").by(&actor);
+    let result = async {
+        let user = resolve_user(&state, &actor, &param).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        if !actor.can(Action::UpdatePersonal, &Actor::user_object(user.id)) {
+            return Err(ApiError::not_found());
+        }
+        if user.login_type != LoginType::Password {
+            return Err(ApiError::bad_request(
+                "Users without password login type cannot change their password.",
+            ));
+        }
+        validate_password(&req.password).map_err(|e| {
+            ApiError::bad_request("Invalid password.").validation("password", e.to_string())
+        })?;
+        // Changing your own password needs the old one; an admin resetting someone else's does not.
+        if user.id == actor.id() || !req.old_password.is_empty() {
+            if req.old_password.is_empty() {
+                return Err(ApiError::required("old_password"));
+            }
+            if !passwords::verify(req.old_password.clone(), user.hashed_password.clone()).await {
+                return Err(ApiError::bad_request("Old password is incorrect.")
+                    .validation("old_password", "Old password is incorrect."));
+            }
+        }
+        if passwords::verify(req.password.clone(), user.hashed_password.clone()).await {
+            return Err(ApiError::bad_request("New password cannot match old password."));
+        }
+        let hashed = passwords::hash(req.password.clone()).await?;
+        let mut tx = state.store.begin().await?;
+        users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now()).await?;
+        api_keys::delete_by_user(&mut tx, user.id).await?;
+        entry.changed(&json!({"hashed_password": "old"}), &json!({"hashed_password": "new"}));
+        audit::write(&mut tx, &actor.meta, &entry, 204).await?;
+        tx.commit().await?;
+        Ok(axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}

@@ -1,0 +1,110 @@
+//! Building a user's engine subject from stored roles (rbac.md §1.8): the stored site roles
+//! plus `member`; per org membership, the stored org roles plus `organization-member`; custom
+//! roles expanded by name (silently dropped when they no longer exist); the user's groups; the
+//! key's scope.
+
+use atrium_engine::{BuiltinRole, Permission, Role, RoleOptions, Scope, Subject};
+use uuid::Uuid;
+
+/// One org membership with its stored role names.
+#[derive(Clone, Debug, Default)]
+pub struct Membership {
+    pub org: Uuid,
+    pub roles: Vec<String>,
+}
+
+/// A stored custom role.
+#[derive(Clone, Debug)]
+pub struct CustomRole {
+    pub org: Uuid,
+    pub name: String,
+    pub display_name: String,
+    pub org_permissions: Vec<Permission>,
+}
+
+impl CustomRole {
+    pub fn to_role(&self) -> Role {
+        Role {
+            name: self.name.clone(),
+            display_name: self.display_name.clone(),
+            org: Some(self.org),
+            site: Vec::new(),
+            org_perms: self.org_permissions.clone(),
+            user: Vec::new(),
+            builtin: None,
+        }
+    }
+}
+
+/// Everything the engine needs about a user.
+#[derive(Clone, Debug, Default)]
+pub struct SubjectInput {
+    pub user: Uuid,
+    pub site_roles: Vec<String>,
+    pub memberships: Vec<Membership>,
+    /// Custom roles of the user's orgs (only those named by memberships are used).
+    pub custom_roles: Vec<CustomRole>,
+    pub groups: Vec<Uuid>,
+}
+
+/// Expands roles into a compiled subject.
+pub fn build(input: &SubjectInput, scope: Scope, options: RoleOptions) -> Subject {
+    let mut roles = Vec::new();
+    let site = input.site_roles.iter().map(String::as_str).chain([BuiltinRole::Member.name()]);
+    for name in site {
+        if let Some(role) = BuiltinRole::parse(name)
+            .filter(|b| !b.is_org_role())
+            .and_then(|b| b.expand(None, options).ok())
+        {
+            roles.push(role);
+        }
+    }
+    for m in &input.memberships {
+        let names =
+            m.roles.iter().map(String::as_str).chain([BuiltinRole::OrganizationMember.name()]);
+        for name in names {
+            match BuiltinRole::parse(name).filter(|b| b.is_org_role()) {
+                Some(b) => roles.extend(b.expand(Some(m.org), options).ok()),
+                None => roles.extend(
+                    input
+                        .custom_roles
+                        .iter()
+                        .find(|c| c.org == m.org && c.name.eq_ignore_ascii_case(name))
+                        .map(CustomRole::to_role),
+                ),
+            }
+        }
+    }
+    Subject::new(input.user, roles, input.groups.clone(), scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atrium_engine::{Action, Object, ResourceType};
+
+    #[test]
+    fn implied_roles_and_missing_custom_roles() {
+        let org = Uuid::from_u128(7);
+        let me = Uuid::from_u128(1);
+        let input = SubjectInput {
+            user: me,
+            site_roles: vec!["owner-typo".into()],
+            memberships: vec![Membership { org, roles: vec!["gone".into(), "starter".into()] }],
+            custom_roles: vec![CustomRole {
+                org,
+                name: "Starter".into(),
+                display_name: String::new(),
+                org_permissions: vec![Permission::allow(ResourceType::Template, Action::Update)],
+            }],
+            groups: vec![],
+        };
+        let s = build(&input, Scope::ALL, RoleOptions::default());
+        let names: Vec<&str> = s.roles().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["member", "Starter", "organization-member"]);
+        assert!(
+            s.can(Action::Create, &Object::of(ResourceType::Workspace).in_org(org).with_owner(me))
+        );
+        assert!(s.can(Action::Update, &Object::of(ResourceType::Template).in_org(org)));
+    }
+}

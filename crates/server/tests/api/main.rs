@@ -1,0 +1,17 @@
+//! The server's one integration-test binary: a real server on port 0, a fresh database per
+//! test, HTTP like any client, each test on SQLite and on PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test should fail loudly"
+)]
+
+mod common;
+
+mod audit;
+mod auth;
+mod lifecycle;
+mod system;
+mod users;
