@@ -1,16 +1,36 @@
-//! The `atrium` binary.
+//! The `atrium` binary: the server, host-local tools (`reset-password`, `authz check`), and the
+//! client commands, each a thin HTTP client over `/api/v2`.
 
 mod authz;
+mod client;
+mod commands;
+mod config;
+mod error;
+mod output;
+mod prompt;
 mod reset_password;
+mod tarball;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::{explain, groups, login, orgs, templates, users};
+use crate::error::CliError;
+
 /// Atrium: a self-hosted control plane for cloud development environments.
+///
+/// Client commands read the deployment from --url / ATRIUM_URL and the session from --token /
+/// ATRIUM_SESSION_TOKEN, else from `atrium login` (kept in ATRIUM_CONFIG_DIR, default
+/// ~/.config/atrium).
 #[derive(Parser)]
-#[command(name = "atrium", version, about)]
+#[command(
+    name = "atrium",
+    version,
+    about,
+    after_help = "Examples:\n  atrium server\n  atrium login http://127.0.0.1:3000\n  atrium users list\n  atrium templates push docker -d ./docker --yes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,17 +39,41 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the Atrium server (embedded SQLite by default, or PostgreSQL).
-    ///
-    /// Example: atrium server --address 127.0.0.1:3000 --data-dir ./atrium-data
+    #[command(
+        after_help = "Example:\n  atrium server --address 127.0.0.1:3000 --data-dir ./atrium-data"
+    )]
     Server(atrium_server::config::Config),
     /// Reset a user's password by writing the database directly (run it on the server's host).
     ///
     /// Asks twice on a terminal, or reads one line from standard input. Revokes the user's
-    /// sessions and tokens. Example: echo 'N3w-Secret!pass' | atrium reset-password alice
+    /// sessions and tokens. Works while the server runs.
+    #[command(
+        after_help = "Example:\n  echo 'N3w-Secret!pass' | atrium reset-password alice --data-dir ./atrium-data"
+    )]
     ResetPassword(reset_password::Args),
     /// Authorization tools.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  atrium authz check requests.json --explain\n  atrium authz explain --user bob --action create --resource workspace"
+    )]
     Authz(AuthzCommand),
+    /// Log in to a deployment.
+    Login(login::LoginArgs),
+    /// Log out: end the session and forget it.
+    Logout(login::LogoutArgs),
+    /// Show who you are logged in as.
+    Whoami(login::WhoamiArgs),
+    /// Manage users.
+    #[command(visible_alias = "user")]
+    Users(users::UsersArgs),
+    /// Manage organizations, their members and roles.
+    #[command(visible_aliases = ["organization", "org", "orgs"])]
+    Organizations(orgs::OrgsArgs),
+    /// Manage groups.
+    #[command(visible_alias = "group")]
+    Groups(groups::GroupsArgs),
+    /// Manage templates and who may use them.
+    Templates(templates::TemplatesArgs),
 }
 
 #[derive(Subcommand)]
@@ -38,8 +82,9 @@ enum AuthzCommand {
     ///
     /// Prints one `{"allowed": bool, "reasons": [...]}` line per request, in order. Exit code 2
     /// on bad input, naming the request index and the field.
-    ///
-    /// Example: echo '[{"subject":{"id":"00000000-0000-0000-0000-000000000001","roles":[{"name":"owner"}]},"action":"read","object":{"type":"workspace"}}]' | atrium authz check -
+    #[command(
+        after_help = "Example:\n  echo '[{\"subject\":{\"id\":\"00000000-0000-0000-0000-000000000001\",\"roles\":[{\"name\":\"owner\"}]},\"action\":\"read\",\"object\":{\"type\":\"workspace\"}}]' | atrium authz check -"
+    )]
     Check {
         /// File holding the JSON array (`-` for standard input).
         file: PathBuf,
@@ -47,9 +92,21 @@ enum AuthzCommand {
         #[arg(long)]
         explain: bool,
     },
+    /// Ask the server why a user may or may not do something.
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
+    // No Rust panic text reaches the user: a bug is reported in one plain line.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("error: atrium hit an internal error (a bug; please report it): {what}");
+    }));
     let cli = Cli::parse();
     match cli.command {
         Command::Server(config) => server(config),
@@ -58,7 +115,7 @@ fn main() -> ExitCode {
         {
             Ok(lines) => {
                 for line in lines {
-                    println!("{line}");
+                    output::out(&line);
                 }
                 ExitCode::SUCCESS
             }
@@ -67,6 +124,32 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Authz(AuthzCommand::Explain(args)) => client(explain::run(args)),
+        Command::Login(args) => client(login::login(args)),
+        Command::Logout(args) => client(login::logout(args)),
+        Command::Whoami(args) => client(login::whoami(args)),
+        Command::Users(args) => client(users::run(args)),
+        Command::Organizations(args) => client(orgs::run(args)),
+        Command::Groups(args) => client(groups::run(args)),
+        Command::Templates(args) => client(templates::run(args)),
+    }
+}
+
+/// Runs a client command; its error goes to standard error and the exit code is 1.
+fn client(task: impl std::future::Future<Output = Result<(), CliError>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(task) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -100,12 +183,38 @@ fn block_on(task: impl std::future::Future<Output = Result<String, String>>) -> 
     };
     match runtime.block_on(task) {
         Ok(message) => {
-            println!("{message}");
+            output::out(&message);
             ExitCode::SUCCESS
         }
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command documents itself with an example.
+    #[test]
+    fn every_command_has_help_with_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_name() != "help" {
+                let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                if !help.contains("Example") {
+                    missing.push(path.clone());
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "commands without an example: {missing:?}");
+        super::Cli::command().debug_assert();
     }
 }
