@@ -6,6 +6,7 @@
 //! - [`actor`]: resolving a session token to an authenticated, authorized subject.
 //! - [`routes`]: one module per resource, handlers that only coordinate.
 //! - [`audit`]: one audit row per state-changing request.
+//! - [`jobs`]: the provisioner job queue's workers (template imports, later builds).
 
 pub mod actor;
 pub mod audit;
@@ -14,6 +15,7 @@ pub mod convert;
 pub mod dormancy;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod passwords;
 pub mod ratelimit;
 pub mod routes;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub login_limiter: RateLimiter,
     /// The URL clients reach the server at.
     pub access_url: String,
+    /// Wakes the provisioner workers when a job is queued (the queue itself is in the store).
+    pub jobs: jobs::Queue,
 }
 
 pub type Shared = Arc<AppState>;
@@ -63,7 +67,8 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting, drains in-flight requests, stops background jobs, closes the store.
+    /// Stops accepting, drains in-flight requests, stops background tasks (running provisioner
+    /// jobs are marked failed), closes the store.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         if let Err(e) = self.task.await {
@@ -104,9 +109,13 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         login_limiter: RateLimiter::new(config.login_rate_limit, Duration::from_secs(60)),
         config,
         access_url,
+        jobs: jobs::Queue::new(),
     });
     let (shutdown, mut stopped) = watch::channel(false);
     let sweep = dormancy::spawn(state.clone(), shutdown.subscribe());
+    // The workers stop after the listener has drained (and also if serving fails).
+    let (stop_workers, workers_stop) = watch::channel(false);
+    let workers = jobs::spawn(state.clone(), workers_stop);
     let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -116,6 +125,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             .await
             .map_err(ServerError::Serve);
         sweep.abort();
+        // Requests have drained; the workers end their jobs before the store closes.
+        let _ = stop_workers.send(true);
+        workers.join().await;
         served
     });
     tracing::info!(%addr, "atrium server listening");

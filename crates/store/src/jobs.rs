@@ -112,6 +112,17 @@ const CANCEL: &str = concat!(
 const INSERT_LOG: &str = "INSERT INTO provisioner_job_logs (job_id, id, created_at, level, \
      stage, output) VALUES ($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM provisioner_job_logs \
      WHERE job_id = $1), $2, $3, $4, $5)";
+// Only the worker holding the job may beat for it; a job completed meanwhile (or taken over
+// by a timeout sweep) returns no row.
+const HEARTBEAT: &str = concat!(
+    "UPDATE provisioner_jobs SET updated_at = $3 \
+     WHERE id = $1 AND worker_id = $2 AND completed_at IS NULL RETURNING ",
+    job_cols!()
+);
+const QUEUE: &str = "SELECT \
+     (SELECT COUNT(*) FROM provisioner_jobs WHERE started_at IS NULL AND canceled_at IS NULL \
+      AND (created_at < $1 OR (created_at = $1 AND id <= $2))), \
+     (SELECT COUNT(*) FROM provisioner_jobs WHERE started_at IS NULL AND canceled_at IS NULL)";
 const LIST_LOGS: &str = "SELECT job_id, id, created_at, level, stage, output \
      FROM provisioner_job_logs WHERE job_id = $1 AND id > $2 ORDER BY id";
 
@@ -210,4 +221,38 @@ pub async fn list_logs(
 ) -> Result<Vec<JobLog>, StoreError> {
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_as(LIST_LOGS).bind(job).bind(after).fetch_all(c).await)?)
+}
+
+/// Records that `worker` is still running the job (its `updated_at`), and returns the job so
+/// the worker sees a cancel request. `NotFound` when the job is no longer this worker's to
+/// run: completed, or never claimed by it.
+pub async fn heartbeat(
+    db: impl Into<Db<'_>>,
+    id: JobId,
+    worker: &str,
+    now: DbTime,
+) -> Result<ProvisionerJob, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| sqlx::query_as(HEARTBEAT)
+        .bind(id)
+        .bind(worker)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?
+    .ok_or(NOT_FOUND)
+}
+
+/// A pending job's place in the queue, in the order [`acquire`] claims jobs: (1-based
+/// position, number of pending jobs). Only meaningful while the job is pending; callers show
+/// 0 for started jobs.
+pub async fn queue_position(
+    db: impl Into<Db<'_>>,
+    job: &ProvisionerJob,
+) -> Result<(i64, i64), StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(QUEUE)
+        .bind(job.created_at)
+        .bind(job.id)
+        .fetch_one(c)
+        .await)?)
 }

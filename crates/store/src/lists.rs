@@ -365,3 +365,82 @@ pub fn authorized_keys_sql(table: Listable, authz: &ListFilter) -> String {
     push_filter(&mut qb, authz, &table.columns());
     qb.into_string()
 }
+
+/// The conditions of `GET /templates?q=` (coder-api.md §2.4) the store answers, besides the
+/// org and the caller's filter. Matches ignore case.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TemplateQuery {
+    /// Free text: a substring of the display name or the name.
+    pub search: Option<String>,
+    /// A substring of the name.
+    pub name: Option<String>,
+    /// The whole name.
+    pub exact_name: Option<String>,
+    /// A substring of the display name.
+    pub display_name: Option<String>,
+    /// Only these templates (empty: any).
+    pub ids: Vec<crate::id::TemplateId>,
+}
+
+const TEMPLATE_SELECT: &str = "SELECT t.id, t.org_id, t.name, t.display_name, t.description, \
+     t.icon, t.active_version_id, t.created_by, t.created_at, t.updated_at, t.deleted \
+     FROM templates t WHERE NOT t.deleted AND ";
+const TEMPLATE_COUNT: &str = "SELECT COUNT(*) FROM templates t WHERE NOT t.deleted AND ";
+
+fn push_template_query<DB>(
+    qb: &mut QueryBuilder<DB>,
+    org: Option<crate::id::OrgId>,
+    q: &TemplateQuery,
+    authz: &ListFilter,
+) where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i32: Encode<'t, DB> + Type<DB>,
+{
+    push_filter(qb, authz, &Listable::Templates.columns());
+    if let Some(org) = org {
+        qb.push(" AND t.org_id = ").push_bind(org.to_string());
+    }
+    if let Some(search) = &q.search {
+        let pattern = like(search);
+        qb.push(" AND (lower(t.display_name) LIKE ").push_bind(pattern.clone());
+        qb.push(" ESCAPE '\\' OR lower(t.name) LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+    }
+    if let Some(name) = &q.name {
+        qb.push(" AND lower(t.name) LIKE ").push_bind(like(name)).push(" ESCAPE '\\'");
+    }
+    if let Some(name) = &q.exact_name {
+        qb.push(" AND lower(t.name) = ").push_bind(name.to_lowercase());
+    }
+    if let Some(name) = &q.display_name {
+        qb.push(" AND lower(t.display_name) LIKE ").push_bind(like(name)).push(" ESCAPE '\\'");
+    }
+    if !q.ids.is_empty() {
+        let ids: Vec<String> = q.ids.iter().map(ToString::to_string).collect();
+        push_in(qb, "t.id", &ids);
+    }
+}
+
+/// `GET /templates` and `GET /organizations/{org}/templates`: live templates (of `org`, if
+/// given) matching `q` that the caller's filter admits — the template ACL included, so an
+/// Everyone `use` entry lists the template for every member of its org — by name.
+pub async fn templates(
+    db: impl Into<Db<'_>>,
+    org: Option<crate::id::OrgId>,
+    q: &TemplateQuery,
+    authz: &ListFilter,
+    page: Page,
+) -> Result<Listed<crate::templates::Template>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let mut qb = QueryBuilder::new(TEMPLATE_SELECT);
+        push_template_query(&mut qb, org, q, authz);
+        qb.push(" ORDER BY lower(t.name), t.id");
+        push_page(&mut qb, page);
+        let rows = qb.build_query_as::<crate::templates::Template>().fetch_all(&mut *c).await?;
+        let mut count = QueryBuilder::new(TEMPLATE_COUNT);
+        push_template_query(&mut count, org, q, authz);
+        let count: i64 = count.build_query_scalar().fetch_one(&mut *c).await?;
+        Ok(Listed { rows, count })
+    })
+}

@@ -24,11 +24,14 @@ pub struct Migration {
 }
 
 /// Every migration, in version order. Append only; never edit an entry once released.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") },
+    Migration {
+        version: 2,
+        name: "file_uploaders",
+        sql: include_str!("../migrations/0002_file_uploaders.sql"),
+    },
+];
 
 /// The newest schema version this binary knows.
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;

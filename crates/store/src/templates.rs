@@ -319,3 +319,18 @@ pub async fn get_acl(db: impl Into<Db<'_>>, id: TemplateId) -> Result<Acl, Store
 pub async fn set_acl(db: impl Into<Db<'_>>, id: TemplateId, acl: &Acl) -> Result<(), StoreError> {
     acl::set(&ACL, db.into(), id, acl).await
 }
+
+const LIST_USING_FILE: &str = "SELECT t.id, t.org_id, t.name, t.display_name, t.description, \
+     t.icon, t.active_version_id, t.created_by, t.created_at, t.updated_at, t.deleted \
+     FROM templates t WHERE NOT t.deleted AND t.id IN \
+     (SELECT v.template_id FROM template_versions v WHERE v.file_id = $1) ORDER BY t.id";
+
+/// The live templates with a version built from `file` (Coder lets those who may update such
+/// a template read the file).
+pub async fn list_using_file(
+    db: impl Into<Db<'_>>,
+    file: FileId,
+) -> Result<Vec<Template>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(LIST_USING_FILE).bind(file).fetch_all(c).await)?)
+}

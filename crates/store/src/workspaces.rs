@@ -338,3 +338,19 @@ pub async fn count_live_by_owner(db: impl Into<Db<'_>>, owner: UserId) -> Result
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_scalar(COUNT_LIVE_BY_OWNER).bind(owner).fetch_one(c).await)?)
 }
+
+const COUNT_LIVE_BY_TEMPLATE: &str =
+    "SELECT COUNT(*) FROM workspaces WHERE template_id = $1 AND NOT deleted";
+
+/// How many live workspaces use a template, whoever asks (deleting a template checks this
+/// without the caller's filter, as Coder does).
+pub async fn count_live_by_template(
+    db: impl Into<Db<'_>>,
+    template: crate::id::TemplateId,
+) -> Result<i64, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_scalar(COUNT_LIVE_BY_TEMPLATE)
+        .bind(template)
+        .fetch_one(c)
+        .await)?)
+}

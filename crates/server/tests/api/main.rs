@@ -12,6 +12,9 @@ mod common;
 
 mod audit;
 mod auth;
+#[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
+mod fixtures;
 mod lifecycle;
 mod system;
+mod templates;
 mod users;

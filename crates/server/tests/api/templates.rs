@@ -340,3 +340,292 @@ both_backends!(templates_closed_by_default_give_everyone_nothing, |base: TestSer
     assert_eq!(get_template(&plain, template).await.status, StatusCode::OK);
     s.stop().await;
 });
+
+async fn download(c: &Client, file: Uuid) -> reqwest::StatusCode {
+    let mut request = c.request(Method::GET, &format!("/api/v2/files/{file}"));
+    if let Some(token) = &c.token {
+        request = request.header("Coder-Session-Token", token);
+    }
+    request.send().await.unwrap().status()
+}
+
+both_backends!(
+    uploads_are_tar_only_bounded_and_owned_by_their_uploaders,
+    |s: TestServer| async move {
+        let (alice, _) = s.user_with_roles(&[]).await;
+        let (bob, _) = s.user_with_roles(&[]).await;
+        let (carol, _) = s.user_with_roles(&[]).await;
+        let zip = alice
+            .send_raw(
+                alice
+                    .request(Method::POST, "/api/v2/files")
+                    .header("Content-Type", "application/zip")
+                    .body(b"PK\x03\x04".to_vec()),
+            )
+            .await;
+        assert_eq!(zip.status, StatusCode::BAD_REQUEST, "{}", zip.body);
+        assert_eq!(zip.message(), "Unsupported content type header \"application/zip\".");
+        let huge = upload(&alice, vec![0u8; (10 << 20) + 1]).await;
+        assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", huge.body);
+        assert!(!huge.message().is_empty());
+        // Past the server's 1 MiB default for JSON bodies, within the 10 MiB for files.
+        let big = upload(&alice, tar(&[("big.bin", &vec![7u8; 3 << 20])])).await;
+        assert_eq!(big.status, StatusCode::CREATED, "{}", big.body);
+
+        // The same bytes from two users are one file that each of them owns.
+        let bytes = module_tar();
+        let a = upload(&alice, bytes.clone()).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let file = uuid_of(&a.body["hash"]);
+        let b = upload(&bob, bytes.clone()).await;
+        assert_eq!(b.status, StatusCode::CREATED, "new for bob: {}", b.body);
+        assert_eq!(uuid_of(&b.body["hash"]), file);
+        assert_eq!(upload(&bob, bytes).await.status, StatusCode::OK);
+        assert_eq!(download(&alice, file).await, StatusCode::OK);
+        assert_eq!(download(&bob, file).await, StatusCode::OK);
+        assert_eq!(download(&carol, file).await, StatusCode::NOT_FOUND, "not an uploader");
+        assert_eq!(download(&s.owner, file).await, StatusCode::OK);
+        assert_eq!(download(&s.anonymous(), file).await, StatusCode::UNAUTHORIZED);
+        // A file you may not read cannot be imported either.
+        let (org_admin, _) = member(&s, s.default_org, &[], &["organization-template-admin"]).await;
+        let r = org_admin
+            .send(
+                Method::POST,
+                &format!("/api/v2/organizations/{}/templateversions", s.default_org),
+                &json!({"storage_method": "file", "file_id": file, "provisioner": "echo"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        assert_eq!(r.message(), "File not found.");
+        s.stop().await;
+    }
+);
+
+both_backends!(versions_validate_their_request_and_show_their_logs, |s: TestServer| async move {
+    let org = s.default_org;
+    let file = uuid_of(&upload(&s.owner, module_tar()).await.body["hash"]);
+    let post = |body: Value| {
+        let owner = s.owner.clone();
+        async move {
+            owner
+                .send(Method::POST, &format!("/api/v2/organizations/{org}/templateversions"), &body)
+                .await
+        }
+    };
+    let r = post(json!({"storage_method": "file", "file_id": file, "provisioner": "docker"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["validations"][0]["field"], "provisioner");
+    let r = post(json!({"storage_method": "s3", "file_id": file, "provisioner": "echo"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = post(json!({"storage_method": "file", "provisioner": "echo"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = post(json!({"storage_method": "file", "file_id": file, "provisioner": "echo",
+                        "template_id": Uuid::new_v4()}))
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    let r = post(json!({"storage_method": "file", "file_id": file, "provisioner": "echo",
+                        "name": "v1.0-rc_1", "message": "first"}))
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["name"], "v1.0-rc_1");
+    assert_eq!(r.body["created_by"]["username"], "owner");
+    assert_eq!(uuid_of(&r.body["job"]["file_id"]), file);
+    let version = uuid_of(&r.body["id"]);
+    let done = wait_for_version(&s.owner, version).await;
+    assert!(done["job"]["completed_at"].is_string(), "{done}");
+    let logs = s.owner.get(&format!("/api/v2/templateversions/{version}/logs")).await;
+    assert_eq!(logs.status, StatusCode::OK, "{}", logs.body);
+    let lines: Vec<&str> =
+        logs.body.as_array().unwrap().iter().map(|l| l["output"].as_str().unwrap()).collect();
+    assert_eq!(lines.last(), Some(&"Import complete"), "{}", logs.body);
+    let after = s.owner.get(&format!("/api/v2/templateversions/{version}/logs?after=1")).await;
+    assert_eq!(after.body.as_array().unwrap().len(), lines.len() - 1);
+
+    // An orphan version is checked as an org-wide template: plain members cannot see it.
+    let (plain, _) = s.user_with_roles(&[]).await;
+    let r = plain.get(&format!("/api/v2/templateversions/{version}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = plain.get(&format!("/api/v2/templateversions/{version}/logs")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Once it belongs to a template, whoever may read the template reads it; a second
+    // version of that template needs `update` on it.
+    let template = s
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v2/organizations/{org}/templates"),
+            &json!({"name": unique("tpl"), "template_version_id": version}),
+        )
+        .await;
+    assert_eq!(template.status, StatusCode::CREATED, "{}", template.body);
+    assert_eq!(template.body["provisioner"], "echo");
+    let template = uuid_of(&template.body["id"]);
+    let r = plain.get(&format!("/api/v2/templateversions/{version}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(uuid_of(&r.body["template_id"]), template);
+    let file = uuid_of(&upload(&plain, module_tar()).await.body["hash"]);
+    let r = plain
+        .send(
+            Method::POST,
+            &format!("/api/v2/organizations/{org}/templateversions"),
+            &json!({"storage_method": "file", "file_id": file, "provisioner": "echo",
+                    "template_id": template}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let again = post(json!({"storage_method": "file", "file_id": file, "provisioner": "echo",
+                            "template_id": template, "name": "v1.0-rc_1"}))
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "same name in one template: {}", again.body);
+
+    // A second version becomes active once imported; only the template's own versions can.
+    let second = post(json!({"storage_method": "file", "file_id": file, "provisioner": "echo",
+                             "template_id": template}))
+    .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    let second = uuid_of(&second.body["id"]);
+    wait_for_version(&s.owner, second).await;
+    let versions = s.owner.get(&format!("/api/v2/templates/{template}/versions")).await;
+    assert_eq!(ids(&versions.body), [version, second], "{}", versions.body);
+    let activate = |v: Uuid, by: Client| async move {
+        by.send(Method::PATCH, &format!("/api/v2/templates/{template}/versions"), &json!({"id": v}))
+            .await
+    };
+    assert_eq!(activate(second, plain.clone()).await.status, StatusCode::FORBIDDEN);
+    let orphan = import_version(&s.owner, org).await;
+    let r = activate(orphan, s.owner.clone()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = activate(second, s.owner.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let got = s.owner.get(&format!("/api/v2/templates/{template}")).await;
+    assert_eq!(uuid_of(&got.body["active_version_id"]), second);
+    s.stop().await;
+});
+
+both_backends!(template_lists_take_a_query, |s: TestServer| async move {
+    let org = s.default_org;
+    let a = create_template(&s.owner, org, json!({"display_name": "Docker Desktop"})).await;
+    let b = create_template(&s.owner, org, json!({})).await;
+    let list = |q: String| {
+        let owner = s.owner.clone();
+        async move { owner.get(&format!("/api/v2/templates?q={q}")).await }
+    };
+    let r = list(format!("exact_name:{}", a["name"].as_str().unwrap())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(ids(&r.body), [uuid_of(&a["id"])]);
+    let r = list("docker".into()).await;
+    assert_eq!(ids(&r.body), [uuid_of(&a["id"])]);
+    let r = list(format!("organization:{org}")).await;
+    assert_eq!(ids(&r.body).len(), 2);
+    assert!(ids(&r.body).contains(&uuid_of(&b["id"])));
+    let r = list("colour:blue".into()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["validations"][0]["detail"], "\"colour\" is not a valid query param");
+    let r = list("organization:nowhere".into()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    s.stop().await;
+});
+
+// The terraform provisioner runs `terraform init` and `validate` on the source. Without
+// terraform on PATH this is skipped, except under CI, where terraform must be installed.
+both_backends!(terraform_imports_validate_the_source, |s: TestServer| async move {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()));
+    if !on_path {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "terraform is not on PATH under CI");
+        eprintln!("skipping: no terraform on PATH");
+        s.stop().await;
+        return;
+    }
+    let org = s.default_org;
+    let import = |bytes: Vec<u8>| {
+        let owner = s.owner.clone();
+        async move {
+            let file = upload(&owner, bytes).await;
+            assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
+            let r = owner
+                .send(
+                    Method::POST,
+                    &format!("/api/v2/organizations/{org}/templateversions"),
+                    &json!({"storage_method": "file", "file_id": file.body["hash"],
+                            "provisioner": "terraform"}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            let version = uuid_of(&r.body["id"]);
+            for _ in 0..600 {
+                let r = owner.get(&format!("/api/v2/templateversions/{version}")).await;
+                if matches!(r.body["job"]["status"].as_str(), Some("succeeded" | "failed")) {
+                    let logs = owner.get(&format!("/api/v2/templateversions/{version}/logs")).await;
+                    return (r.body, logs.body);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("terraform import did not finish within 60s");
+        }
+    };
+    let (good, logs) = import(module_tar()).await;
+    assert_eq!(good["job"]["status"], "succeeded", "{good} {logs}");
+    let text = logs.to_string();
+    assert!(text.contains("terraform init"), "{logs}");
+    assert!(text.contains("terraform validate"), "{logs}");
+    // terraform's own output, streamed line by line.
+    assert!(text.contains("Terraform has been successfully initialized"), "{logs}");
+    assert!(text.contains("The configuration is valid"), "{logs}");
+    let (bad, logs) = import(tar(&[("main.tf", b"resource \"terraform_data\" {")])).await;
+    assert_eq!(bad["job"]["status"], "failed", "{bad} {logs}");
+    assert!(bad["job"]["error"].as_str().unwrap().contains("terraform"), "{bad}");
+    // A version that did not import cannot become a template.
+    let r = s
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v2/organizations/{org}/templates"),
+            &json!({"name": unique("tpl"), "template_version_id": bad["id"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["validations"][0]["field"], "template_version_id");
+    s.stop().await;
+});
+
+both_backends!(acl_candidates_need_update_on_the_template, |s: TestServer| async move {
+    let org = s.default_org;
+    let (plain, plain_user) = s.user_with_roles(&[]).await;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let r = s.owner.get(&format!("/api/v2/templates/{template}/acl/available")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(ids(&r.body["users"]).contains(&plain_user.id), "{}", r.body);
+    assert!(ids(&r.body["groups"]).contains(&org), "Everyone is a candidate: {}", r.body);
+    let r = plain.get(&format!("/api/v2/templates/{template}/acl/available")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "use is not update: {}", r.body);
+    // Reading the ACL needs only read; the user entries are those the reader may see.
+    let r =
+        patch_acl(&s.owner, template, &json!({"user_perms": {s.owner_id.to_string(): "admin"}}))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let acl = template_acl(&plain, template).await;
+    assert_eq!(acl["users"], json!([]), "a member cannot read other users: {acl}");
+    assert_eq!(acl_entries(&acl, "group"), [(org, "use".to_owned())]);
+
+    // The creation, the ACL change and a refused delete are each one audit row.
+    let r = plain.send_empty(Method::DELETE, &format!("/api/v2/templates/{template}")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let log = s.owner.get(&format!("/api/v2/audit?q=resource_id:{template}")).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let rows: Vec<(String, i64)> = log.body["audit_logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap().to_owned(), a["status_code"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [("delete".to_owned(), 403), ("write".to_owned(), 200), ("create".to_owned(), 201)],
+        "{}",
+        log.body
+    );
+    s.stop().await;
+});

@@ -22,3 +22,26 @@ store_test! {
         assert!(matches!(files::get(&db.store, FileId::new_v4()).await, Err(StoreError::NotFound { entity: "file" })));
     }
 }
+
+store_test! {
+    async fn each_uploader_of_the_same_bytes_is_recorded(db) {
+        let a = fixtures::user(&db.store, "a").await;
+        let b = fixtures::user(&db.store, "b").await;
+        let data = b"tar bytes".to_vec();
+        let hash = "5d1e0f0a6b2c4e8f9a7b3c1d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f";
+        let new = |by| NewFile { id: FileId::new_v4(), hash, created_by: by, created_at: DbTime::now(), mimetype: "application/x-tar", data: &data };
+        let first = files::upload(&db.store, &new(a.id)).await.unwrap();
+        assert!(first.new_for_uploader);
+        assert_eq!(first.file.created_by, a.id);
+        let again = files::upload(&db.store, &new(a.id)).await.unwrap();
+        assert_eq!(again, files::Upload { file: first.file.clone(), new_for_uploader: false });
+        assert!(!files::is_uploader(&db.store, first.file.id, b.id).await.unwrap());
+        // Another user's upload of the same bytes is the same file, now theirs too.
+        let theirs = files::upload(&db.store, &new(b.id)).await.unwrap();
+        assert_eq!((theirs.file.id, theirs.new_for_uploader), (first.file.id, true));
+        assert_eq!(theirs.file.created_by, a.id);
+        assert!(files::is_uploader(&db.store, first.file.id, a.id).await.unwrap());
+        assert!(files::is_uploader(&db.store, first.file.id, b.id).await.unwrap());
+        assert!(!files::is_uploader(&db.store, FileId::new_v4(), a.id).await.unwrap());
+    }
+}

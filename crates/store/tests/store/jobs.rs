@@ -61,3 +61,43 @@ store_test! {
         assert_eq!(input.0, serde_json::json!({}));
     }
 }
+
+store_test! {
+    async fn only_the_claiming_worker_heartbeats_and_sees_a_cancel(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let u = fixtures::user(&db.store, "u").await;
+        let job = fixtures::job(&db.store, org.id, u.id, JobKind::TemplateVersionImport).await;
+        let claimed = jobs::acquire(&db.store, "w1", DbTime::now()).await.unwrap().unwrap();
+        let later = DbTime::from_unix_micros(claimed.updated_at.unix_micros() + 5_000_000);
+        let beat = jobs::heartbeat(&db.store, job, "w1", later).await.unwrap();
+        assert_eq!((beat.updated_at, beat.canceled_at), (later, None));
+        assert!(matches!(jobs::heartbeat(&db.store, job, "w2", later).await, Err(StoreError::NotFound { .. })));
+        jobs::cancel(&db.store, job, later).await.unwrap();
+        let beat = jobs::heartbeat(&db.store, job, "w1", later).await.unwrap();
+        assert_eq!((beat.canceled_at, beat.status()), (Some(later), JobStatus::Canceling));
+        jobs::complete(&db.store, job, Some("canceled"), later).await.unwrap();
+        assert_eq!(jobs::get(&db.store, job).await.unwrap().status(), JobStatus::Canceled);
+        // A completed job has no worker to beat for it.
+        assert!(matches!(jobs::heartbeat(&db.store, job, "w1", later).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+store_test! {
+    async fn queue_positions_follow_the_claim_order(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let u = fixtures::user(&db.store, "u").await;
+        let first = fixtures::job(&db.store, org.id, u.id, JobKind::TemplateVersionImport).await;
+        let second = fixtures::job(&db.store, org.id, u.id, JobKind::TemplateVersionImport).await;
+        let position = |id| {
+            let store = db.store.clone();
+            async move {
+                let job = jobs::get(&store, id).await.unwrap();
+                jobs::queue_position(&store, &job).await.unwrap()
+            }
+        };
+        assert_eq!(position(first).await, (1, 2));
+        assert_eq!(position(second).await, (2, 2));
+        assert_eq!(jobs::acquire(&db.store, "w", DbTime::now()).await.unwrap().unwrap().id, first);
+        assert_eq!(position(second).await, (1, 1));
+    }
+}

@@ -120,3 +120,76 @@ store_test! {
         assert_eq!(templates::get_acl(&db.store, t.id).await.unwrap().users, [(bob.id, use_read)]);
     }
 }
+
+store_test! {
+    async fn template_lists_follow_the_acl_and_the_query(db) {
+        use atrium_engine::{BuiltinRole, RoleOptions, Scope, Subject, ResourceType};
+        use atrium_store::lists::{self, Page, TemplateQuery};
+        let org = fixtures::org(&db.store, "acme").await;
+        let other = fixtures::org(&db.store, "other").await;
+        let admin = fixtures::user(&db.store, "admin").await;
+        let member = fixtures::user(&db.store, "member").await;
+        let (open, _) = fixtures::template(&db.store, org.id, admin.id, "open").await;
+        let (closed, _) = fixtures::template(&db.store, org.id, admin.id, "closed").await;
+        let (elsewhere, _) = fixtures::template(&db.store, other.id, admin.id, "elsewhere").await;
+        let everyone = |org: atrium_store::OrgId| Acl {
+            users: vec![],
+            groups: vec![(GroupId(org.uuid()), set(&[Wild::Is(Action::Read), Wild::Is(Action::Use)]))],
+        };
+        templates::set_acl(&db.store, open.id, &everyone(org.id)).await.unwrap();
+        templates::set_acl(&db.store, elsewhere.id, &everyone(other.id)).await.unwrap();
+        // A plain member of `org` reads what Everyone may use there, nothing in `other`.
+        let org_member = BuiltinRole::OrganizationMember.expand(Some(org.id.uuid()), RoleOptions::default()).unwrap();
+        let site_member = BuiltinRole::Member.expand(None, RoleOptions::default()).unwrap();
+        let subject = Subject::new(member.id.uuid(), vec![site_member, org_member], vec![], Scope::ALL);
+        let authz = subject.list_filter(Action::Read, ResourceType::Template);
+        let all = TemplateQuery::default();
+        let listed = lists::templates(&db.store, None, &all, &authz, Page::default()).await.unwrap();
+        assert_eq!(listed.rows.iter().map(|t| t.id).collect::<Vec<_>>(), [open.id]);
+        assert_eq!(listed.count, 1);
+        // An owner sees everything; the org, name and paging conditions narrow it.
+        let owner = Subject::new(admin.id.uuid(), vec![BuiltinRole::Owner.expand(None, RoleOptions::default()).unwrap()], vec![], Scope::ALL);
+        let authz = owner.list_filter(Action::Read, ResourceType::Template);
+        let in_org = lists::templates(&db.store, Some(org.id), &all, &authz, Page::default()).await.unwrap();
+        let mut want = vec![(open.name.clone(), open.id), (closed.name.clone(), closed.id)];
+        want.sort();
+        assert_eq!(in_org.rows.iter().map(|t| (t.name.clone(), t.id)).collect::<Vec<_>>(), want);
+        let exact = TemplateQuery { exact_name: Some(closed.name.to_uppercase()), ..TemplateQuery::default() };
+        assert_eq!(lists::templates(&db.store, None, &exact, &authz, Page::default()).await.unwrap().rows, std::slice::from_ref(&closed));
+        let fuzzy = TemplateQuery { search: Some("ELSEWH".into()), ..TemplateQuery::default() };
+        assert_eq!(lists::templates(&db.store, None, &fuzzy, &authz, Page::default()).await.unwrap().rows, std::slice::from_ref(&elsewhere));
+        let page = lists::templates(&db.store, None, &all, &authz, Page { limit: Some(1), offset: 1 }).await.unwrap();
+        assert_eq!((page.rows.len(), page.count), (1, 3));
+        templates::soft_delete(&db.store, closed.id, DbTime::now()).await.unwrap();
+        assert_eq!(lists::templates(&db.store, Some(org.id), &all, &authz, Page::default()).await.unwrap().count, 1);
+    }
+}
+
+store_test! {
+    async fn templates_know_their_workspaces_and_files(db) {
+        use atrium_store::{FileId, files, workspaces};
+        let org = fixtures::org(&db.store, "acme").await;
+        let admin = fixtures::user(&db.store, "admin").await;
+        let (t, _) = fixtures::template(&db.store, org.id, admin.id, "t").await;
+        assert_eq!(workspaces::count_live_by_template(&db.store, t.id).await.unwrap(), 0);
+        let ws = fixtures::workspace(&db.store, admin.id, org.id, t.id, "ws").await;
+        assert_eq!(workspaces::count_live_by_template(&db.store, t.id).await.unwrap(), 1);
+        workspaces::soft_delete(&db.store, ws.id, DbTime::now()).await.unwrap();
+        assert_eq!(workspaces::count_live_by_template(&db.store, t.id).await.unwrap(), 0);
+
+        let file = files::upload(&db.store, &files::NewFile {
+            id: FileId::new_v4(), hash: "abc", created_by: admin.id, created_at: DbTime::now(),
+            mimetype: "application/x-tar", data: b"x",
+        }).await.unwrap().file;
+        assert!(templates::list_using_file(&db.store, file.id).await.unwrap().is_empty());
+        let job = fixtures::job(&db.store, org.id, admin.id, JobKind::TemplateVersionImport).await;
+        templates::insert_version(&db.store, &NewTemplateVersion {
+            id: TemplateVersionId::new_v4(), template_id: Some(t.id), org_id: org.id, name: "v2",
+            message: "", readme: "", job_id: job, file_id: Some(file.id), created_by: admin.id,
+            created_at: DbTime::now(),
+        }).await.unwrap();
+        assert_eq!(templates::list_using_file(&db.store, file.id).await.unwrap(), std::slice::from_ref(&t));
+        templates::soft_delete(&db.store, t.id, DbTime::now()).await.unwrap();
+        assert!(templates::list_using_file(&db.store, file.id).await.unwrap().is_empty());
+    }
+}

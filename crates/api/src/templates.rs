@@ -1,0 +1,291 @@
+//! Files, template versions, provisioner jobs, templates and the template ACL
+//! (coder-api.md §1.6), with `codersdk`'s field names.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::orgs::Group;
+use crate::orgs::ReducedUser;
+use crate::users::User;
+
+/// `POST /files` → 201 (new) or 200 (the same bytes again). Coder calls the file id `hash`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadResponse {
+    pub hash: Uuid,
+}
+
+/// `codersdk.MinimalUser`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MinimalUser {
+    pub id: Uuid,
+    pub username: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub avatar_url: String,
+}
+
+/// `codersdk.ProvisionerJobInput`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvisionerJobInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_version_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_build_id: Option<Uuid>,
+}
+
+/// `codersdk.ProvisionerJobMetadata`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvisionerJobMetadata {
+    pub template_version_name: String,
+    pub template_id: Uuid,
+    pub template_name: String,
+    pub template_display_name: String,
+    pub template_icon: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub workspace_name: String,
+}
+
+/// `codersdk.ProvisionerJob`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvisionerJob {
+    pub id: Uuid,
+    #[serde(with = "crate::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "crate::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(default, with = "crate::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<OffsetDateTime>,
+    #[serde(default, with = "crate::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub canceled_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error: String,
+    /// `pending`, `running`, `succeeded`, `canceling`, `canceled` or `failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<Uuid>,
+    pub file_id: Uuid,
+    pub tags: BTreeMap<String, String>,
+    /// 1-based position among pending jobs; 0 once the job has started.
+    pub queue_position: i64,
+    pub queue_size: i64,
+    pub organization_id: Uuid,
+    pub input: ProvisionerJobInput,
+    /// `template_version_import` or `workspace_build`.
+    #[serde(rename = "type")]
+    pub job_type: String,
+    pub metadata: ProvisionerJobMetadata,
+    pub logs_overflowed: bool,
+}
+
+/// `codersdk.ProvisionerJobLog`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProvisionerJobLog {
+    pub id: i64,
+    #[serde(with = "crate::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// `provisioner` or `provisioner_daemon`.
+    pub log_source: String,
+    pub log_level: String,
+    pub stage: String,
+    pub output: String,
+}
+
+/// `POST /organizations/{organization}/templateversions`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateTemplateVersionRequest {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<Uuid>,
+    /// Only `file`.
+    #[serde(default)]
+    pub storage_method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<Uuid>,
+    /// Not supported by Atrium (no bundled examples); refused when given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub example_id: String,
+    /// `echo` or `terraform`.
+    #[serde(default)]
+    pub provisioner: String,
+}
+
+/// `codersdk.TemplateVersion`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateVersion {
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<Uuid>,
+    pub organization_id: Uuid,
+    #[serde(with = "crate::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub name: String,
+    pub message: String,
+    pub job: ProvisionerJob,
+    pub readme: String,
+    pub created_by: MinimalUser,
+    pub archived: bool,
+}
+
+/// `codersdk.TemplateAutostopRequirement`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateAutostopRequirement {
+    pub days_of_week: Vec<String>,
+    pub weeks: i64,
+}
+
+/// `codersdk.TemplateAutostartRequirement`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateAutostartRequirement {
+    pub days_of_week: Vec<String>,
+}
+
+/// `codersdk.Template`. Scheduling fields carry Coder's defaults: Atrium does not schedule
+/// workspaces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Template {
+    pub id: Uuid,
+    #[serde(with = "crate::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub organization_id: Uuid,
+    pub organization_name: String,
+    pub organization_display_name: String,
+    pub organization_icon: String,
+    pub name: String,
+    pub display_name: String,
+    /// The active version's provisioner.
+    pub provisioner: String,
+    pub active_version_id: Uuid,
+    pub active_user_count: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub build_time_stats: serde_json::Value,
+    pub description: String,
+    pub deprecated: bool,
+    pub deprecation_message: String,
+    pub deleted: bool,
+    pub icon: String,
+    pub default_ttl_ms: i64,
+    pub activity_bump_ms: i64,
+    pub autostop_requirement: TemplateAutostopRequirement,
+    pub autostart_requirement: TemplateAutostartRequirement,
+    pub created_by_id: Uuid,
+    pub created_by_name: String,
+    pub allow_user_autostart: bool,
+    pub allow_user_autostop: bool,
+    pub allow_user_cancel_workspace_jobs: bool,
+    pub failure_ttl_ms: i64,
+    pub time_til_dormant_ms: i64,
+    pub time_til_dormant_autodelete_ms: i64,
+    pub require_active_version: bool,
+    pub max_port_share_level: String,
+    pub use_classic_parameter_flow: bool,
+}
+
+/// `POST /organizations/{organization}/templates`. Coder's scheduling fields are accepted and
+/// ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateTemplateRequest {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub icon: String,
+    /// Required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_version_id: Option<Uuid>,
+    /// Give the Everyone group no access (the default unless the server runs with
+    /// `--templates-closed-by-default`).
+    #[serde(default)]
+    pub disable_everyone_group_access: bool,
+}
+
+/// `PATCH /templates/{template}`: absent fields keep their value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateTemplateMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// `true` removes the Everyone group's entry from the ACL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_everyone_group_access: Option<bool>,
+}
+
+/// `PATCH /templates/{template}/acl`: id → `admin`, `use` or `""` (remove); entries not named
+/// keep their role.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateTemplateAcl {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_perms: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub group_perms: BTreeMap<String, String>,
+}
+
+/// A user entry of the template ACL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateUser {
+    #[serde(flatten)]
+    pub user: User,
+    /// `admin`, `use`, or `""` for an action set that is neither.
+    pub role: String,
+}
+
+/// A group entry of the template ACL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateGroup {
+    #[serde(flatten)]
+    pub group: Group,
+    pub role: String,
+}
+
+/// `GET /templates/{template}/acl`: Coder names the groups key `group` (singular).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateAcl {
+    pub users: Vec<TemplateUser>,
+    #[serde(rename = "group")]
+    pub groups: Vec<TemplateGroup>,
+}
+
+/// `GET /templates/{template}/acl/available`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AclAvailable {
+    pub users: Vec<ReducedUser>,
+    pub groups: Vec<Group>,
+}

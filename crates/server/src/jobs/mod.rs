@@ -1,0 +1,220 @@
+//! The provisioner job queue's workers. Jobs are rows (`provisioner_jobs`); nothing about a
+//! job lives only in this process's memory, so several replicas on one PostgreSQL share the
+//! queue:
+//!
+//! - A worker claims the oldest pending job with [`jobs::acquire`] (`FOR UPDATE SKIP LOCKED`
+//!   on PostgreSQL, one atomic `UPDATE` on SQLite's single writer), so each job runs once.
+//! - Inserting a job in this process wakes a worker at once ([`Queue::wake`]); jobs queued by
+//!   another replica are found by a slow poll ([`POLL`]).
+//! - While a job runs, its worker heartbeats (`updated_at`, every [`HEARTBEAT`]) and reads
+//!   back a cancel request. A sweep that fails jobs whose heartbeat stopped (a dead worker)
+//!   belongs with the workspace builds (issue 8); the heartbeat is what it will read.
+//! - Log lines are stored one by one as they come ([`JobLog`]), so a reader sees progress.
+//! - The job ends succeeded, or failed with an error text (canceled when it was asked to
+//!   stop). A server shutting down fails the jobs it is running rather than leave them
+//!   "running" forever.
+//!
+//! What a job does is the [`provisioner::Provisioner`]'s business.
+
+pub mod archive;
+pub mod provisioner;
+mod terraform;
+
+use std::time::Duration;
+
+use atrium_store::jobs::{self, NewLog, ProvisionerJob};
+use atrium_store::{DbTime, JobId, JobKind, LogLevel, Store, StoreError};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::Shared;
+use provisioner::{Provisioner, Run};
+
+/// Jobs running at once in one server (Coder's built-in provisioner daemons default to 3).
+pub const WORKERS: usize = 3;
+/// How often an idle worker looks for jobs queued by another replica.
+pub const POLL: Duration = Duration::from_secs(1);
+/// How often a running job's worker records that it is alive and checks for a cancel.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// The in-process side of the queue: a wake-up for idle workers. The queue itself is the
+/// table; this only saves them waiting for the next poll.
+#[derive(Debug, Default)]
+pub struct Queue {
+    wake: Notify,
+}
+
+impl Queue {
+    pub fn new() -> Self {
+        Queue::default()
+    }
+
+    /// Call after committing a new job. A wake-up with no worker waiting is kept for the next
+    /// one that waits, so none is lost.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// The running workers.
+pub struct Workers {
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Waits for every worker to stop (after the shutdown signal each finishes its current
+    /// step and marks a running job failed).
+    pub async fn join(self) {
+        for handle in self.handles {
+            if let Err(e) = handle.await {
+                tracing::error!(error = %e, "provisioner worker panicked");
+            }
+        }
+    }
+}
+
+/// Starts [`WORKERS`] workers; they stop when `stop` turns true (or its sender is dropped).
+pub fn spawn(state: Shared, stop: watch::Receiver<bool>) -> Workers {
+    let handles = (0..WORKERS)
+        .map(|_| {
+            let worker = Uuid::new_v4().to_string();
+            tokio::spawn(work(state.clone(), worker, stop.clone()))
+        })
+        .collect();
+    Workers { handles }
+}
+
+fn stopped(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
+/// Resolves once the stop signal is given or its sender is gone.
+async fn until_stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+async fn work(state: Shared, worker: String, mut stop: watch::Receiver<bool>) {
+    tracing::debug!(%worker, "provisioner worker started");
+    loop {
+        if stopped(&stop) {
+            return;
+        }
+        match jobs::acquire(&state.store, &worker, DbTime::now()).await {
+            Ok(Some(job)) => {
+                // There may be more queued work: pass the wake-up on to an idle worker.
+                state.jobs.wake();
+                run(&state, &worker, job, &mut stop).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(%worker, error = %e, "cannot claim a job; will retry"),
+        }
+        tokio::select! {
+            _ = state.jobs.wake.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = until_stopped(&mut stop) => return,
+        }
+    }
+}
+
+/// Why a job failed; `Display` is the job's stored error.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("canceled")]
+    Canceled,
+    #[error("the server shut down while the job was running")]
+    Shutdown,
+    #[error("{0}")]
+    Job(String),
+    #[error("internal error: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl Failure {
+    pub fn job(message: impl Into<String>) -> Self {
+        Failure::Job(message.into())
+    }
+}
+
+/// Runs one claimed job to its end, heartbeating meanwhile.
+async fn run(state: &Shared, worker: &str, job: ProvisionerJob, stop: &mut watch::Receiver<bool>) {
+    let log = JobLog::new(state.store.clone(), job.id);
+    tracing::info!(job = %job.id, kind = %job.kind, provisioner = %job.provisioner, "job started");
+    let result = {
+        let work = execute(&state.store, &job, &log);
+        tokio::pin!(work);
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+        loop {
+            tokio::select! {
+                r = &mut work => break r,
+                _ = beat.tick() => match jobs::heartbeat(&state.store, job.id, worker, DbTime::now()).await {
+                    Ok(j) if j.canceled_at.is_some() => break Err(Failure::Canceled),
+                    Ok(_) => {}
+                    Err(StoreError::NotFound { .. }) => {
+                        // Completed elsewhere (a timeout sweep): not ours to finish any more.
+                        tracing::warn!(job = %job.id, "job was completed by someone else; dropping it");
+                        return;
+                    }
+                    // A database blip is no reason to abandon the work; the next beat retries.
+                    Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
+                },
+                _ = until_stopped(stop) => break Err(Failure::Shutdown),
+            }
+        }
+        // Leaving this block drops the work, which kills any process it started.
+    };
+    let error = match &result {
+        Ok(()) => None,
+        Err(f) => {
+            log.line(LogLevel::Error, "", &f.to_string()).await;
+            Some(f.to_string())
+        }
+    };
+    match jobs::complete(&state.store, job.id, error.as_deref(), DbTime::now()).await {
+        Ok(done) => tracing::info!(job = %job.id, error = ?done.error, "job finished"),
+        Err(StoreError::NotFound { .. }) => {
+            tracing::warn!(job = %job.id, "job was completed by someone else");
+        }
+        Err(e) => tracing::error!(job = %job.id, error = %e, "cannot mark the job finished"),
+    }
+}
+
+async fn execute(store: &Store, job: &ProvisionerJob, log: &JobLog) -> Result<(), Failure> {
+    let provisioner = Provisioner::parse(&job.provisioner)
+        .ok_or_else(|| Failure::job(format!("unknown provisioner `{}`", job.provisioner)))?;
+    let run = Run { store, job, log };
+    match job.kind {
+        JobKind::TemplateVersionImport => provisioner.import(&run).await,
+        // Workspace builds join with the workspaces (issue 8): `Provisioner::build`.
+        JobKind::WorkspaceBuild => Err(Failure::job("workspace builds are not supported yet")),
+    }
+}
+
+/// A job's log, written line by line as the provisioner produces it.
+#[derive(Clone)]
+pub struct JobLog {
+    store: Store,
+    job: JobId,
+}
+
+impl JobLog {
+    pub fn new(store: Store, job: JobId) -> Self {
+        JobLog { store, job }
+    }
+
+    /// Stores one line. A line that cannot be stored is logged here and dropped: the job's
+    /// outcome matters more than its transcript.
+    pub async fn line(&self, level: LogLevel, stage: &str, output: &str) {
+        let line = NewLog { created_at: DbTime::now(), level, stage, output };
+        match jobs::append_logs(&self.store, self.job, &[line]).await {
+            Ok(()) => {}
+            Err(e) => tracing::warn!(job = %self.job, error = %e, "cannot store a log line"),
+        }
+    }
+
+    /// Shorthand for an info line.
+    pub async fn info(&self, stage: &str, output: &str) {
+        self.line(LogLevel::Info, stage, output).await;
+    }
+}

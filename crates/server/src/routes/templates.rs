@@ -1,0 +1,564 @@
+//! Templates (coder-api.md §1.6): create from an imported version, list by what you may read,
+//! get, update, delete; the ACL lives in [`acl`].
+//!
+//! A template is checked as rbac.md §2 says: type `template`, its id, its org, no owner, and
+//! its user and group ACL — so an Everyone entry (keyed by the org id) lets every org member
+//! read and use it, and an `admin` entry is every template action.
+
+mod acl;
+
+use std::collections::HashMap;
+
+use atrium_api::Response as Message;
+use atrium_api::templates::{
+    CreateTemplateRequest, Template as ApiTemplate, TemplateAutostartRequirement,
+    TemplateAutostopRequirement, UpdateTemplateMeta,
+};
+use atrium_engine::name::validate_name;
+use atrium_engine::query::{QueryError, TermParser, terms};
+use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_store::jobs::{self, JobStatus};
+use atrium_store::lists::{self, Page, TemplateQuery};
+use atrium_store::{
+    Acl, DbTime, GroupId, OrgId, StoreError, TemplateId, TemplateVersionId, UserId, orgs,
+    templates, users, workspaces,
+};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::convert::time;
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::{Body, QueryParams};
+use crate::routes::orgs::{org_object, resolve_org};
+
+pub fn routes() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(list_org_templates, create_template))
+        .routes(routes!(get_template_by_name))
+        .routes(routes!(list_templates))
+        .routes(routes!(get_template, update_template, delete_template))
+        .merge(acl::routes())
+}
+
+/// `use`: read the template and create workspaces from it (rbac.md §7.1).
+pub fn use_actions() -> ActionSet {
+    [Wild::Is(Action::Read), Wild::Is(Action::Use)].into_iter().collect()
+}
+
+/// A template as the engine sees it, with its ACL loaded.
+pub struct TemplateAuthz {
+    id: Uuid,
+    org: Uuid,
+    users: Vec<(Uuid, ActionSet)>,
+    groups: Vec<(Uuid, ActionSet)>,
+}
+
+impl TemplateAuthz {
+    pub async fn load(state: &Shared, t: &templates::Template) -> ApiResult<Self> {
+        let acl = templates::get_acl(&state.store, t.id).await?;
+        Ok(TemplateAuthz {
+            id: t.id.uuid(),
+            org: t.org_id.uuid(),
+            users: acl.users.iter().map(|(u, s)| (u.uuid(), *s)).collect(),
+            groups: acl.groups.iter().map(|(g, s)| (g.uuid(), *s)).collect(),
+        })
+    }
+
+    pub fn object(&self) -> Object<'_> {
+        Object::of(ResourceType::Template)
+            .with_id(self.id)
+            .in_org(self.org)
+            .with_user_acl(&self.users)
+            .with_group_acl(&self.groups)
+    }
+}
+
+/// A live template the actor may read, with its engine object.
+pub struct Resolved {
+    pub template: templates::Template,
+    pub authz: TemplateAuthz,
+}
+
+/// Loads a live template by id with a read check; missing, deleted and unreadable templates
+/// all answer 404.
+pub async fn readable_template(
+    state: &Shared,
+    actor: &Actor,
+    id: TemplateId,
+) -> ApiResult<Resolved> {
+    let template = match templates::get(&state.store, id).await {
+        Ok(t) if !t.deleted => t,
+        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let authz = TemplateAuthz::load(state, &template).await?;
+    actor.require_or_404(Action::Read, &authz.object())?;
+    Ok(Resolved { template, authz })
+}
+
+/// `{template}`: a uuid (Coder takes ids only here).
+pub fn template_id(param: &str) -> ApiResult<TemplateId> {
+    param.parse().map_err(|e: uuid::Error| {
+        ApiError::bad_request(format!("Invalid UUID \"{param}\".")).detail(e.to_string())
+    })
+}
+
+async fn resolve(state: &Shared, actor: &Actor, param: &str) -> ApiResult<Resolved> {
+    readable_template(state, actor, template_id(param)?).await
+}
+
+/// Looks up what the wire `Template` shows besides the row: org names, creator, provisioner.
+#[derive(Default)]
+struct Converter {
+    orgs: HashMap<OrgId, orgs::Organization>,
+    users: HashMap<UserId, String>,
+}
+
+impl Converter {
+    async fn convert(&mut self, state: &Shared, t: &templates::Template) -> ApiResult<ApiTemplate> {
+        let org = match self.orgs.entry(t.org_id) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(orgs::get(&state.store, t.org_id).await?)
+            }
+        };
+        let creator = match self.users.get(&t.created_by) {
+            Some(name) => name.clone(),
+            None => {
+                let name = users::get(&state.store, t.created_by).await?.username;
+                self.users.insert(t.created_by, name.clone());
+                name
+            }
+        };
+        let provisioner = match t.active_version_id {
+            Some(v) => {
+                let version = templates::get_version(&state.store, v).await?;
+                jobs::get(&state.store, version.job_id).await?.provisioner
+            }
+            None => String::new(),
+        };
+        Ok(api_template(t, org, creator, provisioner))
+    }
+}
+
+const ALL_DAYS: [&str; 7] =
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+fn api_template(
+    t: &templates::Template,
+    org: &orgs::Organization,
+    created_by_name: String,
+    provisioner: String,
+) -> ApiTemplate {
+    // Scheduling is not Atrium's: these are Coder's defaults for a new template.
+    ApiTemplate {
+        id: t.id.uuid(),
+        created_at: time(t.created_at),
+        updated_at: time(t.updated_at),
+        organization_id: t.org_id.uuid(),
+        organization_name: org.name.clone(),
+        organization_display_name: org.display_name.clone(),
+        organization_icon: org.icon.clone(),
+        name: t.name.clone(),
+        display_name: t.display_name.clone(),
+        provisioner,
+        active_version_id: t.active_version_id.map(|v| v.uuid()).unwrap_or_default(),
+        active_user_count: 0,
+        build_time_stats: json!({}),
+        description: t.description.clone(),
+        deprecated: false,
+        deprecation_message: String::new(),
+        deleted: t.deleted,
+        icon: t.icon.clone(),
+        default_ttl_ms: 0,
+        activity_bump_ms: 3_600_000,
+        autostop_requirement: TemplateAutostopRequirement { days_of_week: vec![], weeks: 1 },
+        autostart_requirement: TemplateAutostartRequirement {
+            days_of_week: ALL_DAYS.iter().map(|d| (*d).to_owned()).collect(),
+        },
+        created_by_id: t.created_by.uuid(),
+        created_by_name,
+        allow_user_autostart: true,
+        allow_user_autostop: true,
+        allow_user_cancel_workspace_jobs: false,
+        failure_ttl_ms: 0,
+        time_til_dormant_ms: 0,
+        time_til_dormant_autodelete_ms: 0,
+        require_active_version: false,
+        max_port_share_level: "owner".into(),
+        use_classic_parameter_flow: false,
+    }
+}
+
+/// The wire `Template` of one row.
+pub async fn to_api(state: &Shared, t: &templates::Template) -> ApiResult<ApiTemplate> {
+    Converter::default().convert(state, t).await
+}
+
+/// The template as audit diffs see it.
+fn template_json(t: &templates::Template) -> Value {
+    json!({"name": t.name, "display_name": t.display_name, "description": t.description,
+           "icon": t.icon, "active_version_id": t.active_version_id, "deleted": t.deleted})
+}
+
+fn tag_failed(field: &str, tag: &str, value: &str) -> ApiError {
+    ApiError::bad_request("Validation failed.")
+        .validation(field, format!("Validation failed for tag \"{tag}\" with value: \"{value}\""))
+}
+
+/// Coder's `template_display_name`: at most 64 characters, no surrounding whitespace.
+fn validate_display_name(name: &str) -> ApiResult<()> {
+    if name.chars().count() > 64 || name.trim() != name {
+        return Err(tag_failed("display_name", "template_display_name", name));
+    }
+    Ok(())
+}
+
+fn name_taken(name: &str) -> ApiError {
+    ApiError::conflict(format!("Template with name \"{name}\" already exists."))
+        .validation("name", "This value is already in use and should be unique.")
+}
+
+fn version_missing(id: Uuid) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("Template version \"{id}\" does not exist."))
+        .validation("template_version_id", "Template version does not exist")
+}
+
+/// Creates a template from an imported version; Everyone gets `use` unless asked otherwise
+/// (or the server closes new templates by default).
+#[utoipa::path(post, path = "/api/v2/organizations/{organization}/templates", tag = "Templates",
+    params(("organization" = String, Path)), request_body = CreateTemplateRequest,
+    responses((status = 201, body = ApiTemplate), (status = 400, body = Message),
+        (status = 403, body = Message), (status = 409, body = Message)))]
+async fn create_template(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(org): Path<String>,
+    Body(req): Body<CreateTemplateRequest>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("create", "template").by(&actor);
+    entry.resource_target = req.name.clone();
+    let result = async {
+        let org = resolve_org(&state, &actor, &org).await?;
+        entry.org = Some(org.id);
+        actor.require(Action::Create, &Object::of(ResourceType::Template).in_org(org.id.uuid()))?;
+        if req.name.is_empty() {
+            return Err(ApiError::required("name"));
+        }
+        if validate_name(&req.name).is_err() {
+            return Err(tag_failed("name", "template_name", &req.name));
+        }
+        validate_display_name(&req.display_name)?;
+        let version_id = req
+            .template_version_id
+            .filter(|v| !v.is_nil())
+            .ok_or_else(|| ApiError::required("template_version_id"))?;
+        let version = match templates::get_version(&state.store, TemplateVersionId(version_id))
+            .await
+        {
+            Ok(v) if v.org_id == org.id => v,
+            Ok(_) | Err(StoreError::NotFound { .. }) => return Err(version_missing(version_id)),
+            Err(e) => return Err(e.into()),
+        };
+        if version.template_id.is_some() {
+            return Err(ApiError::bad_request(format!(
+                "Template version {version_id} is already part of a template"
+            ))
+            .validation("template_version_id", "Template version is already part of a template"));
+        }
+        let job = jobs::get(&state.store, version.job_id).await?;
+        if job.status() != JobStatus::Succeeded {
+            return Err(ApiError::bad_request(format!(
+                "Template version {version_id} has not been imported successfully."
+            ))
+            .validation("template_version_id", "The version's import job has not succeeded"));
+        }
+        match templates::get_by_name(&state.store, org.id, &req.name).await {
+            Ok(_) => return Err(name_taken(&req.name)),
+            Err(StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let closed = req.disable_everyone_group_access || state.config.templates_closed_by_default;
+        let acl = Acl {
+            users: vec![],
+            groups: if closed { vec![] } else { vec![(GroupId::everyone(org.id), use_actions())] },
+        };
+        let mut tx = state.store.begin().await?;
+        let template = templates::insert(
+            &mut tx,
+            &templates::NewTemplate {
+                id: TemplateId::new_v4(),
+                org_id: org.id,
+                name: &req.name,
+                display_name: &req.display_name,
+                description: &req.description,
+                icon: &req.icon,
+                active_version_id: Some(version.id),
+                created_by: actor.id(),
+                created_at: DbTime::now(),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { constraint } if constraint == "templates_name_key" => {
+                name_taken(&req.name)
+            }
+            e => e.into(),
+        })?;
+        templates::set_acl(&mut tx, template.id, &acl).await?;
+        entry.resource(template.id.uuid(), template.name.clone());
+        let mut new = template_json(&template);
+        new["group_acl"] = acl::acl_json(&acl)["group_acl"].clone();
+        entry.changed(&json!({}), &new);
+        audit::write(&mut tx, &actor.meta, &entry, 201).await?;
+        tx.commit().await?;
+        let body = Converter { orgs: HashMap::from([(org.id, org)]), ..Converter::default() }
+            .convert(&state, &template)
+            .await?;
+        Ok(json_response(StatusCode::CREATED, &body))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+fn search_error(errors: Vec<QueryError>) -> ApiError {
+    ApiError::bad_request("Invalid template search query.").validations(
+        errors
+            .into_iter()
+            .map(|e| atrium_api::ValidationError { field: e.field, detail: e.detail })
+            .collect(),
+    )
+}
+
+/// `q` for template lists (coder-api.md §2.4): free text, `name`, `exact_name`,
+/// `display_name`, `ids` and `organization` (a name or id, which must be readable).
+async fn parse_query(
+    state: &Shared,
+    actor: &Actor,
+    params: &QueryParams,
+) -> ApiResult<(TemplateQuery, Option<OrgId>)> {
+    let q = params.single("q")?.unwrap_or_default();
+    let mut p = TermParser::new(terms(q, "search").map_err(search_error)?);
+    let query = TemplateQuery {
+        search: p.string("search"),
+        name: p.string("name"),
+        exact_name: p.string("exact_name"),
+        display_name: p.string("display_name"),
+        ids: p.list("ids", |s| s.parse::<TemplateId>().ok()),
+    };
+    let org_param = p.string("organization");
+    // Coder's other keys (`deprecated`, `author`, ...) describe what Atrium does not store.
+    let errors = p.finish();
+    if !errors.is_empty() {
+        return Err(search_error(errors));
+    }
+    let org = match org_param {
+        None => None,
+        Some(param) => {
+            let found = match param.parse::<OrgId>() {
+                Ok(id) => orgs::get(&state.store, id).await,
+                Err(_) => orgs::get_by_name(&state.store, &param).await,
+            };
+            match found {
+                Ok(o) if actor.can(Action::Read, &org_object(o.id)) => Some(o.id),
+                Ok(_) | Err(StoreError::NotFound { .. }) => {
+                    return Err(search_error(vec![QueryError {
+                        field: "organization".into(),
+                        detail: format!(
+                            "Organization \"{param}\" either does not exist, or you are unauthorized to view it"
+                        ),
+                    }]));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    Ok((query, org))
+}
+
+async fn list(
+    state: &Shared,
+    actor: &Actor,
+    org: Option<OrgId>,
+    query: &TemplateQuery,
+    params: &QueryParams,
+) -> ApiResult<Response> {
+    let page = crate::extract::Page::from_query(params)?;
+    let filter = actor.subject.list_filter(Action::Read, ResourceType::Template);
+    let listed = lists::templates(
+        &state.store,
+        org,
+        query,
+        &filter,
+        Page { limit: page.limit, offset: page.offset },
+    )
+    .await?;
+    let mut converter = Converter::default();
+    let mut out = Vec::with_capacity(listed.rows.len());
+    for t in &listed.rows {
+        out.push(converter.convert(state, t).await?);
+    }
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+/// The org's templates the caller may read, by name.
+#[utoipa::path(get, path = "/api/v2/organizations/{organization}/templates", tag = "Templates",
+    params(("organization" = String, Path), ("q" = Option<String>, Query)),
+    responses((status = 200, body = Vec<ApiTemplate>), (status = 404, body = Message)))]
+async fn list_org_templates(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(org): Path<String>,
+    params: QueryParams,
+) -> ApiResult<Response> {
+    let org = resolve_org(&state, &actor, &org).await?;
+    // The path's org wins over a `q` organization, as in Coder.
+    let (query, _) = parse_query(&state, &actor, &params).await?;
+    list(&state, &actor, Some(org.id), &query, &params).await
+}
+
+/// Every template the caller may read, across orgs.
+#[utoipa::path(get, path = "/api/v2/templates", tag = "Templates",
+    params(("q" = Option<String>, Query)),
+    responses((status = 200, body = Vec<ApiTemplate>), (status = 400, body = Message)))]
+async fn list_templates(
+    State(state): State<Shared>,
+    actor: Actor,
+    params: QueryParams,
+) -> ApiResult<Response> {
+    let (query, org) = parse_query(&state, &actor, &params).await?;
+    list(&state, &actor, org, &query, &params).await
+}
+
+/// A template by org and name.
+#[utoipa::path(get, path = "/api/v2/organizations/{organization}/templates/{templatename}",
+    tag = "Templates", params(("organization" = String, Path), ("templatename" = String, Path)),
+    responses((status = 200, body = ApiTemplate), (status = 404, body = Message)))]
+async fn get_template_by_name(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path((org, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let org = resolve_org(&state, &actor, &org).await?;
+    let template = match templates::get_by_name(&state.store, org.id, &name).await {
+        Ok(t) => t,
+        Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let resolved = readable_template(&state, &actor, template.id).await?;
+    Ok(json_response(StatusCode::OK, &to_api(&state, &resolved.template).await?))
+}
+
+/// A template by id.
+#[utoipa::path(get, path = "/api/v2/templates/{template}", tag = "Templates",
+    params(("template" = Uuid, Path)),
+    responses((status = 200, body = ApiTemplate), (status = 404, body = Message)))]
+async fn get_template(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(template): Path<String>,
+) -> ApiResult<Response> {
+    let resolved = resolve(&state, &actor, &template).await?;
+    Ok(json_response(StatusCode::OK, &to_api(&state, &resolved.template).await?))
+}
+
+/// Changes name, display name, description or icon (absent fields keep their value);
+/// `disable_everyone_group_access: true` also drops the Everyone group's ACL entry.
+#[utoipa::path(patch, path = "/api/v2/templates/{template}", tag = "Templates",
+    params(("template" = Uuid, Path)), request_body = UpdateTemplateMeta,
+    responses((status = 200, body = ApiTemplate), (status = 403, body = Message),
+        (status = 409, body = Message)))]
+async fn update_template(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+    Body(req): Body<UpdateTemplateMeta>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "template").by(&actor);
+    let result = async {
+        let Resolved { template, authz } = resolve(&state, &actor, &param).await?;
+        entry.org = Some(template.org_id);
+        entry.resource(template.id.uuid(), template.name.clone());
+        actor.require(Action::Update, &authz.object())?;
+        // An empty name keeps the old one (Coder: users cannot clear it).
+        let name = req.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&template.name);
+        if validate_name(name).is_err() {
+            return Err(tag_failed("name", "template_name", name));
+        }
+        let display_name = req.display_name.as_deref().unwrap_or(&template.display_name);
+        validate_display_name(display_name)?;
+        let update = templates::TemplateUpdate {
+            name,
+            display_name,
+            description: req.description.as_deref().unwrap_or(&template.description),
+            icon: req.icon.as_deref().unwrap_or(&template.icon),
+        };
+        let mut tx = state.store.begin().await?;
+        let updated = templates::update(&mut tx, template.id, &update, DbTime::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { constraint } if constraint == "templates_name_key" => {
+                    name_taken(name)
+                }
+                e => e.into(),
+            })?;
+        let mut old = template_json(&template);
+        let mut new = template_json(&updated);
+        if req.disable_everyone_group_access == Some(true) {
+            let mut acl = templates::get_acl(&mut tx, template.id).await?;
+            old["group_acl"] = acl::acl_json(&acl)["group_acl"].clone();
+            acl.groups.retain(|(g, _)| !g.is_everyone_of(template.org_id));
+            templates::set_acl(&mut tx, template.id, &acl).await?;
+            new["group_acl"] = acl::acl_json(&acl)["group_acl"].clone();
+        }
+        entry.resource(updated.id.uuid(), updated.name.clone());
+        entry.changed(&old, &new);
+        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
+        tx.commit().await?;
+        Ok(json_response(StatusCode::OK, &to_api(&state, &updated).await?))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// Deletes a template; refused while any live workspace uses it.
+#[utoipa::path(delete, path = "/api/v2/templates/{template}", tag = "Templates",
+    params(("template" = Uuid, Path)),
+    responses((status = 200, body = Message), (status = 400, body = Message),
+        (status = 403, body = Message)))]
+async fn delete_template(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("delete", "template").by(&actor);
+    let result = async {
+        let Resolved { template, authz } = resolve(&state, &actor, &param).await?;
+        entry.org = Some(template.org_id);
+        entry.resource(template.id.uuid(), template.name.clone());
+        actor.require(Action::Delete, &authz.object())?;
+        let mut tx = state.store.begin().await?;
+        // Counted whoever asks (workspaces the caller cannot see still use the template), in
+        // the deleting transaction.
+        if workspaces::count_live_by_template(&mut tx, template.id).await? > 0 {
+            return Err(ApiError::bad_request(
+                "All workspaces must be deleted before a template can be removed.",
+            ));
+        }
+        templates::soft_delete(&mut tx, template.id, DbTime::now()).await?;
+        entry.changed(&json!({"deleted": false}), &json!({"deleted": true}));
+        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
+        tx.commit().await?;
+        Ok(json_response(StatusCode::OK, &Message::message("Template has been deleted!")))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}

@@ -1,0 +1,315 @@
+//! The template ACL (rbac.md §7.1): who besides their roles may read, use or administer a
+//! template. Roles on the wire are `admin` (every action, `["*"]`), `use` (`read`, `use`) and
+//! `""` (remove); the Everyone group is addressed by the org id. Editing needs `create` on
+//! the template — "only those who may create the template edit its ACL".
+
+use std::collections::BTreeMap;
+
+use atrium_api::Response as Message;
+use atrium_api::ValidationError;
+use atrium_api::orgs::{Group as ApiGroup, ReducedUser};
+use atrium_api::templates::{
+    AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
+};
+use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_store::{
+    Acl, GroupId, OrgId, StoreError, UserId, groups, lists, orgs, templates, users,
+};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Resolved, resolve, use_actions};
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::convert::time;
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::Body;
+
+pub fn routes() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(get_acl, update_acl)).routes(routes!(acl_available))
+}
+
+/// The wire role of a stored action set: exactly `["*"]` is `admin`, exactly `{read, use}`
+/// is `use`, anything else (a set written by another tool) shows as `""`.
+pub fn role_of(set: ActionSet) -> &'static str {
+    if set == ActionSet::WILDCARD {
+        "admin"
+    } else if set == use_actions() {
+        "use"
+    } else {
+        ""
+    }
+}
+
+/// The action set of a wire role; `None` for `""` (remove) and for unknown roles.
+fn actions_of(role: &str) -> Option<ActionSet> {
+    match role {
+        "admin" => Some(ActionSet::WILDCARD),
+        "use" => Some(use_actions()),
+        _ => None,
+    }
+}
+
+fn set_json(set: ActionSet) -> Value {
+    Value::Array(set.iter().map(|a| Value::String(a.to_string())).collect())
+}
+
+/// `{"user_acl": {id: [actions]}, "group_acl": {...}}`, as audit diffs show ACLs.
+pub fn acl_json(acl: &Acl) -> Value {
+    let users: Map<String, Value> =
+        acl.users.iter().map(|(u, s)| (u.to_string(), set_json(*s))).collect();
+    let groups: Map<String, Value> =
+        acl.groups.iter().map(|(g, s)| (g.to_string(), set_json(*s))).collect();
+    json!({"user_acl": users, "group_acl": groups})
+}
+
+/// A group object: its members may read it (rbac.md §7.3); for Everyone, every org member.
+fn can_read_group(actor: &Actor, group: GroupId, org: OrgId) -> bool {
+    let acl = [(group.uuid(), [Wild::Is(Action::Read)].into_iter().collect::<ActionSet>())];
+    let object = Object::of(ResourceType::Group)
+        .with_id(group.uuid())
+        .in_org(org.uuid())
+        .with_group_acl(&acl);
+    actor.can(Action::Read, &object)
+}
+
+fn reduced(u: &users::User) -> ReducedUser {
+    ReducedUser {
+        id: u.id.uuid(),
+        username: u.username.clone(),
+        name: u.name.clone(),
+        email: u.email.clone(),
+        avatar_url: u.avatar_url.clone(),
+        created_at: time(u.created_at),
+        updated_at: time(u.updated_at),
+        last_seen_at: u.last_seen_at.map(time),
+        status: u.status.as_str().to_owned(),
+        login_type: u.login_type.as_str().to_owned(),
+        theme_preference: String::new(),
+    }
+}
+
+/// A live user, or `None`.
+async fn live_user(state: &Shared, id: UserId) -> ApiResult<Option<users::User>> {
+    match users::get(&state.store, id).await {
+        Ok(u) if !u.deleted => Ok(Some(u)),
+        Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The wire group: a stored one, or the org's Everyone group (`row: None`).
+async fn api_group(
+    state: &Shared,
+    org: &orgs::Organization,
+    id: GroupId,
+    row: Option<&groups::Group>,
+) -> ApiResult<ApiGroup> {
+    let member_ids: Vec<UserId> = match row {
+        Some(g) => groups::list_members(&state.store, g.id).await?,
+        None => {
+            orgs::list_members(&state.store, org.id).await?.into_iter().map(|m| m.user_id).collect()
+        }
+    };
+    let mut members = Vec::with_capacity(member_ids.len());
+    for m in member_ids {
+        if let Some(u) = live_user(state, m).await? {
+            members.push(reduced(&u));
+        }
+    }
+    Ok(ApiGroup {
+        id: id.uuid(),
+        name: row.map_or("Everyone", |g| g.name.as_str()).to_owned(),
+        display_name: row.map(|g| g.display_name.clone()).unwrap_or_default(),
+        organization_id: org.id.uuid(),
+        organization_name: org.name.clone(),
+        organization_display_name: org.display_name.clone(),
+        total_member_count: i64::try_from(members.len()).unwrap_or(i64::MAX),
+        members,
+        avatar_url: row.map(|g| g.avatar_url.clone()).unwrap_or_default(),
+        quota_allowance: row.map_or(0, |g| i64::from(g.quota_allowance)),
+        source: row.map_or("user", |g| g.source.as_str()).to_owned(),
+    })
+}
+
+/// The template's ACL entries the caller may see (users and groups they may read).
+#[utoipa::path(get, path = "/api/v2/templates/{template}/acl", tag = "Enterprise",
+    params(("template" = uuid::Uuid, Path)),
+    responses((status = 200, body = TemplateAcl), (status = 404, body = Message)))]
+async fn get_acl(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+) -> ApiResult<Response> {
+    let Resolved { template, .. } = resolve(&state, &actor, &param).await?;
+    let acl = templates::get_acl(&state.store, template.id).await?;
+    let org = orgs::get(&state.store, template.org_id).await?;
+    let mut out = TemplateAcl { users: Vec::new(), groups: Vec::new() };
+    for (id, set) in &acl.users {
+        let Some(u) = live_user(&state, *id).await? else { continue };
+        if actor.can(Action::Read, &Actor::user_object(u.id)) {
+            let user = crate::routes::users::to_api(&state, &u).await?;
+            out.users.push(TemplateUser { user, role: role_of(*set).to_owned() });
+        }
+    }
+    for (id, set) in &acl.groups {
+        let row = if id.is_everyone_of(org.id) {
+            None
+        } else {
+            match groups::get(&state.store, *id).await {
+                Ok(g) if g.org_id == org.id => Some(g),
+                // A grant to a group of another org is inert; a deleted group has none.
+                Ok(_) | Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if can_read_group(&actor, *id, org.id) {
+            let group = api_group(&state, &org, *id, row.as_ref()).await?;
+            out.groups.push(TemplateGroup { group, role: role_of(*set).to_owned() });
+        }
+    }
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+const INVALID: &str = "Invalid request to update template ACL";
+
+/// Checks one of the two maps: roles first, then ids, then (except for removals) that the
+/// grantee exists; every problem is reported. Returns the parsed entries.
+async fn validate_perms(
+    state: &Shared,
+    org: OrgId,
+    perms: &BTreeMap<String, String>,
+    field: &str,
+    users_not_groups: bool,
+) -> ApiResult<(Vec<(uuid::Uuid, Option<ActionSet>)>, Vec<ValidationError>)> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let invalid = |detail: String| ValidationError { field: field.to_owned(), detail };
+    for (key, role) in perms {
+        if !role.is_empty() && actions_of(role).is_none() {
+            errors.push(invalid(format!("role \"{role}\" is not a valid template role")));
+            continue;
+        }
+        let Ok(id) = key.parse::<uuid::Uuid>() else {
+            errors.push(invalid(format!("{key} is not a valid UUID.")));
+            continue;
+        };
+        let actions = actions_of(role);
+        if actions.is_some() {
+            let exists = if users_not_groups {
+                live_user(state, UserId(id)).await?.is_some()
+            } else if GroupId(id).is_everyone_of(org) {
+                true
+            } else {
+                match groups::get(&state.store, GroupId(id)).await {
+                    Ok(g) => g.org_id == org,
+                    Err(StoreError::NotFound { .. }) => false,
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            if !exists {
+                let kind = if users_not_groups { "user" } else { "group" };
+                errors.push(invalid(format!("{kind} with ID {id} does not exist")));
+                continue;
+            }
+        }
+        entries.push((id, actions));
+    }
+    Ok((entries, errors))
+}
+
+/// Applies entries to one side of the ACL: a set replaces the grantee's entry, `None` removes
+/// it; grantees not named keep theirs.
+fn apply<K: Ord + Copy>(
+    current: &[(K, ActionSet)],
+    changes: &[(uuid::Uuid, Option<ActionSet>)],
+    key: impl Fn(uuid::Uuid) -> K,
+) -> Vec<(K, ActionSet)> {
+    let mut map: BTreeMap<K, ActionSet> = current.iter().copied().collect();
+    for (id, set) in changes {
+        match set {
+            Some(set) => map.insert(key(*id), *set),
+            None => map.remove(&key(*id)),
+        };
+    }
+    map.into_iter().collect()
+}
+
+/// Grants, changes or removes ACL entries.
+#[utoipa::path(patch, path = "/api/v2/templates/{template}/acl", tag = "Enterprise",
+    params(("template" = uuid::Uuid, Path)), request_body = UpdateTemplateAcl,
+    responses((status = 200, body = Message), (status = 400, body = Message),
+        (status = 403, body = Message), (status = 404, body = Message)))]
+async fn update_acl(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+    Body(req): Body<UpdateTemplateAcl>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "template").by(&actor);
+    let result = async {
+        let Resolved { template, authz } = resolve(&state, &actor, &param).await?;
+        entry.org = Some(template.org_id);
+        entry.resource(template.id.uuid(), template.name.clone());
+        actor.require(Action::Create, &authz.object())?;
+        let (user_changes, mut errors) =
+            validate_perms(&state, template.org_id, &req.user_perms, "user_perms", true).await?;
+        let (group_changes, group_errors) =
+            validate_perms(&state, template.org_id, &req.group_perms, "group_perms", false).await?;
+        errors.extend(group_errors);
+        if !errors.is_empty() {
+            return Err(ApiError::bad_request(INVALID).validations(errors));
+        }
+        let mut tx = state.store.begin().await?;
+        let old = templates::get_acl(&mut tx, template.id).await?;
+        let new = Acl {
+            users: apply(&old.users, &user_changes, UserId),
+            groups: apply(&old.groups, &group_changes, GroupId),
+        };
+        templates::set_acl(&mut tx, template.id, &new).await?;
+        entry.changed(&acl_json(&old), &acl_json(&new));
+        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
+        tx.commit().await?;
+        Ok(json_response(
+            StatusCode::OK,
+            &Message::message("Successfully updated template ACL list."),
+        ))
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// The users and groups of the template's org that could be added to its ACL.
+#[utoipa::path(get, path = "/api/v2/templates/{template}/acl/available", tag = "Enterprise",
+    params(("template" = uuid::Uuid, Path)),
+    responses((status = 200, body = AclAvailable), (status = 404, body = Message)))]
+async fn acl_available(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+) -> ApiResult<Response> {
+    let Resolved { template, authz } = resolve(&state, &actor, &param).await?;
+    actor.require_or_404(Action::Update, &authz.object())?;
+    let org = orgs::get(&state.store, template.org_id).await?;
+    let mut out = AclAvailable { users: Vec::new(), groups: Vec::new() };
+    for member in orgs::list_members(&state.store, org.id).await? {
+        let Some(u) = live_user(&state, member.user_id).await? else { continue };
+        if actor.can(Action::Read, &Actor::user_object(u.id)) {
+            out.users.push(reduced(&u));
+        }
+    }
+    let everyone = GroupId::everyone(org.id);
+    if can_read_group(&actor, everyone, org.id) {
+        out.groups.push(api_group(&state, &org, everyone, None).await?);
+    }
+    let filter = actor.subject.list_filter(Action::Read, ResourceType::Group);
+    for g in lists::groups(&state.store, org.id, &filter).await? {
+        out.groups.push(api_group(&state, &org, g.id, Some(&g)).await?);
+    }
+    Ok(json_response(StatusCode::OK, &out))
+}
