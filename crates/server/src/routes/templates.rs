@@ -355,7 +355,25 @@ async fn parse_query(
         ids: p.list("ids", |s| s.parse::<TemplateId>().ok()),
     };
     let org_param = p.string("organization");
-    // Coder's other keys (`deprecated`, `author`, ...) describe what Atrium does not store.
+    // Atrium has no deprecated templates and never lists deleted ones: asking for either
+    // matches nothing, asking for their absence everything (Coder's UI sends
+    // `deprecated:false`).
+    let mut nothing = false;
+    for key in ["deprecated", "deleted"] {
+        match p.string(key).as_deref() {
+            None | Some("false") => {}
+            Some("true") => nothing = true,
+            Some(other) => p.errors.push(QueryError {
+                field: key.into(),
+                detail: format!("Query param \"{key}\" must be a valid boolean: \"{other}\""),
+            }),
+        }
+    }
+    let mut query = query;
+    if nothing {
+        // No template has the nil id.
+        query.ids = vec![TemplateId(Uuid::nil())];
+    }
     let errors = p.finish();
     if !errors.is_empty() {
         return Err(search_error(errors));

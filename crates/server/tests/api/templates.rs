@@ -520,6 +520,8 @@ both_backends!(template_lists_take_a_query, |s: TestServer| async move {
     let r = list(format!("organization:{org}")).await;
     assert_eq!(ids(&r.body).len(), 2);
     assert!(ids(&r.body).contains(&uuid_of(&b["id"])));
+    assert_eq!(ids(&list("deprecated:false".into()).await.body).len(), 2);
+    assert_eq!(list("deprecated:true".into()).await.body, json!([]));
     let r = list("colour:blue".into()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert_eq!(r.body["validations"][0]["detail"], "\"colour\" is not a valid query param");
