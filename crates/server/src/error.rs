@@ -55,6 +55,10 @@ impl ApiError {
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, text::FORBIDDEN).detail(text::FORBIDDEN_DETAIL)
     }
+    /// A 403 with its own message (Coder uses these for rules on objects the caller can see).
+    pub fn forbidden_with(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, text::SIGNED_OUT).detail(detail)
     }

@@ -54,6 +54,7 @@ pub mod orgs;
 pub mod roles;
 pub mod templates;
 pub mod users;
+pub mod workspace_list;
 pub mod workspaces;
 
 pub use db::{Backend, Db, Pool, Store, Tx};

@@ -366,6 +366,74 @@ pub fn authorized_keys_sql(table: Listable, authz: &ListFilter) -> String {
     qb.into_string()
 }
 
+/// `GET /organizations`: the orgs the caller may read, by name.
+pub async fn organizations(
+    db: impl Into<Db<'_>>,
+    authz: &ListFilter,
+) -> Result<Vec<crate::orgs::Organization>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let mut qb = QueryBuilder::new(
+            "SELECT o.id, o.name, o.display_name, o.description, o.icon, o.is_default, \
+             o.created_at, o.updated_at FROM organizations o WHERE ",
+        );
+        push_filter(&mut qb, authz, &Listable::Organizations.columns());
+        qb.push(" ORDER BY lower(o.name)");
+        Ok(qb.build_query_as::<crate::orgs::Organization>().fetch_all(&mut *c).await?)
+    })
+}
+
+/// `GET /organizations/{org}/members`: the members of `org` the caller may read, by username,
+/// with a count (roles are filled in by [`crate::orgs::get_member_roles`]).
+pub async fn org_members(
+    db: impl Into<Db<'_>>,
+    org: crate::id::OrgId,
+    authz: &ListFilter,
+    page: Page,
+) -> Result<Listed<crate::orgs::Member>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        // Defined per backend arm: the closure is monomorphic.
+        let push_where = |qb: &mut QueryBuilder<_>| {
+            qb.push(" WHERE m.org_id = ").push_bind(org.to_string());
+            qb.push(" AND ");
+            push_filter(qb, authz, &Listable::OrganizationMembers.columns());
+        };
+        let mut qb = QueryBuilder::new(
+            "SELECT m.org_id, m.user_id, m.created_at, m.updated_at FROM organization_members m \
+             JOIN users u ON u.id = m.user_id",
+        );
+        push_where(&mut qb);
+        qb.push(" ORDER BY lower(u.username), u.id");
+        push_page(&mut qb, page);
+        let rows = qb.build_query_as::<crate::orgs::Member>().fetch_all(&mut *c).await?;
+        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM organization_members m");
+        push_where(&mut count);
+        let count: i64 = count.build_query_scalar().fetch_one(&mut *c).await?;
+        Ok(Listed { rows, count })
+    })
+}
+
+/// Groups of `org` the caller may read (the implicit Everyone group is not a row; callers add
+/// it), by name.
+pub async fn groups(
+    db: impl Into<Db<'_>>,
+    org: crate::id::OrgId,
+    authz: &ListFilter,
+) -> Result<Vec<crate::groups::Group>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let mut qb = QueryBuilder::new(
+            "SELECT g.id, g.org_id, g.name, g.display_name, g.avatar_url, g.quota_allowance, \
+             g.source, g.created_at, g.updated_at FROM groups g WHERE g.org_id = ",
+        );
+        qb.push_bind(org.to_string()).push(" AND ");
+        push_filter(&mut qb, authz, &Listable::Groups.columns());
+        qb.push(" ORDER BY lower(g.name)");
+        Ok(qb.build_query_as::<crate::groups::Group>().fetch_all(&mut *c).await?)
+    })
+}
+
 /// The conditions of `GET /templates?q=` (coder-api.md §2.4) the store answers, besides the
 /// org and the caller's filter. Matches ignore case.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

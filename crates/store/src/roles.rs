@@ -63,8 +63,6 @@ const LIST: &str =
     concat!("SELECT ", cols!(), " FROM custom_roles WHERE org_id = $1 ORDER BY lower(name)");
 const DELETE: &str = "DELETE FROM custom_roles WHERE org_id = $1 AND lower(name) = lower($2) \
      RETURNING name";
-const DELETE_ASSIGNMENTS: &str =
-    "DELETE FROM organization_member_roles WHERE org_id = $1 AND role_name = $2";
 
 /// Inserts a custom role. A name taken in the org (ignoring case) is a `Conflict` on
 /// `custom_roles_name_key`.
@@ -125,15 +123,14 @@ pub async fn list(db: impl Into<Db<'_>>, org: OrgId) -> Result<Vec<CustomRole>, 
     Ok(on_conn!(conn, |c| sqlx::query_as(LIST).bind(org).fetch_all(c).await)?)
 }
 
-/// Deletes a custom role and, in the same transaction, every assignment of it in the org.
+/// Deletes a custom role. Members who hold it keep the name, which then expands to nothing
+/// (Coder's behaviour, rbac.md §9.16): removing it from them is an explicit role change.
 pub async fn delete(db: impl Into<Db<'_>>, org: OrgId, name: &str) -> Result<(), StoreError> {
     let mut conn = db.into().conn().await?;
-    let mut tx = conn.begin().await?;
-    on_conn!(tx, |c| {
-        let stored: Option<String> =
-            sqlx::query_scalar(DELETE).bind(org).bind(name).fetch_optional(&mut *c).await?;
-        let stored = stored.ok_or(NOT_FOUND)?;
-        sqlx::query(DELETE_ASSIGNMENTS).bind(org).bind(stored).execute(&mut *c).await?;
-    });
-    tx.commit().await
+    let stored: Option<String> = on_conn!(conn, |c| sqlx::query_scalar(DELETE)
+        .bind(org)
+        .bind(name)
+        .fetch_optional(c)
+        .await)?;
+    stored.map(|_| ()).ok_or(NOT_FOUND)
 }

@@ -3,10 +3,20 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authcheck;
+pub mod builds;
+pub mod files;
+pub mod groups;
 pub mod keys;
+pub mod members;
+pub mod org_roles;
+pub mod orgs;
 pub mod system;
+pub mod template_versions;
+pub mod templates;
 pub mod user_roles;
 pub mod users;
+pub mod workspaces;
 
 use std::time::Duration;
 
@@ -40,6 +50,16 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(users::routes())
         .merge(keys::routes())
         .merge(audit::routes())
+        .merge(orgs::routes())
+        .merge(members::routes())
+        .merge(org_roles::routes())
+        .merge(groups::routes())
+        .merge(authcheck::routes())
+        .merge(files::routes())
+        .merge(template_versions::routes())
+        .merge(templates::routes())
+        .merge(workspaces::routes())
+        .merge(builds::routes())
 }
 
 /// The OpenAPI document.

@@ -427,7 +427,10 @@ async fn set_active_version(
             return Err(ApiError::bad_request(
                 "Only versions that have been built successfully can be promoted.",
             )
-            .detail(format!("Attempted to promote a version with a {} build", status_str(status))));
+            .detail(format!(
+                "Attempted to promote a version with a {} build",
+                status_str(status)
+            )));
         }
         let mut tx = state.store.begin().await?;
         templates::set_active_version(&mut tx, template.id, version.id, DbTime::now()).await?;

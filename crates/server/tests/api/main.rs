@@ -12,9 +12,15 @@ mod common;
 
 mod audit;
 mod auth;
+mod authcheck;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;
+mod groups;
 mod lifecycle;
+mod members;
+mod orgs;
+mod roles;
+mod story;
 mod system;
 mod templates;
 mod users;

@@ -49,7 +49,14 @@ both_backends!(org_role_listing_shows_built_ins_and_assignability, |s: TestServe
         assert_eq!(e["built_in"], true, "{e}");
         assert_eq!(e["assignable"], true, "owner may assign {name}");
         assert_eq!(uuid_of(&e["organization_id"]), org, "{e}");
-        assert_eq!(e["site_permissions"], json!([]), "{e}");
+        // Built-ins show their real permissions (rbac.md §4.3): the org admins carry site
+        // `user: read`, to find users to add.
+        let site = if matches!(name, "organization-admin" | "organization-user-admin") {
+            json!([{"negate": false, "resource_type": "user", "action": "read"}])
+        } else {
+            json!([])
+        };
+        assert_eq!(e["site_permissions"], site, "{e}");
         assert_eq!(e["user_permissions"], json!([]), "{e}");
     }
     let ban = entry(&owner_view, "organization-workspace-creation-ban");

@@ -33,7 +33,7 @@ store_test! {
 }
 
 store_test! {
-    async fn deleting_a_custom_role_removes_its_assignments(db) {
+    async fn deleting_a_custom_role_keeps_its_assignments_inert(db) {
         let org = fixtures::org(&db.store, "acme").await;
         let u = fixtures::user(&db.store, "u").await;
         let def = RoleDefinition { display_name: "", site_permissions: &[], org_permissions: &[], user_permissions: &[] };
@@ -41,7 +41,9 @@ store_test! {
         orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
         orgs::set_member_roles(&db.store, org.id, u.id, &["temp", "organization-auditor"], DbTime::now()).await.unwrap();
         roles::delete(&db.store, org.id, "TEMP").await.unwrap();
-        assert_eq!(orgs::get_member_roles(&db.store, org.id, u.id).await.unwrap(), ["organization-auditor"]);
+        // The name stays on the member; with no role behind it, it expands to nothing.
+        assert_eq!(orgs::get_member_roles(&db.store, org.id, u.id).await.unwrap(), ["organization-auditor", "temp"]);
+        assert!(matches!(roles::get(&db.store, org.id, "temp").await, Err(StoreError::NotFound { .. })));
         assert!(matches!(roles::delete(&db.store, org.id, "temp").await, Err(StoreError::NotFound { .. })));
     }
 }

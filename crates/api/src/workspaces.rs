@@ -1,0 +1,117 @@
+//! Workspaces and builds (coder-api.md §1.7).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::templates::ProvisionerJob;
+
+/// `POST /organizations/{org}/members/{user}/workspaces`, `POST /users/{user}/workspaces`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct CreateWorkspaceRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_version_id: Option<Uuid>,
+    pub name: String,
+}
+
+/// `POST /workspaces/{id}/builds`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct CreateWorkspaceBuildRequest {
+    /// `start`, `stop` or `delete`.
+    pub transition: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_version_id: Option<Uuid>,
+}
+
+/// `PATCH /workspaces/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct UpdateWorkspaceRequest {
+    pub name: String,
+}
+
+/// Coder's `WorkspaceBuild` (without agents and resources).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspaceBuild {
+    pub id: Uuid,
+    #[serde(with = "crate::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub workspace_id: Uuid,
+    pub workspace_name: String,
+    pub workspace_owner_id: Uuid,
+    pub workspace_owner_name: String,
+    pub template_version_id: Uuid,
+    pub template_version_name: String,
+    pub build_number: i32,
+    /// `start`, `stop` or `delete`.
+    pub transition: String,
+    pub initiator_id: Uuid,
+    pub initiator_name: String,
+    pub job: ProvisionerJob,
+    pub reason: String,
+    /// `pending`, `starting`, `running`, `stopping`, `stopped`, `failed`, `canceling`,
+    /// `canceled`, `deleting` or `deleted`.
+    pub status: String,
+    pub resources: Vec<serde_json::Value>,
+    pub daily_cost: i32,
+}
+
+/// Workspace health (Atrium has no agents yet: always healthy).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspaceHealth {
+    pub healthy: bool,
+    pub failing_agents: Vec<Uuid>,
+}
+
+/// Coder's `Workspace`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Workspace {
+    pub id: Uuid,
+    #[serde(with = "crate::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+    pub owner_avatar_url: String,
+    pub organization_id: Uuid,
+    pub organization_name: String,
+    pub template_id: Uuid,
+    pub template_name: String,
+    pub template_display_name: String,
+    pub template_icon: String,
+    pub template_active_version_id: Uuid,
+    pub template_require_active_version: bool,
+    pub latest_build: WorkspaceBuild,
+    pub outdated: bool,
+    pub name: String,
+    #[serde(with = "crate::rfc3339")]
+    pub last_used_at: OffsetDateTime,
+    #[serde(default, with = "crate::rfc3339::option")]
+    pub dormant_at: Option<OffsetDateTime>,
+    #[serde(default, with = "crate::rfc3339::option")]
+    pub deleting_at: Option<OffsetDateTime>,
+    pub automatic_updates: String,
+    pub health: WorkspaceHealth,
+    pub favorite: bool,
+}
+
+/// `GET /workspaces`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspacesResponse {
+    pub workspaces: Vec<Workspace>,
+    pub count: i64,
+}

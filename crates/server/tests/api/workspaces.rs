@@ -1,0 +1,223 @@
+//! Workspaces and builds: the seed-000 story, the ban on org admins, on-behalf creation,
+//! build authorization and the `q` filters.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::both_backends;
+use crate::common::*;
+use crate::fixtures::*;
+
+const BAN: &str = "organization-workspace-creation-ban";
+
+async fn create_for(by: &Client, org: Uuid, user: &str, template: Uuid, name: &str) -> Reply {
+    by.send(
+        Method::POST,
+        &format!("/api/v2/organizations/{org}/members/{user}/workspaces"),
+        &json!({"template_id": template, "name": name}),
+    )
+    .await
+}
+
+async fn build(by: &Client, ws: Uuid, transition: &str) -> Reply {
+    by.send(Method::POST, &format!("/api/v2/workspaces/{ws}/builds"), &json!({"transition": transition})).await
+}
+
+/// Polls the workspace until its latest build reaches `status` (bounded).
+async fn wait_status(by: &Client, ws: Uuid, status: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let r = by.get(&format!("/api/v2/workspaces/{ws}")).await;
+        if r.status == StatusCode::NOT_FOUND && status == "deleted" {
+            return Value::Null;
+        }
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        if r.body["latest_build"]["status"] == status {
+            return r.body;
+        }
+        last = r.body;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("workspace never reached {status}: {last}")
+}
+
+both_backends!(seed_000_story_ban_blocks_create_and_delete_not_use, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (member, me) = s.user_with_roles(&[]).await;
+    let r = set_org_roles(&s.owner, org, me.id, &[BAN]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Their own create is refused (Coder answers 404 for a denied create).
+    let r = create_for(&member, org, "me", template, "mine").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let listed = member.get("/api/v2/workspaces").await;
+    assert_eq!(listed.body["count"], 0, "{}", listed.body);
+
+    // A manager creates one on their behalf.
+    let r = create_for(&s.owner, org, &me.username, template, "managed").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(uuid_of(&r.body["owner_id"]), me.id);
+    assert_eq!(r.body["latest_build"]["transition"], "start");
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&member, ws, "running").await;
+
+    // They stop and start it.
+    let r = build(&member, ws, "stop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["transition"], "stop");
+    wait_status(&member, ws, "stopped").await;
+    let r = build(&member, ws, "start").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    wait_status(&member, ws, "running").await;
+
+    // Their delete is refused with 403 and the workspace stays.
+    let r = build(&member, ws, "delete").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.message(), "You do not have permission to delete this workspace.");
+    let still = member.get(&format!("/api/v2/workspaces/{ws}")).await;
+    assert_eq!(still.status, StatusCode::OK);
+    assert_eq!(still.body["latest_build"]["status"], "running");
+
+    // With the ban removed they create their own.
+    let r = set_org_roles(&s.owner, org, me.id, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = create_for(&member, org, "me", template, "mine").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let listed = member.get("/api/v2/workspaces?q=owner:me").await;
+    assert_eq!(listed.body["count"], 2, "{}", listed.body);
+    // And may now delete.
+    let r = build(&member, ws, "delete").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    wait_status(&member, ws, "deleted").await;
+    s.stop().await;
+});
+
+both_backends!(ban_binds_org_admins_too, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (admin, admin_user) = s.user_with_roles(&[]).await;
+    let r = set_org_roles(&s.owner, org, admin_user.id, &["organization-admin", BAN]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, member) = s.user_with_roles(&[]).await;
+
+    let r = create_for(&admin, org, &member.username, template, "for-member").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "the ban blocks an org admin's create: {}", r.body);
+    // Without the ban, an org admin creates on a member's behalf.
+    let r = create_for(&s.owner, org, &member.username, template, "by-owner").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&admin, ws, "running").await;
+    // Stop and start stay with the org admin; delete does not.
+    let r = build(&admin, ws, "stop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    wait_status(&admin, ws, "stopped").await;
+    let r = build(&admin, ws, "delete").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    s.stop().await;
+});
+
+both_backends!(create_validations_and_visibility, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (member, me) = s.user_with_roles(&[]).await;
+    let (other, _) = s.user_with_roles(&[]).await;
+    // A member cannot create for someone else (they cannot even read them).
+    let r = create_for(&member, org, &s.owner_id.to_string(), template, "nope").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = member
+        .send(Method::POST, "/api/v2/users/me/workspaces", &json!({"template_id": template, "name": "first"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    let dup = create_for(&member, org, "me", template, "FIRST").await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.body);
+    assert_eq!(dup.message(), "Workspace \"FIRST\" already exists.");
+    let bad = create_for(&member, org, "me", Uuid::new_v4(), "x").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["validations"][0]["field"], "template_id");
+    let bad_name = create_for(&member, org, "me", template, "no spaces").await;
+    assert_eq!(bad_name.status, StatusCode::BAD_REQUEST);
+
+    // Others cannot see it; the owner and the owner's admins can.
+    assert_eq!(other.get(&format!("/api/v2/workspaces/{ws}")).await.status, StatusCode::NOT_FOUND);
+    let r = build(&other, ws, "stop").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let by_name = s.owner.get(&format!("/api/v2/users/{}/workspace/first", me.username)).await;
+    assert_eq!(by_name.status, StatusCode::OK, "{}", by_name.body);
+    assert_eq!(uuid_of(&by_name.body["id"]), ws);
+    wait_status(&member, ws, "running").await;
+
+    // Rename.
+    let r = member.send(Method::PATCH, &format!("/api/v2/workspaces/{ws}"), &json!({"name": "renamed"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let got = member.get(&format!("/api/v2/workspaces/{ws}")).await;
+    assert_eq!(got.body["name"], "renamed");
+
+    // Builds list and a single build.
+    let builds = member.get(&format!("/api/v2/workspaces/{ws}/builds")).await;
+    assert_eq!(builds.status, StatusCode::OK);
+    let first = &builds.body.as_array().unwrap()[0];
+    let one = member.get(&format!("/api/v2/workspacebuilds/{}", first["id"].as_str().unwrap())).await;
+    assert_eq!(one.status, StatusCode::OK);
+    let logs = member.get(&format!("/api/v2/workspacebuilds/{}/logs", first["id"].as_str().unwrap())).await;
+    assert_eq!(logs.status, StatusCode::OK, "{}", logs.body);
+    assert!(logs.body.is_array());
+    let bad = build(&member, ws, "explode").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    s.stop().await;
+});
+
+both_backends!(workspace_search_filters, |s: TestServer| async move {
+    let org = s.default_org;
+    let tpl = create_template(&s.owner, org, json!({})).await;
+    let template = uuid_of(&tpl["id"]);
+    let template_name = tpl["name"].as_str().unwrap().to_owned();
+    let (member, me) = s.user_with_roles(&[]).await;
+    let mut ids = Vec::new();
+    for name in ["alpha", "beta", "gamma"] {
+        let r = create_for(&member, org, "me", template, name).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(uuid_of(&r.body["id"]));
+    }
+    let owner_ws = create_for(&s.owner, org, "me", template, "alpha").await;
+    assert_eq!(owner_ws.status, StatusCode::CREATED);
+    for id in &ids {
+        wait_status(&member, *id, "running").await;
+    }
+    build(&member, ids[1], "stop").await;
+    wait_status(&member, ids[1], "stopped").await;
+
+    let count = |q: &str| {
+        let owner = s.owner.clone();
+        let q = q.to_owned();
+        async move {
+            let r = owner.get(&format!("/api/v2/workspaces?q={}", crate::users::urlencode(&q))).await;
+            assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
+            r.body["count"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(count("").await, 4);
+    assert_eq!(count(&format!("owner:{}", me.username)).await, 3);
+    assert_eq!(count("owner:me").await, 1);
+    assert_eq!(count("name:alp").await, 2);
+    assert_eq!(count(&format!("template:{template_name}")).await, 4);
+    assert_eq!(count("status:stopped").await, 1);
+    assert_eq!(count("status:running").await, 3);
+    assert_eq!(count(&format!("organization:{org}")).await, 4);
+    assert_eq!(count(&format!("id:{}", ids[2])).await, 1);
+    assert_eq!(count(&format!("{}/gamma", me.username)).await, 1);
+    assert_eq!(count("dormant:false").await, 4);
+    let bad = s.owner.get("/api/v2/workspaces?q=status:sleepy").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // A member lists only what they may read.
+    let mine = member.get("/api/v2/workspaces").await;
+    assert_eq!(mine.body["count"], 3);
+    let page = s.owner.get("/api/v2/workspaces?limit=2").await;
+    assert_eq!(page.body["workspaces"].as_array().unwrap().len(), 2);
+    assert_eq!(page.body["count"], 4);
+    s.stop().await;
+});

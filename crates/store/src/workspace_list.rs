@@ -1,0 +1,263 @@
+//! `GET /workspaces`: the caller's filter (coder-api.md §2.3) AND the engine's residual filter,
+//! a page ordered by name, and the total count. Status is derived in SQL from the latest
+//! build's transition and its job's timestamps, as Coder derives it.
+//!
+//! Shape: unless the filter admits every row (or none), each disjunct of the residual filter
+//! ([`Term`]: the allowed orgs, the caller's own workspaces, the user ACL, the group ACLs, the
+//! Everyone ACL) is its own branch — the first `offset + limit` names of that disjunct, read
+//! from its own index (`(org_id, lower(name), id)`, `(owner_id, lower(name))`, or the ACL
+//! entries joined by id) — and the page is the first `limit` after `offset` of their UNION.
+//! One OR over the name index stops early only when many rows match (an org admin), and
+//! planners misjudge the ORed `IN (SELECT ...)`s: a member's first page scanned ~20,000 rows of
+//! 100,000 on PostgreSQL (scripts/bench-list, docs/BENCHMARKS.md). The count UNIONs the
+//! branches' ids.
+
+use atrium_engine::ListFilter;
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use crate::authz_sql::{AuthzColumns, Term, push_branch, push_filter, terms};
+use crate::db::{Db, on_conn};
+use crate::error::StoreError;
+use crate::id::{OrgId, UserId, WorkspaceId};
+use crate::lists::{Listable, Listed, Page};
+use crate::workspaces::Workspace;
+
+/// What `q` asks for, with names already resolved where the caller could.
+#[derive(Clone, Debug, Default)]
+pub struct WorkspaceFilter {
+    pub owner_id: Option<UserId>,
+    /// Owner by username (case-insensitive), when not resolved to an id.
+    pub owner_username: Option<String>,
+    /// Substring of the workspace name (case-insensitive).
+    pub name: Option<String>,
+    /// Template name (case-insensitive, exact).
+    pub template_name: Option<String>,
+    pub org_id: Option<OrgId>,
+    pub ids: Vec<WorkspaceId>,
+    pub dormant: Option<bool>,
+    /// One of Coder's workspace statuses (`running`, `stopped`, ...).
+    pub status: Option<String>,
+}
+
+/// The latest build's status as Coder names it: job status, refined by the transition.
+pub const STATUS_SQL: &str = "(SELECT CASE \
+       WHEN j.canceled_at IS NOT NULL AND j.completed_at IS NOT NULL THEN 'canceled' \
+       WHEN j.canceled_at IS NOT NULL THEN 'canceling' \
+       WHEN j.completed_at IS NOT NULL AND COALESCE(j.error, '') <> '' THEN 'failed' \
+       WHEN j.completed_at IS NOT NULL AND b.transition = 'start' THEN 'running' \
+       WHEN j.completed_at IS NOT NULL AND b.transition = 'stop' THEN 'stopped' \
+       WHEN j.completed_at IS NOT NULL THEN 'deleted' \
+       WHEN j.started_at IS NULL THEN 'pending' \
+       WHEN b.transition = 'start' THEN 'starting' \
+       WHEN b.transition = 'stop' THEN 'stopping' \
+       ELSE 'deleting' END \
+     FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id \
+     WHERE b.workspace_id = w.id ORDER BY b.build_number DESC LIMIT 1)";
+
+const COLUMNS: &str = "w.id, w.owner_id, w.org_id, w.template_id, w.name, w.deleted, \
+     w.dormant_at, w.created_at, w.updated_at, w.last_used_at";
+const ORDER: &str = " ORDER BY lower(w.name), w.id";
+
+fn like(s: &str) -> String {
+    let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The caller's conditions, each as ` AND ...`.
+fn push_caller<DB>(qb: &mut QueryBuilder<DB>, f: &WorkspaceFilter)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    if let Some(owner) = f.owner_id {
+        qb.push(" AND w.owner_id = ").push_bind(owner.to_string());
+    }
+    if let Some(name) = &f.owner_username {
+        qb.push(" AND w.owner_id IN (SELECT u.id FROM users u WHERE lower(u.username) = ")
+            .push_bind(name.to_lowercase())
+            .push(")");
+    }
+    if let Some(name) = &f.name {
+        qb.push(" AND lower(w.name) LIKE ").push_bind(like(name)).push(" ESCAPE '\\'");
+    }
+    if let Some(t) = &f.template_name {
+        qb.push(" AND w.template_id IN (SELECT t.id FROM templates t WHERE lower(t.name) = ")
+            .push_bind(t.to_lowercase())
+            .push(")");
+    }
+    if let Some(org) = f.org_id {
+        qb.push(" AND w.org_id = ").push_bind(org.to_string());
+    }
+    if !f.ids.is_empty() {
+        qb.push(" AND w.id IN (");
+        let mut sep = qb.separated(", ");
+        for id in &f.ids {
+            sep.push_bind(id.to_string());
+        }
+        qb.push(")");
+    }
+    match f.dormant {
+        Some(true) => {
+            qb.push(" AND w.dormant_at IS NOT NULL");
+        }
+        Some(false) => {
+            qb.push(" AND w.dormant_at IS NULL");
+        }
+        None => {}
+    }
+    if let Some(status) = &f.status {
+        qb.push(format_args!(" AND {STATUS_SQL} = ")).push_bind(status.clone());
+    }
+}
+
+/// How a list reads the rows the residual filter admits.
+enum Shape {
+    /// One `WHERE NOT deleted AND <filter>`: the filter admits every row, or none.
+    Plain,
+    /// One branch per disjunct, UNIONed.
+    Branches(Vec<Term>),
+}
+
+fn shape(authz: &ListFilter, cols: &AuthzColumns) -> Shape {
+    if authz.is_never() || authz.all {
+        return Shape::Plain;
+    }
+    let terms = terms(authz, cols);
+    if terms.is_empty() { Shape::Plain } else { Shape::Branches(terms) }
+}
+
+/// `SELECT <select> FROM workspaces w WHERE <one disjunct> AND NOT w.deleted AND <caller>`.
+fn push_branch_rows<DB>(
+    qb: &mut QueryBuilder<DB>,
+    select: &str,
+    f: &WorkspaceFilter,
+    authz: &ListFilter,
+    cols: &AuthzColumns,
+    term: Term,
+) where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i32: Encode<'t, DB> + Type<DB>,
+{
+    qb.push(format_args!("SELECT {select} "));
+    push_branch(qb, authz, cols, term, "workspaces w");
+    qb.push(" AND NOT w.deleted");
+    push_caller(qb, f);
+}
+
+/// The page query [`workspace_page`] and [`workspaces`] run, after `prefix` (empty, or e.g.
+/// `EXPLAIN QUERY PLAN ` to see its plan), on any backend.
+///
+/// Limit and offset are literals, not binds: PostgreSQL plans a generic plan's `LIMIT $n` as a
+/// fraction of all rows, so a prepared page would be planned anew on every execution.
+pub fn page_query<DB>(
+    prefix: &str,
+    f: &WorkspaceFilter,
+    authz: &ListFilter,
+    page: Page,
+) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i32: Encode<'t, DB> + Type<DB>,
+{
+    let cols = Listable::Workspaces.columns();
+    let limit = page.limit.unwrap_or(i64::MAX);
+    let mut qb = QueryBuilder::new(prefix);
+    match shape(authz, &cols) {
+        Shape::Plain => {
+            qb.push(format_args!("SELECT {COLUMNS} FROM workspaces w WHERE NOT w.deleted AND "));
+            push_filter(&mut qb, authz, &cols);
+            push_caller(&mut qb, f);
+            qb.push(ORDER);
+        }
+        Shape::Branches(terms) => {
+            // Each branch's first `offset + limit` keys, then the page of their union, then
+            // the rows.
+            qb.push(format_args!(
+                "SELECT {COLUMNS} FROM workspaces w WHERE w.id IN (SELECT p.id FROM ("
+            ));
+            for (i, term) in terms.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" UNION ");
+                }
+                qb.push("SELECT * FROM (");
+                push_branch_rows(&mut qb, "w.id, lower(w.name) AS k", f, authz, &cols, *term);
+                qb.push(ORDER);
+                qb.push(format_args!(" LIMIT {}) b{i}", limit.saturating_add(page.offset)));
+            }
+            qb.push(format_args!(") p ORDER BY p.k, p.id LIMIT {limit} OFFSET {})", page.offset));
+            qb.push(ORDER);
+            return qb;
+        }
+    }
+    qb.push(format_args!(" LIMIT {limit} OFFSET {}", page.offset));
+    qb
+}
+
+/// The count query [`workspaces`] runs, after `prefix`, on any backend.
+pub fn count_query<DB>(prefix: &str, f: &WorkspaceFilter, authz: &ListFilter) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i32: Encode<'t, DB> + Type<DB>,
+{
+    let cols = Listable::Workspaces.columns();
+    let mut qb = QueryBuilder::new(prefix);
+    match shape(authz, &cols) {
+        Shape::Plain => {
+            qb.push("SELECT COUNT(*) FROM workspaces w WHERE NOT w.deleted AND ");
+            push_filter(&mut qb, authz, &cols);
+            push_caller(&mut qb, f);
+        }
+        Shape::Branches(terms) => {
+            qb.push("SELECT COUNT(*) FROM (");
+            for (i, term) in terms.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" UNION ");
+                }
+                push_branch_rows(&mut qb, "w.id", f, authz, &cols, *term);
+            }
+            qb.push(") c");
+        }
+    }
+    qb
+}
+
+/// A page of live workspaces the caller may read, by name, and the total count.
+pub async fn workspaces(
+    db: impl Into<Db<'_>>,
+    f: &WorkspaceFilter,
+    authz: &ListFilter,
+    page: Page,
+) -> Result<Listed<Workspace>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let mut qb = page_query("", f, authz, page);
+        let rows = qb.build_query_as::<Workspace>().fetch_all(&mut *c).await?;
+        let mut count = count_query("", f, authz);
+        let count: i64 = count.build_query_scalar().fetch_one(&mut *c).await?;
+        Ok(Listed { rows, count })
+    })
+}
+
+/// Only the page (no count), for the list benchmark's "first page" figure.
+pub async fn workspace_page(
+    db: impl Into<Db<'_>>,
+    f: &WorkspaceFilter,
+    authz: &ListFilter,
+    page: Page,
+) -> Result<Vec<Workspace>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let mut qb = page_query("", f, authz, page);
+        Ok(qb.build_query_as::<Workspace>().fetch_all(&mut *c).await?)
+    })
+}
+
+/// The SQL text of the first page of 25 (PostgreSQL placeholders; limit and offset are bound),
+/// for plans in docs and benchmarks.
+pub fn workspace_page_sql(f: &WorkspaceFilter, authz: &ListFilter) -> String {
+    let page = Page { limit: Some(25), offset: 0 };
+    page_query::<sqlx::Postgres>("", f, authz, page).into_string()
+}
