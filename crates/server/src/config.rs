@@ -63,6 +63,10 @@ pub struct Config {
     #[arg(long, env = "ATRIUM_MAX_TOKEN_LIFETIME", default_value = "30d", value_parser = parse_duration)]
     pub max_token_lifetime: Duration,
 
+    /// Built-in provisioner workers (jobs run at once); 0 queues jobs without running them.
+    #[arg(long, env = "ATRIUM_PROVISIONER_DAEMONS", default_value_t = 3)]
+    pub provisioner_daemons: usize,
+
     /// Login attempts allowed per client address per minute.
     #[arg(long, env = "ATRIUM_LOGIN_RATE_LIMIT", default_value_t = 10)]
     pub login_rate_limit: u32,
@@ -80,6 +84,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "ATRIUM_SESSION_DURATION",
     "ATRIUM_MAX_TOKEN_LIFETIME",
     "ATRIUM_LOGIN_RATE_LIMIT",
+    "ATRIUM_PROVISIONER_DAEMONS",
     "ATRIUM_LOG",
     // Client-side variables of the same binary.
     "ATRIUM_URL",
@@ -101,6 +106,7 @@ impl Config {
             session_duration: Duration::from_secs(86_400),
             max_token_lifetime: Duration::from_secs(30 * 86_400),
             login_rate_limit: 10,
+            provisioner_daemons: 3,
         }
     }
 

@@ -256,3 +256,23 @@ pub async fn queue_position(
         .fetch_one(c)
         .await)?)
 }
+
+const FAIL_STALE: &str = "UPDATE provisioner_jobs SET completed_at = $2, updated_at = $2, error = $3 \
+     WHERE started_at IS NOT NULL AND completed_at IS NULL AND updated_at < $1";
+
+/// Fails running jobs whose worker stopped heartbeating before `cutoff` (it died with its
+/// process); returns how many. Safe on every replica at once: each row completes once.
+pub async fn fail_stale(
+    db: impl Into<Db<'_>>,
+    cutoff: DbTime,
+    now: DbTime,
+) -> Result<u64, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query(FAIL_STALE)
+        .bind(cutoff)
+        .bind(now)
+        .bind("the provisioner worker stopped responding")
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?)
+}

@@ -31,6 +31,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "file_uploaders",
         sql: include_str!("../migrations/0002_file_uploaders.sql"),
     },
+    Migration {
+        version: 3,
+        name: "workspace_list_indexes",
+        sql: include_str!("../migrations/0003_workspace_list_indexes.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "build_reason_suspended",
+        sql: include_str!("../migrations/0004_build_reason_suspended.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

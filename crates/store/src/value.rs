@@ -110,6 +110,7 @@ text_enum! {
         Autostart = "autostart",
         Autostop = "autostop",
         Dormancy = "dormancy",
+        Suspended = "suspended",
     }
 }
 

@@ -17,6 +17,7 @@
 //! What a job does is the [`provisioner::Provisioner`]'s business.
 
 pub mod archive;
+mod build;
 pub mod provisioner;
 mod terraform;
 
@@ -31,12 +32,12 @@ use uuid::Uuid;
 use crate::Shared;
 use provisioner::{Provisioner, Run};
 
-/// Jobs running at once in one server (Coder's built-in provisioner daemons default to 3).
-pub const WORKERS: usize = 3;
 /// How often an idle worker looks for jobs queued by another replica.
 pub const POLL: Duration = Duration::from_secs(1);
 /// How often a running job's worker records that it is alive and checks for a cancel.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// A running job with no heartbeat for this long lost its worker and is failed.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// The in-process side of the queue: a wake-up for idle workers. The queue itself is the
 /// table; this only saves them waiting for the next poll.
@@ -74,9 +75,9 @@ impl Workers {
     }
 }
 
-/// Starts [`WORKERS`] workers; they stop when `stop` turns true (or its sender is dropped).
+/// Starts `--provisioner-daemons` workers (Coder's built-in default is 3); they stop when `stop` turns true (or its sender is dropped).
 pub fn spawn(state: Shared, stop: watch::Receiver<bool>) -> Workers {
-    let handles = (0..WORKERS)
+    let handles = (0..state.config.provisioner_daemons)
         .map(|_| {
             let worker = Uuid::new_v4().to_string();
             tokio::spawn(work(state.clone(), worker, stop.clone()))
@@ -107,7 +108,22 @@ async fn work(state: Shared, worker: String, mut stop: watch::Receiver<bool>) {
                 run(&state, &worker, job, &mut stop).await;
                 continue;
             }
-            Ok(None) => {}
+            Ok(None) => {
+                // Idle: fail jobs whose worker died (its process is gone, so it stopped
+                // heartbeating). Every replica may do this; each job completes once.
+                let now = DbTime::now();
+                let cutoff = DbTime::from_unix_micros(
+                    now.unix_micros()
+                        .saturating_sub(i64::try_from(STALE_AFTER.as_micros()).unwrap_or(i64::MAX)),
+                );
+                match jobs::fail_stale(&state.store, cutoff, now).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::warn!(failed = n, "failed jobs whose worker stopped heartbeating")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot sweep stale jobs"),
+                }
+            }
             Err(e) => tracing::warn!(%worker, error = %e, "cannot claim a job; will retry"),
         }
         tokio::select! {
@@ -142,7 +158,7 @@ async fn run(state: &Shared, worker: &str, job: ProvisionerJob, stop: &mut watch
     let log = JobLog::new(state.store.clone(), job.id);
     tracing::info!(job = %job.id, kind = %job.kind, provisioner = %job.provisioner, "job started");
     let result = {
-        let work = execute(&state.store, &job, &log);
+        let work = execute(state, &job, &log);
         tokio::pin!(work);
         let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
         loop {
@@ -180,14 +196,13 @@ async fn run(state: &Shared, worker: &str, job: ProvisionerJob, stop: &mut watch
     }
 }
 
-async fn execute(store: &Store, job: &ProvisionerJob, log: &JobLog) -> Result<(), Failure> {
+async fn execute(state: &Shared, job: &ProvisionerJob, log: &JobLog) -> Result<(), Failure> {
     let provisioner = Provisioner::parse(&job.provisioner)
         .ok_or_else(|| Failure::job(format!("unknown provisioner `{}`", job.provisioner)))?;
-    let run = Run { store, job, log };
+    let run = Run { store: &state.store, job, log };
     match job.kind {
         JobKind::TemplateVersionImport => provisioner.import(&run).await,
-        // Workspace builds join with the workspaces (issue 8): `Provisioner::build`.
-        JobKind::WorkspaceBuild => Err(Failure::job("workspace builds are not supported yet")),
+        JobKind::WorkspaceBuild => build::run_build(state, provisioner, &run).await,
     }
 }
 

@@ -69,6 +69,18 @@ pub(super) async fn terraform_command(
     stage: &str,
     args: &[&str],
 ) -> Result<(), Failure> {
+    terraform_command_env(run, terraform, dir, stage, args, &[]).await
+}
+
+/// [`terraform_command`] with extra environment variables (`TF_VAR_*` for builds).
+pub(super) async fn terraform_command_env(
+    run: &Run<'_>,
+    terraform: &Path,
+    dir: &Path,
+    stage: &str,
+    args: &[&str],
+    env: &[(String, String)],
+) -> Result<(), Failure> {
     let shown = format!("terraform {}", args.join(" "));
     run.log.info(stage, &format!("$ {shown}")).await;
     let mut child = Command::new(terraform)
@@ -76,6 +88,7 @@ pub(super) async fn terraform_command(
         .current_dir(dir)
         .env("TF_IN_AUTOMATION", "1")
         .env("CHECKPOINT_DISABLE", "1")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

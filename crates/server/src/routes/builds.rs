@@ -152,6 +152,38 @@ pub async fn build_to_api(
     })
 }
 
+/// Queues a stop build (reason `suspended`) for each of `owner`'s workspaces whose latest build
+/// is a finished start; returns how many.
+pub async fn stop_running_workspaces(
+    tx: &mut Tx<'_>,
+    owner: UserId,
+    initiator: UserId,
+) -> ApiResult<usize> {
+    let mut stopped = 0;
+    for ws in workspaces::list_by_owner(&mut *tx, owner).await?.into_iter().filter(|w| !w.deleted) {
+        let latest = match workspaces::latest_build(&mut *tx, ws.id).await {
+            Ok(b) => b,
+            Err(StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let job = jobs::get(&mut *tx, latest.job_id).await?;
+        if latest.transition == BuildTransition::Start && job.status() == JobStatus::Succeeded {
+            queue_build(
+                tx,
+                &ws,
+                latest.template_version_id,
+                BuildTransition::Stop,
+                BuildReason::Suspended,
+                initiator,
+                None,
+            )
+            .await?;
+            stopped += 1;
+        }
+    }
+    Ok(stopped)
+}
+
 fn is_active(status: JobStatus) -> bool {
     matches!(status, JobStatus::Pending | JobStatus::Running | JobStatus::Canceling)
 }

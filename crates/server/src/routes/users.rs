@@ -401,9 +401,21 @@ async fn set_status(
         actor.require(Action::Update, &Actor::user_object(user.id))?;
         let mut tx = state.store.begin().await?;
         let updated = users::update_status(&mut tx, user.id, status, DbTime::now()).await?;
+        // A suspended user's running workspaces are stopped (activation does not restart them).
+        let stopped = if status == UserStatus::Suspended {
+            crate::routes::builds::stop_running_workspaces(&mut tx, user.id, actor.id()).await?
+        } else {
+            0
+        };
         entry.changed(&json!({"status": user.status.as_str()}), &json!({"status": status.as_str()}));
+        if stopped > 0 {
+            entry.additional_fields = json!({"workspaces_stopped": stopped});
+        }
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;
+        if stopped > 0 {
+            state.jobs.wake();
+        }
         Ok(json_response(StatusCode::OK, &to_api(&state, &updated).await?))
     }
     .await;

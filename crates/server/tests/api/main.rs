@@ -24,3 +24,4 @@ mod story;
 mod system;
 mod templates;
 mod users;
+mod workspaces;

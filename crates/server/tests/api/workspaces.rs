@@ -23,7 +23,12 @@ async fn create_for(by: &Client, org: Uuid, user: &str, template: Uuid, name: &s
 }
 
 async fn build(by: &Client, ws: Uuid, transition: &str) -> Reply {
-    by.send(Method::POST, &format!("/api/v2/workspaces/{ws}/builds"), &json!({"transition": transition})).await
+    by.send(
+        Method::POST,
+        &format!("/api/v2/workspaces/{ws}/builds"),
+        &json!({"transition": transition}),
+    )
+    .await
 }
 
 /// Polls the workspace until its latest build reaches `status` (bounded).
@@ -129,7 +134,11 @@ both_backends!(create_validations_and_visibility, |s: TestServer| async move {
     let r = create_for(&member, org, &s.owner_id.to_string(), template, "nope").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     let r = member
-        .send(Method::POST, "/api/v2/users/me/workspaces", &json!({"template_id": template, "name": "first"}))
+        .send(
+            Method::POST,
+            "/api/v2/users/me/workspaces",
+            &json!({"template_id": template, "name": "first"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let ws = uuid_of(&r.body["id"]);
@@ -152,7 +161,9 @@ both_backends!(create_validations_and_visibility, |s: TestServer| async move {
     wait_status(&member, ws, "running").await;
 
     // Rename.
-    let r = member.send(Method::PATCH, &format!("/api/v2/workspaces/{ws}"), &json!({"name": "renamed"})).await;
+    let r = member
+        .send(Method::PATCH, &format!("/api/v2/workspaces/{ws}"), &json!({"name": "renamed"}))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let got = member.get(&format!("/api/v2/workspaces/{ws}")).await;
     assert_eq!(got.body["name"], "renamed");
@@ -161,9 +172,12 @@ both_backends!(create_validations_and_visibility, |s: TestServer| async move {
     let builds = member.get(&format!("/api/v2/workspaces/{ws}/builds")).await;
     assert_eq!(builds.status, StatusCode::OK);
     let first = &builds.body.as_array().unwrap()[0];
-    let one = member.get(&format!("/api/v2/workspacebuilds/{}", first["id"].as_str().unwrap())).await;
+    let one =
+        member.get(&format!("/api/v2/workspacebuilds/{}", first["id"].as_str().unwrap())).await;
     assert_eq!(one.status, StatusCode::OK);
-    let logs = member.get(&format!("/api/v2/workspacebuilds/{}/logs", first["id"].as_str().unwrap())).await;
+    let logs = member
+        .get(&format!("/api/v2/workspacebuilds/{}/logs", first["id"].as_str().unwrap()))
+        .await;
     assert_eq!(logs.status, StatusCode::OK, "{}", logs.body);
     assert!(logs.body.is_array());
     let bad = build(&member, ws, "explode").await;
@@ -195,7 +209,8 @@ both_backends!(workspace_search_filters, |s: TestServer| async move {
         let owner = s.owner.clone();
         let q = q.to_owned();
         async move {
-            let r = owner.get(&format!("/api/v2/workspaces?q={}", crate::users::urlencode(&q))).await;
+            let r =
+                owner.get(&format!("/api/v2/workspaces?q={}", crate::users::urlencode(&q))).await;
             assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
             r.body["count"].as_i64().unwrap()
         }
@@ -219,5 +234,135 @@ both_backends!(workspace_search_filters, |s: TestServer| async move {
     let page = s.owner.get("/api/v2/workspaces?limit=2").await;
     assert_eq!(page.body["workspaces"].as_array().unwrap().len(), 2);
     assert_eq!(page.body["count"], 4);
+    s.stop().await;
+});
+
+both_backends!(queued_jobs_survive_a_restart, |s: TestServer| async move {
+    let mut s = s;
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    // No workers: the build is queued and stays queued while the server runs.
+    s.restart(|c| c.provisioner_daemons = 0).await;
+    let r = create_for(&s.owner, org, "me", template, "queued").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pending = s.owner.get(&format!("/api/v2/workspaces/{ws}")).await;
+    assert_eq!(pending.body["latest_build"]["status"], "pending", "{}", pending.body);
+    // After a restart with workers, the queued job runs.
+    s.restart(|c| c.provisioner_daemons = 3).await;
+    wait_status(&s.owner, ws, "running").await;
+    s.stop().await;
+});
+
+/// The example template's files as a tar.
+fn example_tar() -> Vec<u8> {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/templates/local-dir");
+    let main_tf = std::fs::read(dir.join("main.tf")).unwrap();
+    tar(&[("main.tf", &main_tf)])
+}
+
+both_backends!(terraform_provisioner_runs_the_local_dir_example, |s: TestServer| async move {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()));
+    if !on_path {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "terraform must be on PATH under CI=true"
+        );
+        eprintln!("skipping: terraform is not on PATH");
+        s.stop().await;
+        return;
+    }
+    let org = s.default_org;
+    let file = upload(&s.owner, example_tar()).await;
+    assert!(file.status.is_success(), "{}", file.body);
+    let r = s
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v2/organizations/{org}/templateversions"),
+            &json!({"storage_method": "file", "file_id": file.body["hash"], "provisioner": "terraform"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let version = uuid_of(&r.body["id"]);
+    wait_for_version(&s.owner, version).await;
+    let t = s
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v2/organizations/{org}/templates"),
+            &json!({"name": "local-dir", "template_version_id": version}),
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
+    let r = create_for(&s.owner, org, "me", uuid_of(&t.body["id"]), "dev").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    let dir = s.config.resolved_data_dir().join("workspaces/owner/dev");
+    wait_status_long(&s.owner, ws, "running").await;
+    assert!(dir.is_dir(), "start creates {}", dir.display());
+    assert_eq!(std::fs::read_to_string(dir.join(".atrium-state")).unwrap().trim(), "start");
+    let build_id =
+        s.owner.get(&format!("/api/v2/workspaces/{ws}")).await.body["latest_build"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let logs = s.owner.get(&format!("/api/v2/workspacebuilds/{build_id}/logs")).await;
+    assert!(logs.body.to_string().contains("terraform apply"), "{}", logs.body);
+
+    build(&s.owner, ws, "stop").await;
+    wait_status_long(&s.owner, ws, "stopped").await;
+    assert_eq!(std::fs::read_to_string(dir.join(".atrium-state")).unwrap().trim(), "stop");
+
+    let r = build(&s.owner, ws, "delete").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    wait_status_long(&s.owner, ws, "deleted").await;
+    assert!(!dir.exists(), "delete removes {}", dir.display());
+    s.stop().await;
+});
+
+/// `wait_status` with room for real terraform runs.
+async fn wait_status_long(by: &Client, ws: Uuid, status: &str) {
+    for _ in 0..600 {
+        let r = by.get(&format!("/api/v2/workspaces/{ws}")).await;
+        if r.status == StatusCode::NOT_FOUND && status == "deleted" {
+            return;
+        }
+        let now = r.body["latest_build"]["status"].as_str().unwrap_or_default().to_owned();
+        if now == status {
+            return;
+        }
+        if now == "failed" {
+            let id = r.body["latest_build"]["id"].as_str().unwrap_or_default().to_owned();
+            let logs = by.get(&format!("/api/v2/workspacebuilds/{id}/logs")).await;
+            panic!("build failed: {}\nlogs: {}", r.body["latest_build"]["job"]["error"], logs.body);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("workspace never reached {status}");
+}
+
+both_backends!(suspending_a_user_stops_their_running_workspaces, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (member, me) = s.user_with_roles(&[]).await;
+    let r = create_for(&member, org, "me", template, "busy").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&s.owner, ws, "running").await;
+    let r =
+        s.owner.send_empty(Method::PUT, &format!("/api/v2/users/{}/status/suspend", me.id)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let stopped = wait_status(&s.owner, ws, "stopped").await;
+    assert_eq!(stopped["latest_build"]["reason"], "suspended", "{stopped}");
+    assert_eq!(stopped["latest_build"]["transition"], "stop");
+    // Activating does not start it again.
+    s.owner.send_empty(Method::PUT, &format!("/api/v2/users/{}/status/activate", me.id)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = s.owner.get(&format!("/api/v2/workspaces/{ws}")).await;
+    assert_eq!(after.body["latest_build"]["status"], "stopped");
     s.stop().await;
 });

@@ -177,6 +177,20 @@ impl TestServer {
         (client, user)
     }
 
+    /// Stops the server and starts a new one on the same database (and data directory), as a
+    /// restart would; sessions survive, since they live in the database.
+    pub async fn restart(&mut self, tweak: impl FnOnce(&mut Config)) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        tweak(&mut self.config);
+        let server = atrium_server::start(self.config.clone()).await.expect("server restarts");
+        self.url = format!("http://{}", server.addr);
+        let token = self.owner.token.clone();
+        self.owner = Client::new(&self.url, token);
+        self.server = Some(server);
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await;
