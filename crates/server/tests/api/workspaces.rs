@@ -366,3 +366,50 @@ both_backends!(suspending_a_user_stops_their_running_workspaces, |s: TestServer|
     assert_eq!(after.body["latest_build"]["status"], "stopped");
     s.stop().await;
 });
+
+both_backends!(one_active_build_and_owners_of_workspaces_stay, |s: TestServer| async move {
+    let mut s = s;
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (member, me) = s.user_with_roles(&[]).await;
+    // With no workers the first build stays pending, so a second one is refused.
+    s.restart(|c| c.provisioner_daemons = 0).await;
+    let member = Client::new(&s.url, member.token.clone());
+    let r = create_for(&member, org, "me", template, "pending").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    let again = build(&member, ws, "stop").await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert_eq!(again.message(), "A workspace build is already active.");
+    // A user who owns workspaces cannot be deleted.
+    let r = s.owner.send_empty(Method::DELETE, &format!("/api/v2/users/{}", me.id)).await;
+    assert_eq!(r.status, StatusCode::EXPECTATION_FAILED, "{}", r.body);
+    assert_eq!(
+        r.message(),
+        "You cannot delete a user that has workspaces. Delete their workspaces and try again!"
+    );
+    assert_eq!(s.owner.get(&format!("/api/v2/users/{}", me.id)).await.status, StatusCode::OK);
+
+    // Following the log streams until the job ends: start workers again.
+    s.restart(|c| c.provisioner_daemons = 3).await;
+    let member = Client::new(&s.url, member.token.clone());
+    let got = member.get(&format!("/api/v2/workspaces/{ws}")).await;
+    let build_id = got.body["latest_build"]["id"].as_str().unwrap().to_owned();
+    let streamed = reqwest::Client::new()
+        .get(format!("{}/api/v2/workspacebuilds/{build_id}/logs?follow=true", s.url))
+        .header("Coder-Session-Token", member.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), StatusCode::OK);
+    let text = tokio::time::timeout(Duration::from_secs(20), streamed.text())
+        .await
+        .expect("the stream ends with the job")
+        .unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        lines.iter().any(|l| l["output"].as_str().unwrap_or_default().contains("complete")),
+        "{text}"
+    );
+    s.stop().await;
+});
