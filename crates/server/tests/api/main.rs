@@ -17,6 +17,7 @@ mod authcheck;
 mod fixtures;
 mod groups;
 mod lifecycle;
+mod matrix;
 mod members;
 mod orgs;
 mod roles;
