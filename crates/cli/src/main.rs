@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod error;
 mod output;
+mod progress;
 mod prompt;
 mod reset_password;
 mod tarball;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{explain, groups, login, orgs, templates, users};
+use crate::commands::{explain, groups, login, orgs, templates, users, workspaces};
 use crate::error::CliError;
 
 /// Atrium: a self-hosted control plane for cloud development environments.
@@ -29,7 +30,7 @@ use crate::error::CliError;
     name = "atrium",
     version,
     about,
-    after_help = "Examples:\n  atrium server\n  atrium login http://127.0.0.1:3000\n  atrium users list\n  atrium templates push docker -d ./docker --yes"
+    after_help = "Examples:\n  atrium server\n  atrium login http://127.0.0.1:3000\n  atrium users list\n  atrium templates push docker -d ./docker --yes\n  atrium create dev --template docker"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -74,6 +75,34 @@ enum Command {
     Groups(groups::GroupsArgs),
     /// Manage templates and who may use them.
     Templates(templates::TemplatesArgs),
+    /// Create a workspace from a template (yours, or OWNER/NAME on someone's behalf) and
+    /// show its first build.
+    Create(workspaces::CreateArgs),
+    /// List workspaces (yours unless --all or --search says otherwise).
+    ///
+    /// Columns: workspace, id, owner, name, organization id, organization name, template,
+    /// status, healthy, last built, current version, outdated, created at, last used at
+    /// (default: workspace, template, status, last built, outdated).
+    #[command(visible_alias = "ls")]
+    List(workspaces::ListArgs),
+    /// Show a workspace.
+    ///
+    /// Columns as for `list` (default: workspace, organization name, template, status, last
+    /// built, current version, outdated).
+    Show(workspaces::ShowArgs),
+    /// Start a workspace, showing the build's log; exits non-zero when the build fails.
+    Start(workspaces::StartArgs),
+    /// Stop a workspace (asks first), showing the build's log; exits non-zero when the build
+    /// fails.
+    #[command(after_help = "Examples:\n  atrium stop dev --yes\n  atrium stop alice/dev")]
+    Stop(workspaces::ConfirmedArgs),
+    /// Delete a workspace (asks first): a delete build, whose log is shown; exits non-zero
+    /// when the build fails.
+    #[command(
+        visible_alias = "rm",
+        after_help = "Examples:\n  atrium delete dev --yes\n  atrium delete alice/dev --yes"
+    )]
+    Delete(workspaces::ConfirmedArgs),
 }
 
 #[derive(Subcommand)]
@@ -132,6 +161,12 @@ fn main() -> ExitCode {
         Command::Organizations(args) => client(orgs::run(args)),
         Command::Groups(args) => client(groups::run(args)),
         Command::Templates(args) => client(templates::run(args)),
+        Command::Create(args) => client(workspaces::create(args)),
+        Command::List(args) => client(workspaces::list(args)),
+        Command::Show(args) => client(workspaces::show(args)),
+        Command::Start(args) => client(workspaces::start(args)),
+        Command::Stop(args) => client(workspaces::stop(args)),
+        Command::Delete(args) => client(workspaces::delete(args)),
     }
 }
 

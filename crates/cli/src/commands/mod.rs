@@ -1,6 +1,6 @@
 //! The client commands, one module per resource. Every one is a thin HTTP client over
-//! `/api/v2`. (Workspace commands — `create`, `list`, `show`, `start`, `stop`, `delete` —
-//! join as `workspaces.rs` once the server has the workspace routes.)
+//! `/api/v2`. The workspace commands (`create`, `list`, `show`, `start`, `stop`, `delete`)
+//! are top-level, as in Coder's CLI, and live in `workspaces.rs`.
 
 pub mod explain;
 pub mod groups;
@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod roles;
 pub mod templates;
 pub mod users;
+pub mod workspaces;
 
 use serde_json::Value;
 

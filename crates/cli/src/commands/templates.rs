@@ -189,7 +189,7 @@ fn now() -> String {
 }
 
 /// A template of `org` by name.
-async fn get_template(c: &Client, org: &Value, name: &str) -> CliResult<Value> {
+pub async fn get_template(c: &Client, org: &Value, name: &str) -> CliResult<Value> {
     find_template(c, org, name).await?.ok_or_else(|| {
         CliError::msg(format!("organization `{}` has no template `{name}`", field(org, "name")))
     })

@@ -19,3 +19,4 @@ mod orgs;
 mod prompts;
 mod templates;
 mod users;
+mod workspaces;
