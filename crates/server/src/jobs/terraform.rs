@@ -83,11 +83,20 @@ pub(super) async fn terraform_command_env(
 ) -> Result<(), Failure> {
     let shown = format!("terraform {}", args.join(" "));
     run.log.info(stage, &format!("$ {shown}")).await;
+    // An empty CLI config of the job's own: the server user's ~/.terraformrc (or its absence,
+    // which terraform warns about on every command) must not leak into builds.
+    let cli_config = dir.join(".atrium-terraformrc");
+    if !cli_config.exists() {
+        tokio::fs::write(&cli_config, b"")
+            .await
+            .map_err(|e| Failure::job(format!("cannot write the terraform CLI config: {e}")))?;
+    }
     let mut child = Command::new(terraform)
         .args(args)
         .current_dir(dir)
         .env("TF_IN_AUTOMATION", "1")
         .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", &cli_config)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -34,7 +34,7 @@ const EVERYONE: &str = "Everyone";
 
 /// A group as the engine sees it: members of a group may read it (rbac.md §7.3); for the
 /// Everyone group the entry is keyed by the org id, so every member reads it.
-fn with_group_object<T>(group: GroupId, org: OrgId, f: impl FnOnce(&Object<'_>) -> T) -> T {
+pub fn with_group_object<T>(group: GroupId, org: OrgId, f: impl FnOnce(&Object<'_>) -> T) -> T {
     let acl = [(group.uuid(), [Wild::Is(Action::Read)].into_iter().collect::<ActionSet>())];
     let object = Object::of(ResourceType::Group)
         .with_id(group.uuid())
@@ -59,7 +59,8 @@ impl Resolved {
     }
 }
 
-fn reduced(u: &users::User) -> ReducedUser {
+/// A user in Coder's `ReducedUser` shape.
+pub fn reduced(u: &users::User) -> ReducedUser {
     ReducedUser {
         id: u.id.uuid(),
         username: u.username.clone(),

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use atrium_api::Response as Message;
 use atrium_api::ValidationError;
-use atrium_api::orgs::{Group as ApiGroup, ReducedUser};
+use atrium_api::orgs::Group as ApiGroup;
 use atrium_api::templates::{
     AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
 };
-use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_engine::{Action, ActionSet, ResourceType};
 use atrium_store::{
     Acl, GroupId, OrgId, StoreError, UserId, groups, lists, orgs, templates, users,
 };
@@ -26,7 +26,6 @@ use super::{Resolved, resolve, use_actions};
 use crate::Shared;
 use crate::actor::Actor;
 use crate::audit::{self, Entry};
-use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
 
@@ -70,28 +69,7 @@ pub fn acl_json(acl: &Acl) -> Value {
 
 /// A group object: its members may read it (rbac.md §7.3); for Everyone, every org member.
 fn can_read_group(actor: &Actor, group: GroupId, org: OrgId) -> bool {
-    let acl = [(group.uuid(), [Wild::Is(Action::Read)].into_iter().collect::<ActionSet>())];
-    let object = Object::of(ResourceType::Group)
-        .with_id(group.uuid())
-        .in_org(org.uuid())
-        .with_group_acl(&acl);
-    actor.can(Action::Read, &object)
-}
-
-fn reduced(u: &users::User) -> ReducedUser {
-    ReducedUser {
-        id: u.id.uuid(),
-        username: u.username.clone(),
-        name: u.name.clone(),
-        email: u.email.clone(),
-        avatar_url: u.avatar_url.clone(),
-        created_at: time(u.created_at),
-        updated_at: time(u.updated_at),
-        last_seen_at: u.last_seen_at.map(time),
-        status: u.status.as_str().to_owned(),
-        login_type: u.login_type.as_str().to_owned(),
-        theme_preference: String::new(),
-    }
+    crate::routes::groups::with_group_object(group, org, |o| actor.can(Action::Read, o))
 }
 
 /// A live user, or `None`.
@@ -119,7 +97,7 @@ async fn api_group(
     let mut members = Vec::with_capacity(member_ids.len());
     for m in member_ids {
         if let Some(u) = live_user(state, m).await? {
-            members.push(reduced(&u));
+            members.push(crate::routes::groups::reduced(&u));
         }
     }
     Ok(ApiGroup {
@@ -300,7 +278,7 @@ async fn acl_available(
     for member in orgs::list_members(&state.store, org.id).await? {
         let Some(u) = live_user(&state, member.user_id).await? else { continue };
         if actor.can(Action::Read, &Actor::user_object(u.id)) {
-            out.users.push(reduced(&u));
+            out.users.push(crate::routes::groups::reduced(&u));
         }
     }
     let everyone = GroupId::everyone(org.id);
