@@ -73,6 +73,7 @@ pub fn router(state: Shared) -> Router {
     api.merge(SwaggerUi::new("/swagger").url("/api/v2/openapi.json", spec))
         .route("/healthz", axum::routing::get(system::healthz))
         .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(1 << 20))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
@@ -80,6 +81,10 @@ pub fn router(state: Shared) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.").into_response()
 }
 
 async fn route_not_found() -> Response {

@@ -26,6 +26,9 @@ both_backends!(buildinfo_health_and_openapi, |s: TestServer| async move {
 
 both_backends!(errors_use_coder_shape, |s: TestServer| async move {
     let anon = s.anonymous();
+    let wrong_method = anon.send_empty(Method::DELETE, "/api/v2/buildinfo").await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.message(), "Method not allowed.");
     let missing = anon.get("/api/v2/nope").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.message(), "Route not found.");
