@@ -15,7 +15,7 @@
 use atrium_engine::ListFilter;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::authz_sql::{AuthzColumns, Term, push_branch, push_filter, terms};
+use crate::authz_sql::{AuthzColumns, Branch, branches, push_branch, push_filter};
 use crate::db::{Db, on_conn};
 use crate::error::StoreError;
 use crate::id::{OrgId, UserId, WorkspaceId};
@@ -114,33 +114,32 @@ where
 enum Shape {
     /// One `WHERE NOT deleted AND <filter>`: the filter admits every row, or none.
     Plain,
-    /// One branch per disjunct, UNIONed.
-    Branches(Vec<Term>),
+    /// One branch per disjunct (the group ACLs together), UNIONed.
+    Branches(Vec<Branch>),
 }
 
 fn shape(authz: &ListFilter, cols: &AuthzColumns) -> Shape {
     if authz.is_never() || authz.all {
         return Shape::Plain;
     }
-    let terms = terms(authz, cols);
-    if terms.is_empty() { Shape::Plain } else { Shape::Branches(terms) }
+    let branches = branches(authz, cols);
+    if branches.is_empty() { Shape::Plain } else { Shape::Branches(branches) }
 }
 
-/// `SELECT <select> FROM workspaces w WHERE <one disjunct> AND NOT w.deleted AND <caller>`.
+/// `SELECT <select> FROM workspaces w ... WHERE <branch> AND NOT w.deleted AND <caller>`.
 fn push_branch_rows<DB>(
     qb: &mut QueryBuilder<DB>,
     select: &str,
     f: &WorkspaceFilter,
     authz: &ListFilter,
     cols: &AuthzColumns,
-    term: Term,
+    branch: Branch,
 ) where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> i32: Encode<'t, DB> + Type<DB>,
 {
-    qb.push(format_args!("SELECT {select} "));
-    push_branch(qb, authz, cols, term, "workspaces w");
+    push_branch(qb, select, authz, cols, branch, "workspaces w");
     qb.push(" AND NOT w.deleted");
     push_caller(qb, f);
 }
@@ -171,18 +170,18 @@ where
             push_caller(&mut qb, f);
             qb.push(ORDER);
         }
-        Shape::Branches(terms) => {
+        Shape::Branches(branches) => {
             // Each branch's first `offset + limit` keys, then the page of their union, then
             // the rows.
             qb.push(format_args!(
                 "SELECT {COLUMNS} FROM workspaces w WHERE w.id IN (SELECT p.id FROM ("
             ));
-            for (i, term) in terms.iter().enumerate() {
+            for (i, branch) in branches.iter().enumerate() {
                 if i > 0 {
                     qb.push(" UNION ");
                 }
                 qb.push("SELECT * FROM (");
-                push_branch_rows(&mut qb, "w.id, lower(w.name) AS k", f, authz, &cols, *term);
+                push_branch_rows(&mut qb, "w.id, lower(w.name) AS k", f, authz, &cols, *branch);
                 qb.push(ORDER);
                 qb.push(format_args!(" LIMIT {}) b{i}", limit.saturating_add(page.offset)));
             }
@@ -210,13 +209,13 @@ where
             push_filter(&mut qb, authz, &cols);
             push_caller(&mut qb, f);
         }
-        Shape::Branches(terms) => {
+        Shape::Branches(branches) => {
             qb.push("SELECT COUNT(*) FROM (");
-            for (i, term) in terms.iter().enumerate() {
+            for (i, branch) in branches.iter().enumerate() {
                 if i > 0 {
                     qb.push(" UNION ");
                 }
-                push_branch_rows(&mut qb, "w.id", f, authz, &cols, *term);
+                push_branch_rows(&mut qb, "w.id", f, authz, &cols, *branch);
             }
             qb.push(") c");
         }

@@ -6,8 +6,9 @@ use atrium_engine::{
     Action, ActionSet, BuiltinRole, Object, Permission, ResourceType, Role, RoleOptions, Scope,
     ScopeName, Subject, Wild,
 };
-use atrium_store::Pool;
-use atrium_store::lists::{Listable, authorized_keys};
+use atrium_store::lists::{Listable, Page, authorized_keys};
+use atrium_store::workspace_list::{self, WorkspaceFilter};
+use atrium_store::{Pool, Store};
 use uuid::Uuid;
 
 use crate::store_test;
@@ -363,6 +364,9 @@ store_test! {
                 let mut got = authorized_keys(&db.store, table, &filter).await.unwrap();
                 got.sort();
                 assert_eq!(got, expected, "round {round} {table:?} {action:?}\nfilter {filter:?}\nroles {:?}", subject.roles().iter().map(|r| (&r.name, r.org)).collect::<Vec<_>>());
+                if table == Listable::Workspaces {
+                    check_workspace_pages(&db.store, &filter, &expected, &data.users, round).await;
+                }
                 checked += 1;
                 nonempty += usize::from(!expected.is_empty());
             }
@@ -370,4 +374,59 @@ store_test! {
         // The generator must exercise both outcomes, or the test proves nothing.
         assert!(nonempty > checked / 5 && nonempty < checked, "{nonempty} of {checked} lists non-empty");
     }
+}
+
+/// The workspace list (a UNION of per-disjunct branches, workspace_list.rs) against the same
+/// expected rows: every row once, by name, the count, pages at offsets, and the caller's
+/// conditions applied inside each branch.
+async fn check_workspace_pages(
+    store: &Store,
+    filter: &atrium_engine::ListFilter,
+    expected: &[String],
+    users: &[Uuid],
+    round: usize,
+) {
+    let all_page = Page { limit: None, offset: 0 };
+    let none = WorkspaceFilter::default();
+    let all = workspace_list::workspaces(store, &none, filter, all_page).await.unwrap();
+    let mut ids: Vec<String> = all.rows.iter().map(|w| w.id.to_string()).collect();
+    let order: Vec<(String, String)> =
+        all.rows.iter().map(|w| (w.name.to_lowercase(), w.id.to_string())).collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "round {round}: workspaces not by name\nfilter {filter:?}");
+    ids.sort();
+    assert_eq!(ids, expected, "round {round}: workspace list\nfilter {filter:?}");
+    assert_eq!(all.count, expected.len() as i64, "round {round}: count\nfilter {filter:?}");
+    for (limit, offset) in [(1, 0), (3, 2), (5, 4), (4, 30)] {
+        let page = Page { limit: Some(limit), offset };
+        let got = workspace_list::workspace_page(store, &none, filter, page).await.unwrap();
+        let want: Vec<_> = all.rows.iter().skip(offset as usize).take(limit as usize).collect();
+        assert_eq!(
+            got.iter().collect::<Vec<_>>(),
+            want,
+            "round {round}: page {limit}@{offset}\nfilter {filter:?}"
+        );
+    }
+    let owner = users[round % 7];
+    let mine = WorkspaceFilter { owner_id: Some(owner.into()), ..WorkspaceFilter::default() };
+    let got = workspace_list::workspaces(store, &mine, filter, Page { limit: Some(3), offset: 1 })
+        .await
+        .unwrap();
+    let want: Vec<_> = all.rows.iter().filter(|w| w.owner_id.uuid() == owner).collect();
+    assert_eq!(got.count, want.len() as i64, "round {round}: owner count\nfilter {filter:?}");
+    assert_eq!(
+        got.rows.iter().collect::<Vec<_>>(),
+        want.into_iter().skip(1).take(3).collect::<Vec<_>>(),
+        "round {round}: owner page\nfilter {filter:?}"
+    );
+    let named = WorkspaceFilter { name: Some("S1".into()), ..WorkspaceFilter::default() };
+    let got = workspace_list::workspaces(store, &named, filter, all_page).await.unwrap();
+    let want: Vec<_> = all.rows.iter().filter(|w| w.name.contains("s1")).collect();
+    assert_eq!(
+        got.rows.iter().collect::<Vec<_>>(),
+        want,
+        "round {round}: name filter\nfilter {filter:?}"
+    );
+    assert_eq!(got.count, want.len() as i64, "round {round}: name count\nfilter {filter:?}");
 }
