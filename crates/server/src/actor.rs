@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atrium_engine::{Action, Object, ResourceType, RoleOptions, Scope, ScopeName, Subject};
-use atrium_store::{DbTime, UserId, UserStatus, api_keys, groups, orgs, roles, users};
+use atrium_store::{DbTime, UserId, UserStatus, api_keys, roles, users};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -196,23 +196,23 @@ async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Result<
 
 /// Everything needed to compile a user's subject, read from the store.
 pub async fn load_subject_input(state: &Shared, user: UserId) -> Result<SubjectInput, ApiError> {
-    let site_roles = users::get_site_roles(&state.store, user).await?;
-    let memberships = orgs::list_memberships(&state.store, user).await?;
+    let facts = atrium_store::subject_facts::load(&state.store, user).await?;
     let mut custom = Vec::new();
     // Only orgs where the member holds a non-built-in role need their custom roles read.
-    for m in memberships
+    for (org, _) in facts
+        .memberships
         .iter()
-        .filter(|m| m.roles.iter().any(|r| atrium_engine::BuiltinRole::parse(r).is_none()))
+        .filter(|(_, roles)| roles.iter().any(|r| atrium_engine::BuiltinRole::parse(r).is_none()))
     {
-        custom.extend(roles::list(&state.store, m.org_id).await?);
+        custom.extend(roles::list(&state.store, *org).await?);
     }
-    let group_ids = groups::group_ids_of_user(&state.store, user).await?;
     Ok(SubjectInput {
         user: user.uuid(),
-        site_roles,
-        memberships: memberships
+        site_roles: facts.site_roles,
+        memberships: facts
+            .memberships
             .into_iter()
-            .map(|m| Membership { org: m.org_id.uuid(), roles: m.roles })
+            .map(|(org, roles)| Membership { org: org.uuid(), roles })
             .collect(),
         custom_roles: custom
             .into_iter()
@@ -223,7 +223,7 @@ pub async fn load_subject_input(state: &Shared, user: UserId) -> Result<SubjectI
                 org_permissions: c.org_permissions.0.iter().filter_map(parse_permission).collect(),
             })
             .collect(),
-        groups: group_ids.into_iter().map(|g| g.uuid()).collect(),
+        groups: facts.groups.into_iter().map(|g| g.uuid()).collect(),
     })
 }
 

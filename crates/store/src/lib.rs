@@ -52,6 +52,7 @@ pub mod jobs;
 pub mod lists;
 pub mod orgs;
 pub mod roles;
+pub mod subject_facts;
 pub mod templates;
 pub mod users;
 pub mod workspace_list;

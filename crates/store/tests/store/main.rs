@@ -24,6 +24,7 @@ mod jobs;
 mod migrations;
 mod orgs;
 mod roles;
+mod subject_facts;
 mod templates;
 mod time;
 mod transactions;
