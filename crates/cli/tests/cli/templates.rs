@@ -151,10 +151,9 @@ async fn push_list_permissions_and_delete() {
     env.stop().await;
 }
 
-/// Waits for the server's route that makes a version active (Coder's
+/// Pushing an existing template makes the new version active (Coder's
 /// `PATCH /templates/{id}/versions`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the server has no PATCH /api/v2/templates/{id}/versions yet"]
 async fn pushing_again_activates_the_new_version() {
     let env = Env::sqlite_with_owner().await;
     let dir = module();
