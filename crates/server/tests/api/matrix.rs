@@ -156,3 +156,76 @@ both_backends!(who_may_do_what, |s: TestServer| async move {
     }
     s.stop().await;
 });
+
+/// Polls until the workspace's latest build is no longer in progress.
+async fn settle(owner: &Client, ws: Uuid) {
+    for _ in 0..100 {
+        let r = owner.get(&format!("/api/v2/workspaces/{ws}")).await;
+        let status =
+            r.body["latest_build"]["job"]["status"].as_str().unwrap_or_default().to_owned();
+        if !matches!(status.as_str(), "pending" | "running" | "canceling") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the build never settled");
+}
+
+both_backends!(who_may_see_and_build_a_workspace, |s: TestServer| async move {
+    let w = world(&s).await;
+    let (org, template) = (w.org, w.template);
+    let (_, owner_of_ws) = s.user_with_roles(&[]).await;
+    let r = s
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v2/organizations/{org}/members/{}/workspaces", owner_of_ws.id),
+            &json!({"template_id": template, "name": "target"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    settle(&s.owner, ws).await;
+    //                                      own  ua   ta   aud  mem  oadm ouad otad oaud cust other
+    check(&w, "GET workspace", [200, 404, 200, 404, 404, 200, 404, 200, 404, 404, 404], |c| {
+        c.request(Method::GET, &format!("/api/v2/workspaces/{ws}"))
+    })
+    .await;
+    for (transition, expected) in [
+        ("stop", [201, 404, 403, 404, 404, 201, 404, 403, 404, 404, 404]),
+        ("start", [201, 404, 403, 404, 404, 201, 404, 403, 404, 404, 404]),
+    ] {
+        for (i, client) in w.clients.iter().enumerate() {
+            settle(&s.owner, ws).await;
+            let r = client
+                .send(
+                    Method::POST,
+                    &format!("/api/v2/workspaces/{ws}/builds"),
+                    &json!({"transition": transition}),
+                )
+                .await;
+            assert_eq!(r.status.as_u16(), expected[i], "{transition} as {}: {}", ACTORS[i], r.body);
+        }
+    }
+    // Creating on the workspace owner's behalf: only those who may create workspaces in the org
+    // for another user (owner, org admin). Readers of the user who may not create get 404; those
+    // who cannot even read the user get Coder's 400 for `{user}`; outsiders of the org 404.
+    let expected = [201, 404, 404, 404, 400, 201, 404, 400, 400, 400, 404];
+    for (i, client) in w.clients.iter().enumerate() {
+        let r = client
+            .send(
+                Method::POST,
+                &format!("/api/v2/organizations/{org}/members/{}/workspaces", owner_of_ws.id),
+                &json!({"template_id": template, "name": unique("ws")}),
+            )
+            .await;
+        assert_eq!(
+            r.status.as_u16(),
+            expected[i],
+            "create for another as {}: {}",
+            ACTORS[i],
+            r.body
+        );
+    }
+    s.stop().await;
+});
