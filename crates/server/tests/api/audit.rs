@@ -56,3 +56,34 @@ both_backends!(audit_readers, |s: TestServer| async move {
     assert_eq!(r.message(), "Forbidden.");
     s.stop().await;
 });
+
+both_backends!(org_auditors_read_only_their_orgs_rows, |s: TestServer| async move {
+    let (org_b, _) = crate::fixtures::create_org(&s).await;
+    let (auditor_b, _) = {
+        let (client, user) = s.user_with_roles(&[]).await;
+        crate::fixtures::add_member(&s, org_b, user.id).await;
+        let r = crate::fixtures::set_org_roles(&s.owner, org_b, user.id, &["organization-auditor"])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        (client, user)
+    };
+    let group = unique("audited");
+    let r = crate::fixtures::create_group(&s.owner, org_b, &group).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    let seen: AuditLogResponse = auditor_b.get_json("/api/v2/audit?limit=0").await;
+    assert!(seen.count > 0);
+    assert!(
+        seen.audit_logs.iter().all(|a| a.organization_id == Some(org_b)),
+        "an org auditor sees only its org's rows: {:?}",
+        seen.audit_logs.iter().map(|a| (&a.resource_type, a.organization_id)).collect::<Vec<_>>()
+    );
+    assert!(
+        seen.audit_logs.iter().any(|a| a.resource_type == "group" && a.resource_target == group)
+    );
+    // The owner sees those and the org-less rows too (user creation, logins).
+    let all: AuditLogResponse = s.owner.get_json("/api/v2/audit").await;
+    assert!(all.count > seen.count);
+    assert!(all.audit_logs.iter().any(|a| a.organization_id.is_none()));
+    s.stop().await;
+});
