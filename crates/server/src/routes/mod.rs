@@ -16,6 +16,7 @@ pub mod template_versions;
 pub mod templates;
 pub mod user_roles;
 pub mod users;
+pub mod workspace_acl;
 pub mod workspaces;
 
 use std::time::Duration;
@@ -60,6 +61,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(templates::routes())
         .merge(workspaces::routes())
         .merge(builds::routes())
+        .merge(workspace_acl::routes())
 }
 
 /// The OpenAPI document.

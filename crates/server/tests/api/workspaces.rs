@@ -413,3 +413,72 @@ both_backends!(one_active_build_and_owners_of_workspaces_stay, |s: TestServer| a
     );
     s.stop().await;
 });
+
+both_backends!(sharing_grants_use_and_the_ban_blocks_it, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (alice, alice_user) = s.user_with_roles(&[]).await;
+    let (bob, bob_user) = s.user_with_roles(&[]).await;
+    let (carol, carol_user) = s.user_with_roles(&[]).await;
+    let r = create_for(&alice, org, "me", template, "shared").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&alice, ws, "running").await;
+    assert_eq!(bob.get(&format!("/api/v2/workspaces/{ws}")).await.status, StatusCode::NOT_FOUND);
+
+    let acl = format!("/api/v2/workspaces/{ws}/acl");
+    let r = alice
+        .send(Method::PATCH, &acl, &json!({"user_roles": {bob_user.id.to_string(): "use"}}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let shown = alice.get(&acl).await;
+    assert_eq!(shown.body["users"][0]["role"], "use", "{}", shown.body);
+    // Bob may see, stop and start it, but not change or delete it.
+    assert_eq!(bob.get(&format!("/api/v2/workspaces/{ws}")).await.status, StatusCode::OK);
+    assert_eq!(bob.get("/api/v2/workspaces").await.body["count"], 1);
+    let r = build(&bob, ws, "stop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    wait_status(&alice, ws, "stopped").await;
+    let r = build(&bob, ws, "delete").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = bob
+        .send(Method::PATCH, &format!("/api/v2/workspaces/{ws}"), &json!({"name": "mine-now"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = bob
+        .send(Method::PATCH, &acl, &json!({"user_roles": {carol_user.id.to_string(): "use"}}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a `use` grantee cannot share further: {}", r.body);
+    let bad = alice
+        .send(Method::PATCH, &acl, &json!({"user_roles": {bob_user.id.to_string(): "owner"}}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["validations"][0]["field"], "user_roles");
+
+    // Groups: a member of the group reads it.
+    let g = create_group(&s.owner, org, &unique("pair")).await;
+    let group = uuid_of(&g.body["id"]);
+    let r = patch_group(&s.owner, group, &json!({"add_users": [carol_user.id]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r =
+        alice.send(Method::PATCH, &acl, &json!({"group_roles": {group.to_string(): "use"}})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(carol.get(&format!("/api/v2/workspaces/{ws}")).await.status, StatusCode::OK);
+
+    // The creation ban also blocks sharing (sharing needs `create` on the workspace).
+    let r = set_org_roles(&s.owner, org, alice_user.id, &[BAN]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = alice
+        .send(Method::PATCH, &acl, &json!({"user_roles": {bob_user.id.to_string(): ""}}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(
+        bob.get(&format!("/api/v2/workspaces/{ws}")).await.status,
+        StatusCode::OK,
+        "unchanged"
+    );
+    let r = s.owner.send_empty(Method::DELETE, &acl).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(bob.get(&format!("/api/v2/workspaces/{ws}")).await.status, StatusCode::NOT_FOUND);
+    s.stop().await;
+});

@@ -1,0 +1,245 @@
+//! Workspace sharing (rbac.md §7.2): a workspace's user and group ACL. `admin` grants every
+//! workspace action but `delete`; `use` grants `read`, `start`, `stop`, `ssh` and
+//! `application_connect`. Changing the ACL needs `create` on the workspace, so the
+//! creation-ban role also blocks sharing in its org (rbac.md §9.8).
+
+use std::collections::BTreeMap;
+
+use atrium_api::Response as Message;
+use atrium_engine::{Action, ActionSet, Wild};
+use atrium_store::value::Acl;
+use atrium_store::{GroupId, OrgId, StoreError, UserId, groups, users, workspaces};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::Body;
+use crate::routes::workspaces::resolve_workspace;
+
+pub fn routes() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(get_acl, patch_acl, delete_acl))
+}
+
+/// `admin`: everything but `delete` (`create` doubles as "may edit the ACL").
+fn admin_actions() -> ActionSet {
+    [
+        Action::Create,
+        Action::Read,
+        Action::Update,
+        Action::Start,
+        Action::Stop,
+        Action::Ssh,
+        Action::ApplicationConnect,
+        Action::CreateAgent,
+        Action::DeleteAgent,
+    ]
+    .into_iter()
+    .map(Wild::Is)
+    .collect()
+}
+
+/// `use`: connect and power, no changes.
+fn use_actions() -> ActionSet {
+    [Action::ApplicationConnect, Action::Read, Action::Ssh, Action::Start, Action::Stop]
+        .into_iter()
+        .map(Wild::Is)
+        .collect()
+}
+
+fn role_of(set: ActionSet) -> &'static str {
+    if set == admin_actions() {
+        "admin"
+    } else if set == use_actions() {
+        "use"
+    } else {
+        ""
+    }
+}
+
+/// `PATCH /workspaces/{id}/acl`: user or group id → `admin`, `use` or `""` (remove).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct UpdateWorkspaceAcl {
+    pub user_roles: BTreeMap<String, String>,
+    pub group_roles: BTreeMap<String, String>,
+}
+
+/// One grantee and its role.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkspaceGrantee {
+    pub id: Uuid,
+    /// Username or group name.
+    pub name: String,
+    pub avatar_url: String,
+    pub role: String,
+}
+
+/// `GET /workspaces/{id}/acl`; groups under `group`, as Coder's template ACL has them.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkspaceAclResponse {
+    pub users: Vec<WorkspaceGrantee>,
+    pub group: Vec<WorkspaceGrantee>,
+}
+
+async fn acl_response(state: &Shared, org: OrgId, acl: &Acl) -> ApiResult<WorkspaceAclResponse> {
+    let mut out = WorkspaceAclResponse { users: vec![], group: vec![] };
+    for (id, set) in &acl.users {
+        if let Ok(u) = users::get(&state.store, *id).await
+            && !u.deleted
+        {
+            out.users.push(WorkspaceGrantee {
+                id: id.uuid(),
+                name: u.username,
+                avatar_url: u.avatar_url,
+                role: role_of(*set).into(),
+            });
+        }
+    }
+    for (id, set) in &acl.groups {
+        let (name, avatar_url) = if id.is_everyone_of(org) {
+            ("Everyone".to_owned(), String::new())
+        } else {
+            match groups::get(&state.store, *id).await {
+                Ok(g) => (g.name, g.avatar_url),
+                Err(_) => continue,
+            }
+        };
+        out.group.push(WorkspaceGrantee {
+            id: id.uuid(),
+            name,
+            avatar_url,
+            role: role_of(*set).into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Who the workspace is shared with.
+#[utoipa::path(get, path = "/api/v2/workspaces/{workspace}/acl", tag = "Workspaces",
+    params(("workspace" = String, Path)), responses((status = 200, body = WorkspaceAclResponse)))]
+async fn get_acl(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+) -> ApiResult<Response> {
+    let (ws, _) = resolve_workspace(&state, &actor, &param).await?;
+    let acl = workspaces::get_acl(&state.store, ws.id).await?;
+    Ok(json_response(StatusCode::OK, &acl_response(&state, ws.org_id, &acl).await?))
+}
+
+fn invalid(field: &str, detail: String) -> ApiError {
+    ApiError::bad_request("Invalid request to update workspace ACL").validation(field, detail)
+}
+
+fn parse_role(field: &str, role: &str) -> ApiResult<Option<ActionSet>> {
+    match role {
+        "admin" => Ok(Some(admin_actions())),
+        "use" => Ok(Some(use_actions())),
+        "" => Ok(None),
+        other => Err(invalid(field, format!("role \"{other}\" is not a valid workspace role"))),
+    }
+}
+
+/// Shares the workspace with users and groups (merged: unnamed grantees keep their role).
+#[utoipa::path(patch, path = "/api/v2/workspaces/{workspace}/acl", tag = "Workspaces", request_body = UpdateWorkspaceAcl,
+    params(("workspace" = String, Path)), responses((status = 204), (status = 400, body = Message), (status = 403, body = Message)))]
+async fn patch_acl(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+    Body(req): Body<UpdateWorkspaceAcl>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "workspace").by(&actor);
+    let result = async {
+        let (ws, authz) = resolve_workspace(&state, &actor, &param).await?;
+        entry.resource(ws.id.uuid(), ws.name.clone());
+        entry.org = Some(ws.org_id);
+        actor.require(Action::Create, &authz.object())?;
+        let old = workspaces::get_acl(&state.store, ws.id).await?;
+        let mut users_map: BTreeMap<UserId, ActionSet> = old.users.iter().copied().collect();
+        let mut groups_map: BTreeMap<GroupId, ActionSet> = old.groups.iter().copied().collect();
+        for (id, role) in &req.user_roles {
+            let user: UserId = id.parse().map_err(|_| invalid("user_roles", format!("{id} is not a valid UUID.")))?;
+            let set = parse_role("user_roles", role)?;
+            if set.is_some() {
+                match users::get(&state.store, user).await {
+                    Ok(u) if !u.deleted => {}
+                    Ok(_) | Err(StoreError::NotFound { .. }) => {
+                        return Err(invalid("user_roles", format!("user with ID {id} does not exist")));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            match set {
+                Some(s) => users_map.insert(user, s),
+                None => users_map.remove(&user),
+            };
+        }
+        for (id, role) in &req.group_roles {
+            let group: GroupId = id.parse().map_err(|_| invalid("group_roles", format!("{id} is not a valid UUID.")))?;
+            let set = parse_role("group_roles", role)?;
+            if set.is_some() && !group.is_everyone_of(ws.org_id) {
+                match groups::get(&state.store, group).await {
+                    Ok(g) if g.org_id == ws.org_id => {}
+                    Ok(_) | Err(StoreError::NotFound { .. }) => {
+                        return Err(invalid("group_roles", format!("group with ID {id} does not exist")));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            match set {
+                Some(s) => groups_map.insert(group, s),
+                None => groups_map.remove(&group),
+            };
+        }
+        let new = Acl { users: users_map.into_iter().collect(), groups: groups_map.into_iter().collect() };
+        let mut tx = state.store.begin().await?;
+        workspaces::set_acl(&mut tx, ws.id, &new).await?;
+        let view = |acl: &Acl| {
+            json!({
+                "user_acl": acl.users.iter().map(|(u, s)| (u.to_string(), role_of(*s))).collect::<BTreeMap<_, _>>(),
+                "group_acl": acl.groups.iter().map(|(g, s)| (g.to_string(), role_of(*s))).collect::<BTreeMap<_, _>>(),
+            })
+        };
+        entry.changed(&view(&old), &view(&new));
+        audit::write(&mut tx, &actor.meta, &entry, 204).await?;
+        tx.commit().await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// Stops sharing the workspace with anyone.
+#[utoipa::path(delete, path = "/api/v2/workspaces/{workspace}/acl", tag = "Workspaces",
+    params(("workspace" = String, Path)), responses((status = 204)))]
+async fn delete_acl(
+    State(state): State<Shared>,
+    actor: Actor,
+    Path(param): Path<String>,
+) -> ApiResult<Response> {
+    let mut entry = Entry::new("write", "workspace").by(&actor);
+    let result = async {
+        let (ws, authz) = resolve_workspace(&state, &actor, &param).await?;
+        entry.resource(ws.id.uuid(), ws.name.clone());
+        entry.org = Some(ws.org_id);
+        actor.require(Action::Create, &authz.object())?;
+        let mut tx = state.store.begin().await?;
+        workspaces::set_acl(&mut tx, ws.id, &Acl::default()).await?;
+        entry.changed(&json!({"shared": true}), &json!({"shared": false}));
+        audit::write(&mut tx, &actor.meta, &entry, 204).await?;
+        tx.commit().await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await;
+    audit::finish(&state, &actor.meta, &entry, result).await
+}
