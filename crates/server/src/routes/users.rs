@@ -45,12 +45,15 @@ const USER_PARAM: &str = "\"user\" must be an existing uuid or username.";
 /// Resolves `{user}` (`me`, a uuid or a username) to a live user the actor may read. Missing
 /// and unreadable users get the same answer, so existence does not leak.
 pub async fn resolve_user(state: &Shared, actor: &Actor, param: &str) -> ApiResult<users::User> {
-    if param == "me" {
-        return Ok(actor.user.clone());
-    }
-    let found = match param.parse::<UserId>() {
-        Ok(id) => users::get(&state.store, id).await,
-        Err(_) => users::get_by_username(&state.store, param).await,
+    // `me` still goes through the read check: a scoped token (application_connect) may not
+    // read even its own user.
+    let found = if param == "me" {
+        Ok(actor.user.clone())
+    } else {
+        match param.parse::<UserId>() {
+            Ok(id) => users::get(&state.store, id).await,
+            Err(_) => users::get_by_username(&state.store, param).await,
+        }
     };
     let user = match found {
         Ok(u) if !u.deleted => u,

@@ -175,3 +175,28 @@ both_backends!(api_tokens_are_listed_and_revoked, |s: TestServer| async move {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     s.stop().await;
 });
+
+both_backends!(scoped_tokens_only_connect_to_apps, |s: TestServer| async move {
+    let r = s
+        .owner
+        .send(
+            Method::POST,
+            "/api/v2/users/me/keys/tokens",
+            &serde_json::json!({"token_name": "apps", "scope": "application_connect"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let scoped = s.anonymous().with_token(r.body["key"].as_str().unwrap());
+    // Even an owner's token, scoped to application_connect, reads nothing else.
+    assert_eq!(scoped.get("/api/v2/users/me").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(scoped.get("/api/v2/organizations").await.body, serde_json::json!([]));
+    let r = scoped
+        .send(
+            Method::POST,
+            "/api/v2/users",
+            &serde_json::json!({"email": "x@example.com", "username": "x", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    s.stop().await;
+});
