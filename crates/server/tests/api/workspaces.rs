@@ -482,3 +482,30 @@ both_backends!(sharing_grants_use_and_the_ban_blocks_it, |s: TestServer| async m
     assert_eq!(bob.get(&format!("/api/v2/workspaces/{ws}")).await.status, StatusCode::NOT_FOUND);
     s.stop().await;
 });
+
+both_backends!(a_pending_build_can_be_canceled, |s: TestServer| async move {
+    let mut s = s;
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    s.restart(|c| c.provisioner_daemons = 0).await;
+    let r = create_for(&s.owner, org, "me", template, "to-cancel").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let build_id = r.body["latest_build"]["id"].as_str().unwrap().to_owned();
+    let ws = uuid_of(&r.body["id"]);
+    let (other, _) = s.user_with_roles(&[]).await;
+    let other = Client::new(&s.url, other.token.clone());
+    let path = format!("/api/v2/workspacebuilds/{build_id}/cancel");
+    assert_eq!(other.send_empty(Method::PATCH, &path).await.status, StatusCode::NOT_FOUND);
+    let r = s.owner.send_empty(Method::PATCH, &path).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let got = s.owner.get(&format!("/api/v2/workspaces/{ws}")).await;
+    assert_eq!(got.body["latest_build"]["status"], "canceled", "{}", got.body);
+    let again = s.owner.send_empty(Method::PATCH, &path).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    // A canceled build is not active: a new one may start.
+    s.restart(|c| c.provisioner_daemons = 3).await;
+    let r = build(&s.owner, ws, "start").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    wait_status(&s.owner, ws, "running").await;
+    s.stop().await;
+});
