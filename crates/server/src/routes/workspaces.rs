@@ -28,7 +28,7 @@ use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
-use crate::routes::builds::{build_to_api, queue_build};
+use crate::routes::builds::{build_with_template, queue_build};
 use crate::routes::orgs::resolve_org;
 use crate::routes::templates::TemplateAuthz;
 use crate::routes::users::resolve_user;
@@ -106,10 +106,19 @@ pub async fn resolve_workspace(
 /// The wire `Workspace` with its latest build.
 pub async fn to_api(state: &Shared, ws: &workspaces::Workspace) -> ApiResult<Workspace> {
     let owner = users::get(&state.store, ws.owner_id).await?;
+    view(state, ws, owner).await
+}
+
+/// [`to_api`] with the owner already known (the caller, usually).
+pub async fn view(
+    state: &Shared,
+    ws: &workspaces::Workspace,
+    owner: users::User,
+) -> ApiResult<Workspace> {
     let org = orgs::get(&state.store, ws.org_id).await?;
     let template = templates::get(&state.store, ws.template_id).await?;
     let latest = workspaces::latest_build(&state.store, ws.id).await?;
-    let build = build_to_api(state, ws, &owner, &latest).await?;
+    let build = build_with_template(state, ws, &owner, &template, &latest).await?;
     let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
     Ok(Workspace {
         id: ws.id.uuid(),
@@ -458,7 +467,13 @@ async fn get_workspace(
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
     let (ws, _) = resolve_workspace(&state, &actor, &param).await?;
-    Ok(json_response(StatusCode::OK, &to_api(&state, &ws).await?))
+    // The owner is usually the caller, already loaded.
+    let body = if ws.owner_id == actor.id() {
+        view(&state, &ws, actor.user.clone()).await?
+    } else {
+        to_api(&state, &ws).await?
+    };
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 /// A workspace by owner and name.
