@@ -73,6 +73,22 @@ impl ApiError {
         Self::bad_request(text::VALIDATION_FAILED)
             .validation(field, "Validation failed for tag \"required\" with value: \"\"")
     }
+    /// A request field that fails a named validator, in Coder's validator words.
+    pub fn tag_failed(field: &str, tag: &str, value: &str) -> Self {
+        Self::bad_request(text::VALIDATION_FAILED).validation(
+            field,
+            format!("Validation failed for tag \"{tag}\" with value: \"{value}\""),
+        )
+    }
+    /// A `q` that does not parse: `message` plus one validation per problem.
+    pub fn invalid_query(message: &str, errors: Vec<atrium_engine::query::QueryError>) -> Self {
+        Self::bad_request(message).validations(
+            errors
+                .into_iter()
+                .map(|e| ValidationError { field: e.field, detail: e.detail })
+                .collect(),
+        )
+    }
     /// A 500 whose cause is logged, not sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError {

@@ -48,7 +48,9 @@ const USER_SELECT: &str = "SELECT u.id, u.username, u.email, u.name, u.avatar_ur
      u.deleted FROM users u WHERE NOT u.deleted AND ";
 const USER_COUNT: &str = "SELECT COUNT(*) FROM users u WHERE NOT u.deleted AND ";
 
-fn like(s: &str) -> String {
+/// A case-insensitive `LIKE` substring pattern, with `\`, `%` and `_` escaped (used with
+/// `ESCAPE '\'`).
+pub(crate) fn like(s: &str) -> String {
     let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }

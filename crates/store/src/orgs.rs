@@ -354,3 +354,15 @@ pub async fn set_member_roles(
     });
     tx.commit().await
 }
+
+/// An organization by id or, when `key` is not a uuid, by name (how `{organization}` and the
+/// `organization:` search key name one).
+pub async fn get_by_id_or_name(
+    db: impl Into<Db<'_>>,
+    key: &str,
+) -> Result<Organization, StoreError> {
+    match key.parse::<OrgId>() {
+        Ok(id) => get(db, id).await,
+        Err(_) => get_by_name(db, key).await,
+    }
+}

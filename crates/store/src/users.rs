@@ -333,3 +333,11 @@ pub async fn mark_dormant(
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_as(MARK_DORMANT).bind(cutoff).bind(now).fetch_all(c).await)?)
 }
+
+/// A user by id or, when `key` is not a uuid, by username (how `{user}` names one).
+pub async fn get_by_id_or_username(db: impl Into<Db<'_>>, key: &str) -> Result<User, StoreError> {
+    match key.parse::<UserId>() {
+        Ok(id) => get(db, id).await,
+        Err(_) => get_by_username(db, key).await,
+    }
+}

@@ -19,7 +19,7 @@ use crate::authz_sql::{AuthzColumns, Branch, branches, push_branch, push_filter}
 use crate::db::{Db, on_conn};
 use crate::error::StoreError;
 use crate::id::{OrgId, UserId, WorkspaceId};
-use crate::lists::{Listable, Listed, Page};
+use crate::lists::{Listable, Listed, Page, like};
 use crate::workspaces::Workspace;
 
 /// What `q` asks for, with names already resolved where the caller could.
@@ -57,11 +57,6 @@ pub const STATUS_SQL: &str = "(SELECT CASE \
 const COLUMNS: &str = "w.id, w.owner_id, w.org_id, w.template_id, w.name, w.deleted, \
      w.dormant_at, w.created_at, w.updated_at, w.last_used_at";
 const ORDER: &str = " ORDER BY lower(w.name), w.id";
-
-fn like(s: &str) -> String {
-    let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
 
 /// The caller's conditions, each as ` AND ...`.
 fn push_caller<DB>(qb: &mut QueryBuilder<DB>, f: &WorkspaceFilter)

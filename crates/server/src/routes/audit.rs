@@ -36,21 +36,12 @@ async fn list_audit_logs(
     // Holders of `read` site-wide or in any org get in; the rows are then filtered.
     actor.require(Action::Read, &Object::of(ResourceType::AuditLog).any_organization())?;
     let q = params.single("q")?.unwrap_or_default();
-    let query = AuditQuery::parse(q).map_err(|errors| {
-        ApiError::bad_request("Invalid audit search query.").validations(
-            errors
-                .into_iter()
-                .map(|e| atrium_api::ValidationError { field: e.field, detail: e.detail })
-                .collect(),
-        )
-    })?;
+    let query = AuditQuery::parse(q)
+        .map_err(|errors| ApiError::invalid_query("Invalid audit search query.", errors))?;
     let organization_id = match &query.organization {
         None => None,
         Some(o) => {
-            let found = match o.parse::<OrgId>() {
-                Ok(id) => orgs::get(&state.store, id).await,
-                Err(_) => orgs::get_by_name(&state.store, o).await,
-            };
+            let found = orgs::get_by_id_or_name(&state.store, o).await;
             match found {
                 Ok(org) => Some(org.id.to_string()),
                 Err(StoreError::NotFound { .. }) => {

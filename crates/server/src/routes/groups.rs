@@ -198,10 +198,7 @@ async fn list_groups(
     let member = match params.single("has_member")? {
         None => None,
         Some(m) => {
-            let found = match m.parse::<UserId>() {
-                Ok(id) => users::get(&state.store, id).await,
-                Err(_) => users::get_by_username(&state.store, m).await,
-            };
+            let found = users::get_by_id_or_username(&state.store, m).await;
             Some(found.map_err(|_| invalid("has_member", format!("Query param \"has_member\" has invalid value: user \"{m}\" not found")))?.id)
         }
     };
@@ -261,12 +258,7 @@ fn check_group_name(name: &str) -> ApiResult<()> {
     if name.is_empty() {
         return Err(ApiError::required("name"));
     }
-    validate_name(name).map_err(|_| {
-        ApiError::bad_request("Validation failed.").validation(
-            "name",
-            format!("Validation failed for tag \"group_name\" with value: \"{name}\""),
-        )
-    })
+    validate_name(name).map_err(|_| ApiError::tag_failed("name", "group_name", name))
 }
 
 /// Creates a group in the org.

@@ -88,10 +88,7 @@ async fn resolve_member(
     let user = if param == "me" {
         actor.user.clone()
     } else {
-        let found = match param.parse::<UserId>() {
-            Ok(id) => users::get(&state.store, id).await,
-            Err(_) => users::get_by_username(&state.store, param).await,
-        };
+        let found = users::get_by_id_or_username(&state.store, param).await;
         match found {
             Ok(u) if !u.deleted => u,
             Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),

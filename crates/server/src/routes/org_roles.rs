@@ -103,10 +103,7 @@ async fn validated(
     let checked = req.validate(org.uuid(), &actor.subject);
     match &checked {
         Err(CustomRoleError::InvalidName { name, .. }) => {
-            return Err(ApiError::bad_request("Validation failed.").validation(
-                "name",
-                format!("Validation failed for tag \"username\" with value: \"{name}\""),
-            ));
+            return Err(ApiError::tag_failed("name", "username", name));
         }
         Err(e @ CustomRoleError::ReservedName(_)) => {
             return Err(ApiError::bad_request("Reserved role name").detail(e.to_string()));

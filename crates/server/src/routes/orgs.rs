@@ -39,10 +39,7 @@ pub async fn resolve_org(
     actor: &Actor,
     param: &str,
 ) -> ApiResult<orgs::Organization> {
-    let found = match param.parse::<OrgId>() {
-        Ok(id) => orgs::get(&state.store, id).await,
-        Err(_) => orgs::get_by_name(&state.store, param).await,
-    };
+    let found = orgs::get_by_id_or_name(&state.store, param).await;
     let org = match found {
         Ok(o) => o,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
@@ -74,12 +71,7 @@ fn validate_org_name(name: &str) -> ApiResult<()> {
     if name.is_empty() {
         return Err(ApiError::required("name"));
     }
-    validate_name(name).map_err(|_| {
-        ApiError::bad_request("Validation failed.").validation(
-            "name",
-            format!("Validation failed for tag \"organization_name\" with value: \"{name}\""),
-        )
-    })
+    validate_name(name).map_err(|_| ApiError::tag_failed("name", "organization_name", name))
 }
 
 fn name_taken(name: &str) -> ApiError {

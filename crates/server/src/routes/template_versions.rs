@@ -140,11 +140,6 @@ pub async fn to_api(state: &Shared, v: &templates::TemplateVersion) -> ApiResult
     })
 }
 
-fn tag_failed(field: &str, tag: &str, value: &str) -> ApiError {
-    ApiError::bad_request("Validation failed.")
-        .validation(field, format!("Validation failed for tag \"{tag}\" with value: \"{value}\""))
-}
-
 /// Coder's `template_version_name`: alphanumeric runs joined by single `_`, `.` or `-`, at
 /// most 64 characters.
 fn version_name_valid(name: &str) -> bool {
@@ -209,11 +204,12 @@ async fn create_version(
         match req.storage_method.as_str() {
             "file" => {}
             "" => return Err(ApiError::required("storage_method")),
-            other => return Err(tag_failed("storage_method", "oneof", other)),
+            other => return Err(ApiError::tag_failed("storage_method", "oneof", other)),
         }
         let provisioner = match req.provisioner.as_str() {
             "" => return Err(ApiError::required("provisioner")),
-            p => Provisioner::parse(p).ok_or_else(|| tag_failed("provisioner", "oneof", p))?,
+            p => Provisioner::parse(p)
+                .ok_or_else(|| ApiError::tag_failed("provisioner", "oneof", p))?,
         };
         if !req.example_id.is_empty() {
             return Err(ApiError::bad_request(
@@ -231,10 +227,10 @@ async fn create_version(
         };
         let name = if req.name.is_empty() { generated_name() } else { req.name.clone() };
         if !version_name_valid(&name) {
-            return Err(tag_failed("name", "template_version_name", &name));
+            return Err(ApiError::tag_failed("name", "template_version_name", &name));
         }
         if req.message.len() > 1 << 20 {
-            return Err(tag_failed("message", "lt", "…"));
+            return Err(ApiError::tag_failed("message", "lt", "…"));
         }
         let now = DbTime::now();
         let version_id = TemplateVersionId::new_v4();

@@ -209,15 +209,10 @@ fn template_json(t: &templates::Template) -> Value {
            "icon": t.icon, "active_version_id": t.active_version_id, "deleted": t.deleted})
 }
 
-fn tag_failed(field: &str, tag: &str, value: &str) -> ApiError {
-    ApiError::bad_request("Validation failed.")
-        .validation(field, format!("Validation failed for tag \"{tag}\" with value: \"{value}\""))
-}
-
 /// Coder's `template_display_name`: at most 64 characters, no surrounding whitespace.
 fn validate_display_name(name: &str) -> ApiResult<()> {
     if name.chars().count() > 64 || name.trim() != name {
-        return Err(tag_failed("display_name", "template_display_name", name));
+        return Err(ApiError::tag_failed("display_name", "template_display_name", name));
     }
     Ok(())
 }
@@ -254,7 +249,7 @@ async fn create_template(
             return Err(ApiError::required("name"));
         }
         if validate_name(&req.name).is_err() {
-            return Err(tag_failed("name", "template_name", &req.name));
+            return Err(ApiError::tag_failed("name", "template_name", &req.name));
         }
         validate_display_name(&req.display_name)?;
         let version_id = req
@@ -330,12 +325,7 @@ async fn create_template(
 }
 
 fn search_error(errors: Vec<QueryError>) -> ApiError {
-    ApiError::bad_request("Invalid template search query.").validations(
-        errors
-            .into_iter()
-            .map(|e| atrium_api::ValidationError { field: e.field, detail: e.detail })
-            .collect(),
-    )
+    ApiError::invalid_query("Invalid template search query.", errors)
 }
 
 /// `q` for template lists (coder-api.md §2.4): free text, `name`, `exact_name`,
@@ -381,10 +371,7 @@ async fn parse_query(
     let org = match org_param {
         None => None,
         Some(param) => {
-            let found = match param.parse::<OrgId>() {
-                Ok(id) => orgs::get(&state.store, id).await,
-                Err(_) => orgs::get_by_name(&state.store, &param).await,
-            };
+            let found = orgs::get_by_id_or_name(&state.store, &param).await;
             match found {
                 Ok(o) if actor.can(Action::Read, &org_object(o.id)) => Some(o.id),
                 Ok(_) | Err(StoreError::NotFound { .. }) => {
@@ -509,7 +496,7 @@ async fn update_template(
         // An empty name keeps the old one (Coder: users cannot clear it).
         let name = req.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&template.name);
         if validate_name(name).is_err() {
-            return Err(tag_failed("name", "template_name", name));
+            return Err(ApiError::tag_failed("name", "template_name", name));
         }
         let display_name = req.display_name.as_deref().unwrap_or(&template.display_name);
         validate_display_name(display_name)?;

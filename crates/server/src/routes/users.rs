@@ -50,10 +50,7 @@ pub async fn resolve_user(state: &Shared, actor: &Actor, param: &str) -> ApiResu
     let found = if param == "me" {
         Ok(actor.user.clone())
     } else {
-        match param.parse::<UserId>() {
-            Ok(id) => users::get(&state.store, id).await,
-            Err(_) => users::get_by_username(&state.store, param).await,
-        }
+        users::get_by_id_or_username(&state.store, param).await
     };
     let user = match found {
         Ok(u) if !u.deleted => u,
@@ -108,11 +105,6 @@ pub fn api_user(u: &users::User, roles: &[String], organization_ids: Vec<uuid::U
     }
 }
 
-fn tag_failed(field: &str, tag: &str, value: &str) -> ApiError {
-    ApiError::bad_request("Validation failed.")
-        .validation(field, format!("Validation failed for tag \"{tag}\" with value: \"{value}\""))
-}
-
 /// Email, username and display-name rules shared by setup and user creation.
 pub fn validate_new_user(email: &str, username: &str, name: &str) -> ApiResult<()> {
     if email.is_empty() {
@@ -120,20 +112,20 @@ pub fn validate_new_user(email: &str, username: &str, name: &str) -> ApiResult<(
     }
     let at = email.find('@');
     if at.is_none_or(|i| i == 0 || i == email.len() - 1) || email.contains(char::is_whitespace) {
-        return Err(tag_failed("email", "email", email));
+        return Err(ApiError::tag_failed("email", "email", email));
     }
     if username.is_empty() {
         return Err(ApiError::required("username"));
     }
     if validate_name(username).is_err() {
-        return Err(tag_failed("username", "username", username));
+        return Err(ApiError::tag_failed("username", "username", username));
     }
     validate_real_name(name)
 }
 
 fn validate_real_name(name: &str) -> ApiResult<()> {
     if name.chars().count() > 128 || name.trim() != name {
-        return Err(tag_failed("name", "user_real_name", name));
+        return Err(ApiError::tag_failed("name", "user_real_name", name));
     }
     Ok(())
 }
@@ -191,7 +183,7 @@ async fn create_user(
         let status = match req.user_status.as_deref() {
             None | Some("") | Some("dormant") => UserStatus::Dormant,
             Some("active") => UserStatus::Active,
-            Some(other) => return Err(tag_failed("user_status", "oneof", other)),
+            Some(other) => return Err(ApiError::tag_failed("user_status", "oneof", other)),
         };
         // No org, or the nil UUID Coder's UI sends, means the current default org.
         let mut org_ids: Vec<OrgId> =
@@ -262,14 +254,8 @@ async fn list_users(
     params: QueryParams,
 ) -> ApiResult<Response> {
     let q = params.single("q")?.unwrap_or_default();
-    let query = UserQuery::parse(q).map_err(|errors| {
-        ApiError::bad_request("Invalid user search query.").validations(
-            errors
-                .into_iter()
-                .map(|e| atrium_api::ValidationError { field: e.field, detail: e.detail })
-                .collect(),
-        )
-    })?;
+    let query = UserQuery::parse(q)
+        .map_err(|errors| ApiError::invalid_query("Invalid user search query.", errors))?;
     let page = crate::extract::Page::from_query(&params)?;
     let filter = actor.subject.list_filter(Action::Read, ResourceType::User);
     let listed = lists::users(
@@ -355,7 +341,7 @@ async fn update_profile(
             return Err(ApiError::required("username"));
         }
         if validate_name(&req.username).is_err() {
-            return Err(tag_failed("username", "username", &req.username));
+            return Err(ApiError::tag_failed("username", "username", &req.username));
         }
         validate_real_name(&req.name)?;
         let mut tx = state.store.begin().await?;

@@ -11,7 +11,7 @@ use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope}
 use atrium_store::lists::Page;
 use atrium_store::workspace_list::{self, WorkspaceFilter};
 use atrium_store::{
-    BuildReason, BuildTransition, DbTime, OrgId, StoreError, TemplateId, TemplateVersionId, UserId,
+    BuildReason, BuildTransition, DbTime, StoreError, TemplateId, TemplateVersionId, UserId,
     WorkspaceId, orgs, templates, users, workspaces,
 };
 use axum::extract::{Path, State};
@@ -171,13 +171,7 @@ async fn create(
             return Err(ApiError::required("name"));
         }
         if validate_name(&req.name).is_err() {
-            return Err(ApiError::bad_request("Validation failed.").validation(
-                "name",
-                format!(
-                    "Validation failed for tag \"workspace_name\" with value: \"{}\"",
-                    req.name
-                ),
-            ));
+            return Err(ApiError::tag_failed("name", "workspace_name", &req.name));
         }
         // The template, from its id or from a version of it.
         let template_id = match (req.template_id, req.template_version_id) {
@@ -396,10 +390,7 @@ async fn parse_query(
     f.status = p.one_of("status", STATUSES);
     f.ids = p.list("id", |s| s.parse::<WorkspaceId>().ok());
     if let Some(o) = p.string("organization") {
-        let found = match o.parse::<OrgId>() {
-            Ok(id) => orgs::get(&state.store, id).await,
-            Err(_) => orgs::get_by_name(&state.store, &o).await,
-        };
+        let found = orgs::get_by_id_or_name(&state.store, &o).await;
         match found {
             Ok(org) => f.org_id = Some(org.id),
             Err(_) => errors.push(QueryError {
@@ -434,14 +425,9 @@ async fn list_workspaces(
     params: QueryParams,
 ) -> ApiResult<Response> {
     let q = params.single("q")?.unwrap_or_default();
-    let filter = parse_query(&state, &actor, q).await.map_err(|errors| {
-        ApiError::bad_request("Invalid workspace search query.").validations(
-            errors
-                .into_iter()
-                .map(|e| atrium_api::ValidationError { field: e.field, detail: e.detail })
-                .collect(),
-        )
-    })?;
+    let filter = parse_query(&state, &actor, q)
+        .await
+        .map_err(|errors| ApiError::invalid_query("Invalid workspace search query.", errors))?;
     let page = crate::extract::Page::from_query(&params)?;
     let authz = actor.subject.list_filter(Action::Read, ResourceType::Workspace);
     let listed = workspace_list::workspaces(
@@ -513,13 +499,7 @@ async fn rename_workspace(
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
         if validate_name(&req.name).is_err() {
-            return Err(ApiError::bad_request("Validation failed.").validation(
-                "name",
-                format!(
-                    "Validation failed for tag \"workspace_name\" with value: \"{}\"",
-                    req.name
-                ),
-            ));
+            return Err(ApiError::tag_failed("name", "workspace_name", &req.name));
         }
         let mut tx = state.store.begin().await?;
         let renamed = workspaces::rename(&mut tx, ws.id, &req.name, DbTime::now()).await.map_err(
