@@ -97,6 +97,23 @@ const SET_DEFAULT: &str =
     "UPDATE organizations SET is_default = TRUE, updated_at = $2 WHERE id = $1";
 const DELETE: &str = "DELETE FROM organizations WHERE id = $1 AND NOT is_default";
 const IS_DEFAULT: &str = "SELECT is_default FROM organizations WHERE id = $1";
+const LIVE_WORKSPACES: &str = "SELECT COUNT(*) FROM workspaces WHERE org_id = $1 AND NOT deleted";
+const LIVE_TEMPLATES: &str = "SELECT COUNT(*) FROM templates WHERE org_id = $1 AND NOT deleted";
+// What a deletable org still holds once its templates and workspaces are soft-deleted, in
+// foreign-key order: the workspaces (their builds and ACL rows cascade), every template
+// version (attached or not), the templates (their ACL rows cascade). Deleting the org row then
+// cascades its jobs (and their logs), groups (and their members), members (and their roles) and
+// custom roles. Grants to the org's groups (Everyone's id is the org id) on other objects are
+// inert, and go too. Files are not org-scoped (shared by hash across orgs) and stay.
+const PURGE: [&str; 5] = [
+    "DELETE FROM template_acl_groups WHERE group_id = $1 \
+     OR group_id IN (SELECT id FROM groups WHERE org_id = $1)",
+    "DELETE FROM workspace_acl_groups WHERE group_id = $1 \
+     OR group_id IN (SELECT id FROM groups WHERE org_id = $1)",
+    "DELETE FROM workspaces WHERE org_id = $1",
+    "DELETE FROM template_versions WHERE org_id = $1",
+    "DELETE FROM templates WHERE org_id = $1",
+];
 
 const MEMBER_COLS_INSERT: &str = "INSERT INTO organization_members (org_id, user_id, created_at, \
      updated_at) VALUES ($1, $2, $3, $3) RETURNING org_id, user_id, created_at, updated_at";
@@ -111,6 +128,10 @@ const LIST_MEMBERSHIPS: &str = "SELECT org_id, user_id, created_at, updated_at \
 const LIST_MEMBER_ROLES_OF_USER: &str = "SELECT org_id, role_name FROM organization_member_roles \
      WHERE user_id = $1 ORDER BY org_id, role_name";
 const REMOVE_MEMBER: &str = "DELETE FROM organization_members WHERE org_id = $1 AND user_id = $2";
+// Leaving an org also leaves its groups (Coder's trigger on organization_members), so coming
+// back restores no group grant.
+const REMOVE_MEMBER_GROUPS: &str = "DELETE FROM group_members WHERE user_id = $2 \
+     AND group_id IN (SELECT id FROM groups WHERE org_id = $1)";
 const GET_MEMBER_ROLES: &str = "SELECT role_name FROM organization_member_roles \
      WHERE org_id = $1 AND user_id = $2 ORDER BY role_name";
 const TOUCH_MEMBER: &str =
@@ -206,24 +227,73 @@ pub async fn set_default(db: impl Into<Db<'_>>, id: OrgId, now: DbTime) -> Resul
     tx.commit().await
 }
 
-/// Deletes an organization with its members, roles and groups. The default organization is
-/// refused (`Conflict` on [`DEFAULT_UNDELETABLE`]); so is one that still has templates or
-/// workspaces (a foreign-key conflict).
-pub async fn delete(db: impl Into<Db<'_>>, id: OrgId) -> Result<(), StoreError> {
+/// Why [`delete`] refused an organization that still has live workspaces or templates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StillProvisioned {
+    pub workspaces: i64,
+    pub templates: i64,
+}
+
+impl StillProvisioned {
+    /// Coder's detail: `This organization has 1 workspace, 2 templates that must be deleted
+    /// first.` (only the non-zero counts).
+    pub fn message(&self) -> String {
+        let part = |count: i64, what: &str| match count {
+            0 => None,
+            1 => Some(format!("1 {what}")),
+            n => Some(format!("{n} {what}s")),
+        };
+        let parts: Vec<String> =
+            [part(self.workspaces, "workspace"), part(self.templates, "template")]
+                .into_iter()
+                .flatten()
+                .collect();
+        format!("This organization has {} that must be deleted first.", parts.join(", "))
+    }
+}
+
+/// What [`delete`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deleted {
+    Done,
+    /// Nothing was deleted: live workspaces or templates remain.
+    StillProvisioned(StillProvisioned),
+}
+
+/// Deletes an organization with everything it owns, in one transaction: members, roles,
+/// groups, custom roles, and what its soft-deleted workspaces and templates left (builds,
+/// versions, jobs, logs, ACL rows). The default organization is refused (`Conflict` on
+/// [`DEFAULT_UNDELETABLE`]); one with live (not soft-deleted) workspaces or templates is left
+/// untouched ([`Deleted::StillProvisioned`]).
+pub async fn delete(db: impl Into<Db<'_>>, id: OrgId) -> Result<Deleted, StoreError> {
     let mut conn = db.into().conn().await?;
     let mut tx = conn.begin().await?;
     on_conn!(tx, |c| {
+        let is_default: Option<bool> =
+            sqlx::query_scalar(IS_DEFAULT).bind(id).fetch_optional(&mut *c).await?;
+        match is_default {
+            None => return Err(NOT_FOUND),
+            Some(true) => {
+                return Err(StoreError::Conflict { constraint: DEFAULT_UNDELETABLE.to_owned() });
+            }
+            Some(false) => {}
+        }
+        let workspaces: i64 =
+            sqlx::query_scalar(LIVE_WORKSPACES).bind(id).fetch_one(&mut *c).await?;
+        let templates: i64 = sqlx::query_scalar(LIVE_TEMPLATES).bind(id).fetch_one(&mut *c).await?;
+        if workspaces + templates > 0 {
+            return Ok(Deleted::StillProvisioned(StillProvisioned { workspaces, templates }));
+        }
+        for sql in PURGE {
+            sqlx::query(sql).bind(id).execute(&mut *c).await?;
+        }
         let done = sqlx::query(DELETE).bind(id).execute(&mut *c).await?;
         if done.rows_affected() == 0 {
-            let is_default: Option<bool> =
-                sqlx::query_scalar(IS_DEFAULT).bind(id).fetch_optional(&mut *c).await?;
-            return Err(match is_default {
-                Some(true) => StoreError::Conflict { constraint: DEFAULT_UNDELETABLE.to_owned() },
-                _ => NOT_FOUND,
-            });
+            return Err(NOT_FOUND);
         }
     });
-    tx.commit().await
+    tx.commit().await?;
+    Ok(Deleted::Done)
 }
 
 /// Adds a member. Already a member: `Conflict` on `organization_members_pkey`.
@@ -296,20 +366,23 @@ pub async fn list_memberships(
     })
 }
 
-/// Removes a member (its org roles go with it).
+/// Removes a member, in one transaction: its org roles go with it, and so do its memberships
+/// of the org's groups.
 pub async fn remove_member(
     db: impl Into<Db<'_>>,
     org: OrgId,
     user: UserId,
 ) -> Result<(), StoreError> {
     let mut conn = db.into().conn().await?;
-    let done = on_conn!(conn, |c| sqlx::query(REMOVE_MEMBER)
-        .bind(org)
-        .bind(user)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    if done == 0 { Err(MEMBER_NOT_FOUND) } else { Ok(()) }
+    let mut tx = conn.begin().await?;
+    on_conn!(tx, |c| {
+        let done = sqlx::query(REMOVE_MEMBER).bind(org).bind(user).execute(&mut *c).await?;
+        if done.rows_affected() == 0 {
+            return Err(MEMBER_NOT_FOUND);
+        }
+        sqlx::query(REMOVE_MEMBER_GROUPS).bind(org).bind(user).execute(&mut *c).await?;
+    });
+    tx.commit().await
 }
 
 /// A member's org roles, sorted.

@@ -216,15 +216,18 @@ async fn delete_org(
             return Err(ApiError::bad_request("Default organization cannot be deleted."));
         }
         let mut tx = state.store.begin().await?;
-        orgs::delete(&mut tx, org.id).await.map_err(|e| match e {
-            e if e.is_foreign_key_conflict() => ApiError::bad_request(
-                "Organization still has templates or workspaces; delete them first.",
-            ),
+        let deleted = orgs::delete(&mut tx, org.id).await.map_err(|e| match e {
             StoreError::Conflict { .. } => {
                 ApiError::bad_request("Default organization cannot be deleted.")
             }
             e => e.into(),
         })?;
+        if let orgs::Deleted::StillProvisioned(left) = deleted {
+            // Coder's message and detail (Coder answers 500; this is the caller's to fix).
+            return Err(
+                ApiError::bad_request("Error deleting organization.").detail(left.message())
+            );
+        }
         entry.changed(&org_json(&org), &json!({}));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;
