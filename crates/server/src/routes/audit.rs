@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use atrium_api::users::{AuditDiffField, AuditLog, AuditLogResponse, MinimalOrganization};
+use atrium_api::users::{
+    AuditDiffField, AuditLog, AuditLogResponse, MinimalOrganization, User as ApiUser,
+};
 use atrium_engine::query::AuditQuery;
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::lists::{self, AuditFilter, Page};
@@ -18,10 +20,31 @@ use crate::actor::Actor;
 use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::QueryParams;
+use crate::routes::orgs::org_object;
 use crate::routes::users::to_api;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(list_audit_logs))
+}
+
+/// The actor of a row for a reader who may not read that user (an org auditor, say): only
+/// what Coder's `MinimalUser` carries (id, username, avatar); everything else empty.
+fn minimal_user(u: &users::User) -> ApiUser {
+    ApiUser {
+        id: u.id.uuid(),
+        username: u.username.clone(),
+        name: String::new(),
+        email: String::new(),
+        avatar_url: u.avatar_url.clone(),
+        created_at: ::time::OffsetDateTime::UNIX_EPOCH,
+        updated_at: ::time::OffsetDateTime::UNIX_EPOCH,
+        last_seen_at: None,
+        status: String::new(),
+        login_type: String::new(),
+        theme_preference: String::new(),
+        organization_ids: Vec::new(),
+        roles: Vec::new(),
+    }
 }
 
 /// Audit rows the caller may read, newest first.
@@ -43,8 +66,9 @@ async fn list_audit_logs(
         Some(o) => {
             let found = orgs::get_by_id_or_name(&state.store, o).await;
             match found {
-                Ok(org) => Some(org.id.to_string()),
-                Err(StoreError::NotFound { .. }) => {
+                // An org the caller may not read is answered like a missing one.
+                Ok(org) if actor.can(Action::Read, &org_object(org.id)) => Some(org.id.to_string()),
+                Ok(_) | Err(StoreError::NotFound { .. }) => {
                     return Err(ApiError::bad_request("Invalid audit search query.").validation(
                         "organization",
                         format!("organization \"{o}\" either does not exist, or you are unauthorized to view it"),
@@ -67,7 +91,10 @@ async fn list_audit_logs(
     for row in listed.rows {
         let user = match row.user_id {
             Some(id) => match users::get(&state.store, id).await {
-                Ok(u) => Some(to_api(&state, &u).await?),
+                Ok(u) if actor.can(Action::Read, &Actor::user_object(u.id)) => {
+                    Some(to_api(&state, &u).await?)
+                }
+                Ok(u) => Some(minimal_user(&u)),
                 Err(StoreError::NotFound { .. }) => None,
                 Err(e) => return Err(e.into()),
             },
