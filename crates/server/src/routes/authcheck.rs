@@ -227,6 +227,9 @@ async fn explain(
     };
     let check = Check { object: req.object.clone(), action: req.action.clone() };
     let (action, loaded) = load(&state, UserId(subject.id()), "explain", &check).await?;
+    // A loaded row is explained only to a caller who may read it: otherwise the answer is the
+    // one a missing row gets, so explain is no existence oracle (and never leaks its ACL).
+    let loaded = loaded.filter(|l| l.id.is_none() || actor.can(Action::Read, &l.object()));
     let response = match loaded {
         Some(l) => {
             let object = l.object();

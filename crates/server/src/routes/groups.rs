@@ -87,16 +87,47 @@ async fn member_ids(state: &Shared, g: &Resolved) -> ApiResult<Vec<UserId>> {
     })
 }
 
-async fn api_group(state: &Shared, g: &Resolved) -> ApiResult<Group> {
+/// A group membership as the engine sees it: owned by the member, in the group's org
+/// (rbac.md §2, `group_member`).
+pub fn group_member_object(org: OrgId, user: UserId) -> Object<'static> {
+    Object::of(ResourceType::GroupMember)
+        .with_id(user.uuid())
+        .with_owner(user.uuid())
+        .in_org(org.uuid())
+}
+
+/// The wire group (a stored one, or the org's Everyone group when `row` is `None`) as `actor`
+/// may see it. As Coder's dbauthz: `members` is post-filtered by `read` on each membership (a
+/// plain member sees only themselves), while `total_member_count` counts every live member
+/// (Coder counts them once the group itself is readable).
+pub async fn api_group_for(
+    state: &Shared,
+    actor: &Actor,
+    org: &orgs::Organization,
+    id: GroupId,
+    row: Option<&groups::Group>,
+) -> ApiResult<Group> {
+    let ids = match row {
+        Some(r) => groups::list_members(&state.store, r.id).await?,
+        None => {
+            orgs::list_members(&state.store, org.id).await?.into_iter().map(|m| m.user_id).collect()
+        }
+    };
     let mut members = Vec::new();
-    for id in member_ids(state, g).await? {
+    let mut total: i64 = 0;
+    for id in ids {
         match users::get(&state.store, id).await {
-            Ok(u) if !u.deleted => members.push(reduced(&u)),
+            Ok(u) if !u.deleted => {
+                total += 1;
+                if actor.can(Action::Read, &group_member_object(org.id, u.id)) {
+                    members.push(reduced(&u));
+                }
+            }
             Ok(_) | Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    let (display_name, avatar_url, quota, source) = match &g.row {
+    let (display_name, avatar_url, quota, source) = match row {
         Some(r) => (
             r.display_name.clone(),
             r.avatar_url.clone(),
@@ -106,18 +137,22 @@ async fn api_group(state: &Shared, g: &Resolved) -> ApiResult<Group> {
         None => (String::new(), String::new(), 0, "user"),
     };
     Ok(Group {
-        id: g.id.uuid(),
-        name: g.name().to_owned(),
+        id: id.uuid(),
+        name: row.map_or(EVERYONE, |g| g.name.as_str()).to_owned(),
         display_name,
-        organization_id: g.org.id.uuid(),
-        organization_name: g.org.name.clone(),
-        organization_display_name: g.org.display_name.clone(),
-        total_member_count: i64::try_from(members.len()).unwrap_or(i64::MAX),
+        organization_id: org.id.uuid(),
+        organization_name: org.name.clone(),
+        organization_display_name: org.display_name.clone(),
+        total_member_count: total,
         members,
         avatar_url,
         quota_allowance: quota,
         source: source.to_owned(),
     })
+}
+
+async fn api_group(state: &Shared, actor: &Actor, g: &Resolved) -> ApiResult<Group> {
+    api_group_for(state, actor, &g.org, g.id, g.row.as_ref()).await
 }
 
 /// Loads a group by id (the org id means its Everyone group) with a read check → 404.
@@ -164,7 +199,7 @@ async fn list_org_groups(
     let org = resolve_org(&state, &actor, &param).await?;
     let mut out = Vec::new();
     for g in readable_groups(&state, &actor, org).await? {
-        out.push(api_group(&state, &g).await?);
+        out.push(api_group(&state, &actor, &g).await?);
     }
     Ok(json_response(StatusCode::OK, &out))
 }
@@ -198,8 +233,12 @@ async fn list_groups(
     let member = match params.single("has_member")? {
         None => None,
         Some(m) => {
-            let found = users::get_by_id_or_username(&state.store, m).await;
-            Some(found.map_err(|_| invalid("has_member", format!("Query param \"has_member\" has invalid value: user \"{m}\" not found")))?.id)
+            // A user the caller may not read is answered like a missing one.
+            let found = users::get_by_id_or_username(&state.store, m)
+                .await
+                .ok()
+                .filter(|u| !u.deleted && actor.can(Action::Read, &Actor::user_object(u.id)));
+            Some(found.ok_or_else(|| invalid("has_member", format!("Query param \"has_member\" has invalid value: user \"{m}\" not found")))?.id)
         }
     };
     let mut out = Vec::new();
@@ -210,7 +249,7 @@ async fn list_groups(
             {
                 continue;
             }
-            out.push(api_group(&state, &g).await?);
+            out.push(api_group(&state, &actor, &g).await?);
         }
     }
     Ok(json_response(StatusCode::OK, &out))
@@ -235,7 +274,7 @@ async fn get_group_by_name(
         }
     };
     let g = resolve_group(&state, &actor, &id.to_string()).await?;
-    Ok(json_response(StatusCode::OK, &api_group(&state, &g).await?))
+    Ok(json_response(StatusCode::OK, &api_group(&state, &actor, &g).await?))
 }
 
 /// A group by id.
@@ -247,7 +286,7 @@ async fn get_group(
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
     let g = resolve_group(&state, &actor, &param).await?;
-    Ok(json_response(StatusCode::OK, &api_group(&state, &g).await?))
+    Ok(json_response(StatusCode::OK, &api_group(&state, &actor, &g).await?))
 }
 
 fn check_group_name(name: &str) -> ApiResult<()> {
@@ -309,7 +348,7 @@ async fn create_group(
         audit::write(&mut tx, &actor.meta, &entry, 201).await?;
         tx.commit().await?;
         let g = Resolved { id: row.id, org, row: Some(row) };
-        Ok(json_response(StatusCode::CREATED, &api_group(&state, &g).await?))
+        Ok(json_response(StatusCode::CREATED, &api_group(&state, &actor, &g).await?))
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
@@ -352,7 +391,7 @@ async fn patch_group(
             if req.display_name.as_deref().is_some_and(|d| !d.is_empty()) {
                 return Err(ApiError::bad_request("Cannot update the Display Name for the \"Everyone\" group!"));
             }
-            return Ok(json_response(StatusCode::OK, &api_group(&state, &g).await?));
+            return Ok(json_response(StatusCode::OK, &api_group(&state, &actor, &g).await?));
         };
         if req.name == EVERYONE {
             return Err(ApiError::bad_request("\"Everyone\" is a reserved group name!"));
@@ -410,7 +449,7 @@ async fn patch_group(
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;
         let g = Resolved { id: updated.id, org: g.org.clone(), row: Some(updated) };
-        Ok(json_response(StatusCode::OK, &api_group(&state, &g).await?))
+        Ok(json_response(StatusCode::OK, &api_group(&state, &actor, &g).await?))
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await

@@ -123,7 +123,8 @@ async fn acl_response(state: &Shared, org: OrgId, acl: &Acl) -> ApiResult<Worksp
     Ok(out)
 }
 
-/// Who the workspace is shared with.
+/// Who the workspace is shared with; needs `create` on the workspace (403 otherwise, where
+/// Coder answers 500).
 #[utoipa::path(get, path = "/api/v2/workspaces/{workspace}/acl", tag = "Workspaces",
     params(("workspace" = String, Path)), responses((status = 200, body = WorkspaceAclResponse)))]
 async fn get_acl(
@@ -131,7 +132,10 @@ async fn get_acl(
     actor: Actor,
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
-    let (ws, _) = resolve_workspace(&state, &actor, &param).await?;
+    let (ws, authz) = resolve_workspace(&state, &actor, &param).await?;
+    // As Coder's dbauthz: reading the ACL needs what editing it needs (`create`), so a `use`
+    // grantee does not learn who else the workspace is shared with.
+    actor.require(Action::Create, &authz.object())?;
     let acl = workspaces::get_acl(&state.store, ws.id).await?;
     Ok(json_response(StatusCode::OK, &acl_response(&state, ws.org_id, &acl).await?))
 }

@@ -29,7 +29,7 @@ use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
 use crate::routes::builds::{build_with_template, queue_build};
-use crate::routes::orgs::resolve_org;
+use crate::routes::orgs::{org_object, resolve_org};
 use crate::routes::templates::TemplateAuthz;
 use crate::routes::users::resolve_user;
 
@@ -390,10 +390,14 @@ async fn parse_query(
     f.status = p.one_of("status", STATUSES);
     f.ids = p.list("id", |s| s.parse::<WorkspaceId>().ok());
     if let Some(o) = p.string("organization") {
-        let found = orgs::get_by_id_or_name(&state.store, &o).await;
+        // An org the caller may not read is answered like a missing one.
+        let found = orgs::get_by_id_or_name(&state.store, &o)
+            .await
+            .ok()
+            .filter(|org| actor.can(Action::Read, &org_object(org.id)));
         match found {
-            Ok(org) => f.org_id = Some(org.id),
-            Err(_) => errors.push(QueryError {
+            Some(org) => f.org_id = Some(org.id),
+            None => errors.push(QueryError {
                 field: "organization".into(),
                 detail: format!(
                     "organization \"{o}\" either does not exist, or you are unauthorized to view it"

@@ -81,41 +81,20 @@ async fn live_user(state: &Shared, id: UserId) -> ApiResult<Option<users::User>>
     }
 }
 
-/// The wire group: a stored one, or the org's Everyone group (`row: None`).
+/// The wire group: a stored one, or the org's Everyone group (`row: None`), its members
+/// filtered to the memberships the caller may read.
 async fn api_group(
     state: &Shared,
+    actor: &Actor,
     org: &orgs::Organization,
     id: GroupId,
     row: Option<&groups::Group>,
 ) -> ApiResult<ApiGroup> {
-    let member_ids: Vec<UserId> = match row {
-        Some(g) => groups::list_members(&state.store, g.id).await?,
-        None => {
-            orgs::list_members(&state.store, org.id).await?.into_iter().map(|m| m.user_id).collect()
-        }
-    };
-    let mut members = Vec::with_capacity(member_ids.len());
-    for m in member_ids {
-        if let Some(u) = live_user(state, m).await? {
-            members.push(crate::routes::groups::reduced(&u));
-        }
-    }
-    Ok(ApiGroup {
-        id: id.uuid(),
-        name: row.map_or("Everyone", |g| g.name.as_str()).to_owned(),
-        display_name: row.map(|g| g.display_name.clone()).unwrap_or_default(),
-        organization_id: org.id.uuid(),
-        organization_name: org.name.clone(),
-        organization_display_name: org.display_name.clone(),
-        total_member_count: i64::try_from(members.len()).unwrap_or(i64::MAX),
-        members,
-        avatar_url: row.map(|g| g.avatar_url.clone()).unwrap_or_default(),
-        quota_allowance: row.map_or(0, |g| i64::from(g.quota_allowance)),
-        source: row.map_or("user", |g| g.source.as_str()).to_owned(),
-    })
+    crate::routes::groups::api_group_for(state, actor, org, id, row).await
 }
 
-/// The template's ACL entries the caller may see (users and groups they may read).
+/// The template's ACL entries the caller may see (users and groups they may read); needs
+/// `update` on the template (403 otherwise, where Coder answers 500).
 #[utoipa::path(get, path = "/api/v2/templates/{template}/acl", tag = "Enterprise",
     params(("template" = uuid::Uuid, Path)),
     responses((status = 200, body = TemplateAcl), (status = 404, body = Message)))]
@@ -124,7 +103,10 @@ async fn get_acl(
     actor: Actor,
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
-    let Resolved { template, .. } = resolve(&state, &actor, &param).await?;
+    let Resolved { template, authz } = resolve(&state, &actor, &param).await?;
+    // As Coder's dbauthz: the ACL is read by those who may update the template, not by
+    // everyone who may read (use) it.
+    actor.require(Action::Update, &authz.object())?;
     let acl = templates::get_acl(&state.store, template.id).await?;
     let org = orgs::get(&state.store, template.org_id).await?;
     let mut out = TemplateAcl { users: Vec::new(), groups: Vec::new() };
@@ -147,7 +129,7 @@ async fn get_acl(
             }
         };
         if can_read_group(&actor, *id, org.id) {
-            let group = api_group(&state, &org, *id, row.as_ref()).await?;
+            let group = api_group(&state, &actor, &org, *id, row.as_ref()).await?;
             out.groups.push(TemplateGroup { group, role: role_of(*set).to_owned() });
         }
     }
@@ -283,11 +265,11 @@ async fn acl_available(
     }
     let everyone = GroupId::everyone(org.id);
     if can_read_group(&actor, everyone, org.id) {
-        out.groups.push(api_group(&state, &org, everyone, None).await?);
+        out.groups.push(api_group(&state, &actor, &org, everyone, None).await?);
     }
     let filter = actor.subject.list_filter(Action::Read, ResourceType::Group);
     for g in lists::groups(&state.store, org.id, &filter).await? {
-        out.groups.push(api_group(&state, &org, g.id, Some(&g)).await?);
+        out.groups.push(api_group(&state, &actor, &org, g.id, Some(&g)).await?);
     }
     Ok(json_response(StatusCode::OK, &out))
 }
