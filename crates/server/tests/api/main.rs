@@ -20,6 +20,7 @@ mod lifecycle;
 mod matrix;
 mod members;
 mod orgs;
+mod reads;
 mod roles;
 mod story;
 mod system;
