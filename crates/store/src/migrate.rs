@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "build_reason_suspended",
         sql: include_str!("../migrations/0004_build_reason_suspended.sql"),
     },
+    Migration {
+        version: 8,
+        name: "leave_groups_of_left_orgs",
+        sql: include_str!("../migrations/0008_leave_groups_of_left_orgs.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
