@@ -117,3 +117,66 @@ store_test! {
         assert_eq!(err.constraint(), Some(expected));
     }
 }
+
+store_test! {
+    async fn leaving_an_org_leaves_its_groups_only(db) {
+        let org = fixtures::org(&db.store, "left").await;
+        let other = fixtures::org(&db.store, "kept").await;
+        let u = fixtures::user(&db.store, "leaver").await;
+        let mut groups_of = Vec::new();
+        for o in [&org, &other] {
+            orgs::add_member(&db.store, o.id, u.id, DbTime::now()).await.unwrap();
+            let g = atrium_store::groups::insert(&db.store, &atrium_store::groups::NewGroup {
+                id: atrium_store::GroupId::new_v4(),
+                org_id: o.id,
+                name: "g",
+                display_name: "",
+                avatar_url: "",
+                quota_allowance: 0,
+                source: atrium_store::GroupSource::User,
+                created_at: DbTime::now(),
+            }).await.unwrap();
+            atrium_store::groups::add_member(&db.store, g.id, u.id).await.unwrap();
+            groups_of.push(g.id);
+        }
+        orgs::remove_member(&db.store, org.id, u.id).await.unwrap();
+        assert_eq!(atrium_store::groups::group_ids_of_user(&db.store, u.id).await.unwrap(), [groups_of[1]]);
+    }
+}
+
+store_test! {
+    async fn an_org_is_deleted_with_what_its_deleted_templates_and_workspaces_left(db) {
+        use atrium_engine::ActionSet;
+        use atrium_store::{Acl, JobKind, jobs, templates, workspaces};
+        let org = fixtures::org(&db.store, "doomed").await;
+        let other = fixtures::org(&db.store, "survivor").await;
+        let u = fixtures::user(&db.store, "creator").await;
+        orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
+        let (template, version) = fixtures::template(&db.store, org.id, u.id, "t").await;
+        let loose_job = fixtures::job(&db.store, org.id, u.id, JobKind::TemplateVersionImport).await;
+        let ws = fixtures::workspace(&db.store, u.id, org.id, template.id, "w").await;
+        // A grant to the doomed org's Everyone group on another org's template.
+        let (foreign, _) = fixtures::template(&db.store, other.id, u.id, "f").await;
+        let everyone = atrium_store::GroupId(org.id.uuid());
+        templates::set_acl(&db.store, foreign.id, &Acl { users: vec![], groups: vec![(everyone, ActionSet::WILDCARD)] }).await.unwrap();
+        templates::set_acl(&db.store, template.id, &Acl { users: vec![(u.id, ActionSet::WILDCARD)], groups: vec![(everyone, ActionSet::WILDCARD)] }).await.unwrap();
+
+        let refused = orgs::delete(&db.store, org.id).await.unwrap();
+        assert_eq!(refused, orgs::Deleted::StillProvisioned(orgs::StillProvisioned { workspaces: 1, templates: 1 }));
+        assert_eq!(orgs::StillProvisioned { workspaces: 1, templates: 2 }.message(), "This organization has 1 workspace, 2 templates that must be deleted first.");
+        assert!(orgs::get(&db.store, org.id).await.is_ok());
+
+        workspaces::soft_delete(&db.store, ws.id, DbTime::now()).await.unwrap();
+        templates::soft_delete(&db.store, template.id, DbTime::now()).await.unwrap();
+        assert_eq!(orgs::delete(&db.store, org.id).await.unwrap(), orgs::Deleted::Done);
+        assert!(matches!(orgs::get(&db.store, org.id).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(templates::get(&db.store, template.id).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(templates::get_version(&db.store, version.id).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(workspaces::get(&db.store, ws.id).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(jobs::get(&db.store, loose_job).await, Err(StoreError::NotFound { .. })));
+        assert!(templates::get_acl(&db.store, foreign.id).await.unwrap().groups.is_empty());
+        assert!(orgs::list_memberships(&db.store, u.id).await.unwrap().is_empty());
+        // The other org is untouched.
+        assert!(templates::get(&db.store, foreign.id).await.is_ok());
+    }
+}
