@@ -21,6 +21,7 @@ mod matrix;
 mod members;
 mod orgs;
 mod roles;
+mod sessions;
 mod story;
 mod system;
 mod templates;
