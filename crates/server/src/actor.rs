@@ -158,7 +158,13 @@ async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Result<
         Err(e) => return Err(e.into()),
     };
     if user.status == UserStatus::Dormant {
-        user = audit::reactivate_dormant(state, &user, &meta).await?;
+        user = match audit::reactivate_dormant(state, &user, &meta).await {
+            Ok(u) => u,
+            Err(e) if e.status == StatusCode::NOT_FOUND => {
+                return Err(ApiError::unauthorized("API key is invalid."));
+            }
+            Err(e) => return Err(e),
+        };
     }
     if user.status != UserStatus::Active {
         return Err(ApiError::new(

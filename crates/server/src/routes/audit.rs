@@ -67,7 +67,7 @@ async fn list_audit_logs(
     for row in listed.rows {
         let user = match row.user_id {
             Some(id) => match users::get(&state.store, id).await {
-                Ok(u) => Some(to_api(&state, &u).await?),
+                Ok(u) => Some(to_api(&state, &actor, &u).await?),
                 Err(StoreError::NotFound { .. }) => None,
                 Err(e) => return Err(e.into()),
             },

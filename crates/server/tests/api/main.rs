@@ -10,6 +10,7 @@
 
 mod common;
 
+mod accounts;
 mod audit;
 mod auth;
 mod authcheck;
