@@ -8,8 +8,10 @@
 //! - [`authorize`]: the decision procedure.
 //! - [`filter`]: residual predicates for authorized lists.
 //! - [`custom_role`], [`assign`]: custom-role validation and role assignment rules.
+//! - [`account`]: who may act on whose account (owners' accounts, your own, the last owner).
 //! - [`request`]: the JSON request format of `atrium authz check`.
 
+pub mod account;
 pub mod assign;
 pub mod authorize;
 pub mod custom_role;

@@ -158,7 +158,13 @@ async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Result<
         Err(e) => return Err(e.into()),
     };
     if user.status == UserStatus::Dormant {
-        user = audit::reactivate_dormant(state, &user, &meta).await?;
+        user = match audit::reactivate_dormant(state, &user, &meta).await {
+            Ok(u) => u,
+            Err(e) if e.status == StatusCode::NOT_FOUND => {
+                return Err(ApiError::unauthorized("API key is invalid."));
+            }
+            Err(e) => return Err(e),
+        };
     }
     if user.status != UserStatus::Active {
         return Err(ApiError::new(
@@ -183,7 +189,24 @@ async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Result<
         } else {
             key.expires_at
         };
-        api_keys::touch(&state.store, &key.id, now, expires_at, &meta.ip.to_string()).await?;
+        let ip = meta.ip.to_string();
+        let touched =
+            api_keys::touch(&state.store, &key.id, now, key.expires_at, expires_at, &ip).await?;
+        // Not touched: the key was expired, revoked or refreshed since it was read. Only a
+        // refresh by a concurrent request lets this request through.
+        if !touched {
+            match api_keys::get(&state.store, &key.id).await {
+                Ok(k) if k.expires_at > now => {}
+                Ok(k) => {
+                    let at = crate::convert::time(k.expires_at);
+                    return Err(ApiError::unauthorized(format!("API key expired at \"{at}\".")));
+                }
+                Err(atrium_store::StoreError::NotFound { .. }) => {
+                    return Err(ApiError::unauthorized("API key is invalid."));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     let input = load_subject_input(state, user.id).await?;
     let scope = match key.scope.as_str() {

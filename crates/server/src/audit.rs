@@ -122,14 +122,33 @@ pub async fn finish<T>(
     result
 }
 
-/// Flips a dormant user to active on use, with its audit row (Coder audits the flip).
+/// Flips a dormant user to active on use, with its audit row (Coder audits the flip). The flip
+/// is conditional on the user still being dormant: of concurrent requests (on any replica)
+/// exactly one changes the row and audits it, and a suspension that landed after `user` was
+/// read is never overwritten. Returns the user as it now is (the caller refuses non-active
+/// users; a user deleted meanwhile is `NotFound`).
 pub async fn reactivate_dormant(
     state: &Shared,
     user: &users::User,
     meta: &RequestMeta,
 ) -> ApiResult<users::User> {
     let mut tx = state.store.begin().await?;
-    let updated = users::update_status(&mut tx, user.id, UserStatus::Active, DbTime::now()).await?;
+    let flipped = users::update_status_from(
+        &mut tx,
+        user.id,
+        UserStatus::Dormant,
+        UserStatus::Active,
+        DbTime::now(),
+    )
+    .await?;
+    let Some(updated) = flipped else {
+        tx.rollback().await?;
+        let current = users::get(&state.store, user.id).await?;
+        if current.deleted {
+            return Err(atrium_store::StoreError::NotFound { entity: "user" }.into());
+        }
+        return Ok(current);
+    };
     let mut entry = Entry::new("write", "user");
     entry.user = Some(user.id);
     entry.resource(user.id.uuid(), user.username.clone());

@@ -63,8 +63,13 @@ const LIST_BY_USER: &str =
     concat!("SELECT ", cols!(), " FROM api_keys WHERE user_id = $1 ORDER BY created_at, id");
 const DELETE: &str = "DELETE FROM api_keys WHERE id = $1";
 const DELETE_BY_USER: &str = "DELETE FROM api_keys WHERE user_id = $1";
+const DELETE_APP_CONNECT_BY_USER: &str =
+    "DELETE FROM api_keys WHERE user_id = $1 AND scope = 'application_connect'";
+// Conditional on the expiry the caller read ($5) and on the key being valid then ($2): a
+// refresh racing an expiry (or a revocation, which deletes the row) changes nothing, so it can
+// never slide an expired key's expiry forward.
 const TOUCH: &str = "UPDATE api_keys SET last_used = $2, expires_at = $3, ip_address = $4, \
-     updated_at = $2 WHERE id = $1";
+     updated_at = $2 WHERE id = $1 AND expires_at = $5 AND expires_at > $2";
 
 /// Inserts a key. A token name the user already uses is a `Conflict` on
 /// `api_keys_token_name_key`.
@@ -118,24 +123,42 @@ pub async fn delete_by_user(db: impl Into<Db<'_>>, user: UserId) -> Result<u64, 
         .map(|r| r.rows_affected()))?)
 }
 
-/// Records use of a key: last use, the (possibly extended) expiry, and the client address.
+/// Deletes the user's `application_connect`-scoped keys (logout); returns how many.
+pub async fn delete_app_connect_by_user(
+    db: impl Into<Db<'_>>,
+    user: UserId,
+) -> Result<u64, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query(DELETE_APP_CONNECT_BY_USER)
+        .bind(user)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?)
+}
+
+/// Records use of a key: last use, the (possibly extended) expiry, and the client address —
+/// only if the key still has the expiry `read_expires_at` the caller read and is unexpired at
+/// `now`. Returns whether it did: `false` means the key was expired, revoked or refreshed
+/// meanwhile, and nothing was written.
 pub async fn touch(
     db: impl Into<Db<'_>>,
     id: &str,
     now: DbTime,
+    read_expires_at: DbTime,
     expires_at: DbTime,
     ip_address: &str,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let mut conn = db.into().conn().await?;
     let done = on_conn!(conn, |c| sqlx::query(TOUCH)
         .bind(id)
         .bind(now)
         .bind(expires_at)
         .bind(ip_address)
+        .bind(read_expires_at)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    if done == 0 { Err(NOT_FOUND) } else { Ok(()) }
+    Ok(done > 0)
 }
 
 const LIST_TOKENS: &str = concat!(
@@ -149,7 +172,9 @@ const GET_TOKEN_BY_NAME: &str = concat!(
     cols!(),
     " FROM api_keys WHERE user_id = $1 AND login_type = 'token' AND token_name = $2"
 );
-const EXPIRE: &str = "UPDATE api_keys SET expires_at = $2, updated_at = $2 WHERE id = $1";
+// Never moves an expiry later (expiring an already expired key keeps its time).
+const EXPIRE: &str = "UPDATE api_keys SET expires_at = CASE WHEN expires_at < $2 THEN expires_at \
+     ELSE $2 END, updated_at = $2 WHERE id = $1";
 
 /// A user's API tokens (not sessions), oldest first; expired ones only when asked.
 pub async fn list_tokens(

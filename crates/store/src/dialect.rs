@@ -12,6 +12,10 @@
 //! 3. **The migrator's lock.** PostgreSQL replicas serialize migrations on a transaction-scoped
 //!    advisory lock ([`PG_MIGRATION_LOCK`]); SQLite's `BEGIN IMMEDIATE` already excludes other
 //!    writers.
+//! 4. **The owner-set lock.** Decisions that must not leave zero owners (deleting, suspending or
+//!    demoting an owner) count the other owners and write in one transaction; PostgreSQL
+//!    serializes those transactions on an advisory lock ([`PG_OWNER_SET_LOCK`]), SQLite's
+//!    `BEGIN IMMEDIATE` already does.
 
 use crate::db::Backend;
 
@@ -24,6 +28,9 @@ END $$";
 
 /// Takes the migrator's advisory lock until the transaction ends.
 pub const PG_MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7235353718220399981)";
+
+/// Serializes transactions that read or change who is an owner, until the transaction ends.
+pub const PG_OWNER_SET_LOCK: &str = "SELECT pg_advisory_xact_lock(7235353718220399982)";
 
 /// The columns every job query returns, in `ProvisionerJob`'s order.
 macro_rules! job_cols {

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use crate::db::{Db, on_conn};
+use crate::db::{Backend, Db, Tx, backend_of, on_conn};
 use crate::error::StoreError;
 use crate::id::UserId;
 use crate::time::DbTime;
@@ -83,6 +83,16 @@ const UPDATE_STATUS: &str = concat!(
     "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1 AND NOT deleted RETURNING ",
     cols!()
 );
+// Conditional on the status read: a status change decided on a stale read changes nothing.
+const UPDATE_STATUS_FROM: &str = concat!(
+    "UPDATE users SET status = $3, updated_at = $4 WHERE id = $1 AND NOT deleted AND status = $2 \
+     RETURNING ",
+    cols!()
+);
+// Owners able to act (not deleted, not suspended; dormant owners reactivate at login), but one.
+const COUNT_ACTIVE_OWNERS_EXCEPT: &str = "SELECT COUNT(*) FROM user_site_roles r \
+     JOIN users u ON u.id = r.user_id \
+     WHERE r.role_name = 'owner' AND u.id <> $1 AND NOT u.deleted AND u.status <> 'suspended'";
 const UPDATE_PASSWORD: &str = "UPDATE users SET hashed_password = $2, updated_at = $3 \
      WHERE id = $1 AND NOT deleted";
 const UPDATE_LOGIN_TYPE: &str =
@@ -202,6 +212,52 @@ pub async fn update_status(
         .fetch_optional(c)
         .await)?
     .ok_or(NOT_FOUND)
+}
+
+/// Changes the status from `from` to `to`, only if the user is still live and `from`: returns
+/// the updated row, or `None` when another writer changed the status first (the caller
+/// re-reads and decides again, and audits only the change that happened).
+pub async fn update_status_from(
+    db: impl Into<Db<'_>>,
+    id: UserId,
+    from: UserStatus,
+    to: UserStatus,
+    now: DbTime,
+) -> Result<Option<User>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(UPDATE_STATUS_FROM)
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// Takes the owner-set lock until `tx` ends: transactions that decide on who is an owner (the
+/// last-owner rule) run one at a time. On PostgreSQL an advisory lock; on SQLite the write
+/// transaction (`BEGIN IMMEDIATE`) already excludes every other writer. Take it before reading
+/// anything the decision depends on.
+pub async fn lock_owner_set(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    on_conn!(tx, |c| {
+        if backend_of(&*c) == Backend::Postgres {
+            sqlx::query(crate::dialect::PG_OWNER_SET_LOCK).execute(&mut *c).await?;
+        }
+    });
+    Ok(())
+}
+
+/// Owners able to act (live, not suspended) other than `except`. Count under
+/// [`lock_owner_set`] when the answer decides a write.
+pub async fn count_active_owners_except(
+    db: impl Into<Db<'_>>,
+    except: UserId,
+) -> Result<i64, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_scalar(COUNT_ACTIVE_OWNERS_EXCEPT)
+        .bind(except)
+        .fetch_one(c)
+        .await)?)
 }
 
 /// Sets or clears the password hash.

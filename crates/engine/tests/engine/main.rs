@@ -7,6 +7,7 @@
     reason = "a test should fail loudly"
 )]
 
+mod accounts;
 mod assignment;
 mod custom_roles;
 mod decisions;

@@ -92,7 +92,7 @@ async fn list_audit_logs(
         let user = match row.user_id {
             Some(id) => match users::get(&state.store, id).await {
                 Ok(u) if actor.can(Action::Read, &Actor::user_object(u.id)) => {
-                    Some(to_api(&state, &u).await?)
+                    Some(to_api(&state, &actor, &u).await?)
                 }
                 Ok(u) => Some(minimal_user(&u)),
                 Err(StoreError::NotFound { .. }) => None,

@@ -230,7 +230,7 @@ async fn login(
     audit::finish(&state, &meta, &entry, result).await
 }
 
-/// Ends the current session.
+/// Ends the current session and revokes the user's `application_connect` keys (as Coder does).
 #[utoipa::path(post, path = "/api/v2/users/logout", tag = "Users", responses((status = 200, body = Message)))]
 async fn logout(State(state): State<Shared>, actor: Actor) -> ApiResult<Response> {
     let mut entry = Entry::new("logout", "api_key").by(&actor);
@@ -238,6 +238,7 @@ async fn logout(State(state): State<Shared>, actor: Actor) -> ApiResult<Response
     let result = async {
         let mut tx = state.store.begin().await?;
         api_keys::delete(&mut tx, &actor.key_id).await?;
+        api_keys::delete_app_connect_by_user(&mut tx, actor.id()).await?;
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;
         let mut response = Message::message("Logged out!").into_json_response();

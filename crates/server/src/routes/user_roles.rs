@@ -6,6 +6,7 @@ use atrium_api::Response as Message;
 use atrium_api::users::{
     AssignableRoles, Permission as ApiPermission, Role as ApiRole, UpdateRoles, UserRoles,
 };
+use atrium_engine::account::{self, AccountAction};
 use atrium_engine::assign::{AssignError, Assignable, RoleScope, can_assign, check_role_change};
 use atrium_engine::{Action, BuiltinRole, Object, Permission, ResourceType, Role, RoleOptions};
 use atrium_store::{DbTime, orgs, users};
@@ -21,7 +22,8 @@ use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
-use crate::routes::users::{resolve_user, to_api};
+use crate::routes::members::member_object;
+use crate::routes::users::{guard_account, keep_an_owner, resolve_user, to_api};
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -62,7 +64,8 @@ pub fn assign_error(e: AssignError) -> ApiError {
     }
 }
 
-/// `{roles, organization_roles}` of a user.
+/// `{roles, organization_roles}` of a user; org roles only in orgs whose members the caller
+/// may read.
 #[utoipa::path(get, path = "/api/v2/users/{user}/roles", tag = "Members",
     params(("user" = String, Path)), responses((status = 200, body = UserRoles)))]
 async fn get_user_roles(
@@ -73,8 +76,11 @@ async fn get_user_roles(
     let user = resolve_user(&state, &actor, &param).await?;
     let roles = users::get_site_roles(&state.store, user.id).await?;
     let memberships = orgs::list_memberships(&state.store, user.id).await?;
-    let organization_roles: BTreeMap<uuid::Uuid, Vec<String>> =
-        memberships.into_iter().map(|m| (m.org_id.uuid(), m.roles)).collect();
+    let organization_roles: BTreeMap<uuid::Uuid, Vec<String>> = memberships
+        .into_iter()
+        .filter(|m| actor.can(Action::Read, &member_object(m.org_id, user.id)))
+        .map(|m| (m.org_id.uuid(), m.roles))
+        .collect();
     Ok(json_response(StatusCode::OK, &UserRoles { roles, organization_roles }))
 }
 
@@ -91,16 +97,21 @@ async fn put_user_roles(
     let result = async {
         let user = resolve_user(&state, &actor, &param).await?;
         entry.resource(user.id.uuid(), user.username.clone());
-        if user.id == actor.id() {
-            return Err(ApiError::bad_request("You cannot change your own roles."));
+        // The whole decision runs on the roles read under the owner-set lock, so a concurrent
+        // promotion or demotion cannot slip past the owner rules.
+        let mut tx = state.store.begin().await?;
+        let (target, current) =
+            guard_account(&mut tx, &actor, user.id, AccountAction::ChangeRoles).await?;
+        let change =
+            check_role_change(&actor.subject, RoleScope::Site, &current, &req.roles, |_| None)
+                .map_err(assign_error)?;
+        let removes_owner = change.removed.iter().any(|r| r == BuiltinRole::Owner.name());
+        if account::removes_an_owner(target, AccountAction::ChangeRoles, removes_owner) {
+            keep_an_owner(&mut tx, user.id, AccountAction::ChangeRoles).await?;
         }
-        let current = users::get_site_roles(&state.store, user.id).await?;
-        check_role_change(&actor.subject, RoleScope::Site, &current, &req.roles, |_| None)
-            .map_err(assign_error)?;
         let mut new: Vec<String> = req.roles.iter().filter(|r| *r != "member").cloned().collect();
         new.sort();
         new.dedup();
-        let mut tx = state.store.begin().await?;
         users::set_site_roles(
             &mut tx,
             user.id,
@@ -111,7 +122,7 @@ async fn put_user_roles(
         entry.changed(&json!({"roles": current}), &json!({"roles": new}));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;
-        Ok(json_response(StatusCode::OK, &to_api(&state, &user).await?))
+        Ok(json_response(StatusCode::OK, &to_api(&state, &actor, &user).await?))
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await

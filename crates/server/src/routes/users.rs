@@ -6,13 +6,14 @@ use atrium_api::users::{
     CreateUserRequest, GetUsersResponse, SlimRole, UpdateUserPasswordRequest,
     UpdateUserProfileRequest, User as ApiUser,
 };
+use atrium_engine::account::{self, AccountAction, AccountRefusal, AccountTarget};
 use atrium_engine::name::validate_name;
 use atrium_engine::password::validate_password;
 use atrium_engine::query::UserQuery;
 use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
 use atrium_store::lists::{self, Page};
 use atrium_store::{
-    DbTime, LoginType, OrgId, StoreError, UserId, UserStatus, api_keys, orgs, users, workspaces,
+    DbTime, LoginType, OrgId, StoreError, Tx, UserId, UserStatus, api_keys, orgs, users, workspaces,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -71,11 +72,71 @@ pub fn user_json(u: &users::User, site_roles: &[String]) -> Value {
     })
 }
 
-/// The wire `User`, with its site roles and org ids.
-pub async fn to_api(state: &Shared, u: &users::User) -> ApiResult<ApiUser> {
+/// The wire `User`, with its site roles and the ids of its orgs that `actor` may read (an org
+/// admin of A does not learn that the user is also in B).
+pub async fn to_api(state: &Shared, actor: &Actor, u: &users::User) -> ApiResult<ApiUser> {
     let roles = users::get_site_roles(&state.store, u.id).await?;
     let orgs = orgs::list_memberships(&state.store, u.id).await?;
-    Ok(api_user(u, &roles, orgs.into_iter().map(|m| m.org_id.uuid()).collect()))
+    let visible = orgs
+        .into_iter()
+        .map(|m| m.org_id)
+        .filter(|org| actor.can(Action::Read, &crate::routes::orgs::org_object(*org)))
+        .map(OrgId::uuid)
+        .collect();
+    Ok(api_user(u, &roles, visible))
+}
+
+/// An account refusal (engine `account`) in Coder's shape: acting on an owner without being
+/// one, deleting yourself and removing the last owner are 403; the other self rules 400.
+pub fn account_error(e: AccountRefusal) -> ApiError {
+    let status = match e {
+        AccountRefusal::OwnerOnly(_)
+        | AccountRefusal::DeleteYourself
+        | AccountRefusal::LastOwner(_) => StatusCode::FORBIDDEN,
+        AccountRefusal::SuspendYourself
+        | AccountRefusal::ChangeOwnRoles
+        | AccountRefusal::SuspendOwner => StatusCode::BAD_REQUEST,
+    };
+    ApiError::new(status, e.to_string())
+}
+
+/// The account rules for `actor` doing `action` to `user`, on its current site roles: a fast
+/// refusal before slow work (hashing). [`guard_account`] decides again inside the write.
+pub async fn precheck_account(
+    state: &Shared,
+    actor: &Actor,
+    user: UserId,
+    action: AccountAction,
+) -> ApiResult<()> {
+    let roles = users::get_site_roles(&state.store, user).await?;
+    account::check(&actor.subject, AccountTarget::new(user.uuid(), &roles), action)
+        .map_err(account_error)
+}
+
+/// Inside the write transaction: takes the owner-set lock, reads `user`'s site roles, applies
+/// the account rules, and refuses deleting or suspending the last active owner. Returns the
+/// target and its roles as read under the lock.
+pub async fn guard_account(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    user: UserId,
+    action: AccountAction,
+) -> ApiResult<(AccountTarget, Vec<String>)> {
+    users::lock_owner_set(tx).await?;
+    let roles = users::get_site_roles(&mut *tx, user).await?;
+    let target = AccountTarget::new(user.uuid(), &roles);
+    account::check(&actor.subject, target, action).map_err(account_error)?;
+    if account::removes_an_owner(target, action, false) {
+        keep_an_owner(tx, user, action).await?;
+    }
+    Ok((target, roles))
+}
+
+/// The last-owner rule: refuses unless another owner able to act remains (count under the
+/// owner-set lock, which [`guard_account`] took).
+pub async fn keep_an_owner(tx: &mut Tx<'_>, user: UserId, action: AccountAction) -> ApiResult<()> {
+    let others = users::count_active_owners_except(&mut *tx, user).await?;
+    account::keep_an_owner(action, others).map_err(account_error)
 }
 
 pub fn api_user(u: &users::User, roles: &[String], organization_ids: Vec<uuid::Uuid>) -> ApiUser {
@@ -237,7 +298,12 @@ async fn create_user(
         entry.changed(&json!({}), &user_json(&user, &[]));
         audit::write(&mut tx, &actor.meta, &entry, 201).await?;
         tx.commit().await?;
-        let body = api_user(&user, &[], org_ids.iter().map(|o| o.uuid()).collect());
+        let visible = org_ids
+            .iter()
+            .filter(|o| actor.can(Action::Read, &crate::routes::orgs::org_object(**o)))
+            .map(|o| o.uuid())
+            .collect();
+        let body = api_user(&user, &[], visible);
         Ok(json_response(StatusCode::CREATED, &body))
     }
     .await;
@@ -267,7 +333,7 @@ async fn list_users(
     .await?;
     let mut out = Vec::with_capacity(listed.rows.len());
     for u in &listed.rows {
-        out.push(to_api(&state, u).await?);
+        out.push(to_api(&state, &actor, u).await?);
     }
     Ok(json_response(StatusCode::OK, &GetUsersResponse { users: out, count: listed.count }))
 }
@@ -282,7 +348,7 @@ async fn get_user(
     Path(user): Path<String>,
 ) -> ApiResult<Response> {
     let user = resolve_user(&state, &actor, &user).await?;
-    Ok(json_response(StatusCode::OK, &to_api(&state, &user).await?))
+    Ok(json_response(StatusCode::OK, &to_api(&state, &actor, &user).await?))
 }
 
 /// Soft-deletes a user; refused for yourself and while the user owns workspaces.
@@ -297,9 +363,7 @@ async fn delete_user(
     let result = async {
         let user = resolve_user(&state, &actor, &param).await?;
         entry.resource(user.id.uuid(), user.username.clone());
-        if user.id == actor.id() {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "You cannot delete yourself!"));
-        }
+        precheck_account(&state, &actor, user.id, AccountAction::Delete).await?;
         actor.require(Action::Delete, &Actor::user_object(user.id))?;
         // Counted without the caller's filter: a user admin must not delete users whose
         // workspaces it cannot see (Coder bug #19209).
@@ -310,6 +374,8 @@ async fn delete_user(
             ));
         }
         let mut tx = state.store.begin().await?;
+        // Decided again under the owner-set lock: only owners delete owners, never the last.
+        guard_account(&mut tx, &actor, user.id, AccountAction::Delete).await?;
         users::soft_delete(&mut tx, user.id, DbTime::now()).await?;
         entry.changed(&json!({"deleted": false}), &json!({"deleted": true}));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
@@ -337,6 +403,7 @@ async fn update_profile(
         if !actor.can(Action::UpdatePersonal, &object) && !actor.can(Action::Update, &object) {
             return Err(ApiError::forbidden());
         }
+        precheck_account(&state, &actor, user.id, AccountAction::ChangeProfile).await?;
         if req.username.is_empty() {
             return Err(ApiError::required("username"));
         }
@@ -345,6 +412,7 @@ async fn update_profile(
         }
         validate_real_name(&req.name)?;
         let mut tx = state.store.begin().await?;
+        guard_account(&mut tx, &actor, user.id, AccountAction::ChangeProfile).await?;
         let update = users::ProfileUpdate {
             username: &req.username,
             name: &req.name,
@@ -360,7 +428,7 @@ async fn update_profile(
         entry.changed(&user_json(&user, &[]), &user_json(&updated, &[]));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;
-        Ok(json_response(StatusCode::OK, &to_api(&state, &updated).await?))
+        Ok(json_response(StatusCode::OK, &to_api(&state, &actor, &updated).await?))
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
@@ -376,27 +444,22 @@ async fn set_status(
     let result = async {
         let user = resolve_user(&state, &actor, &param).await?;
         entry.resource(user.id.uuid(), user.username.clone());
-        let roles = users::get_site_roles(&state.store, user.id).await?;
-        if status == UserStatus::Suspended {
-            if user.id == actor.id() {
-                return Err(ApiError::bad_request("You cannot suspend yourself."));
-            }
-            if roles.iter().any(|r| r == "owner") {
-                return Err(ApiError::bad_request(
-                    "You cannot suspend a user with the \"owner\" role. You must remove the role first.",
-                ));
-            }
-        }
+        let action = match status {
+            UserStatus::Suspended => AccountAction::Suspend,
+            UserStatus::Active | UserStatus::Dormant => AccountAction::Activate,
+        };
+        precheck_account(&state, &actor, user.id, action).await?;
         actor.require(Action::Update, &Actor::user_object(user.id))?;
         let mut tx = state.store.begin().await?;
-        let updated = users::update_status(&mut tx, user.id, status, DbTime::now()).await?;
+        guard_account(&mut tx, &actor, user.id, action).await?;
+        let (before, updated) = change_status(&mut tx, user.id, status).await?;
         // A suspended user's running workspaces are stopped (activation does not restart them).
-        let stopped = if status == UserStatus::Suspended {
+        let stopped = if status == UserStatus::Suspended && before != status {
             crate::routes::builds::stop_running_workspaces(&mut tx, user.id, actor.id()).await?
         } else {
             0
         };
-        entry.changed(&json!({"status": user.status.as_str()}), &json!({"status": status.as_str()}));
+        entry.changed(&json!({"status": before.as_str()}), &json!({"status": status.as_str()}));
         if stopped > 0 {
             entry.additional_fields = json!({"workspaces_stopped": stopped});
         }
@@ -405,10 +468,38 @@ async fn set_status(
         if stopped > 0 {
             state.jobs.wake();
         }
-        Ok(json_response(StatusCode::OK, &to_api(&state, &updated).await?))
+        Ok(json_response(StatusCode::OK, &to_api(&state, &actor, &updated).await?))
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
+}
+
+/// Moves `user` to `status` from the status read in `tx`, conditionally on that status, so a
+/// concurrent change (a dormant user's reactivation, the dormancy sweep) is never overwritten:
+/// when one lands between the read and the write, read again and decide again. Returns the
+/// status before and the row after (unchanged when it already had `status`).
+async fn change_status(
+    tx: &mut Tx<'_>,
+    user: UserId,
+    status: UserStatus,
+) -> ApiResult<(UserStatus, users::User)> {
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        let current = users::get(&mut *tx, user).await?;
+        if current.deleted {
+            return Err(ApiError::bad_request(USER_PARAM));
+        }
+        if current.status == status {
+            return Ok((status, current));
+        }
+        let now = DbTime::now();
+        if let Some(updated) =
+            users::update_status_from(&mut *tx, user, current.status, status, now).await?
+        {
+            return Ok((current.status, updated));
+        }
+    }
+    Err(ApiError::conflict("The user's status changed during the request; try again."))
 }
 
 /// Suspends a user: their sessions and tokens stop working at once.
@@ -449,6 +540,7 @@ async fn update_password(
         if !actor.can(Action::UpdatePersonal, &Actor::user_object(user.id)) {
             return Err(ApiError::not_found());
         }
+        precheck_account(&state, &actor, user.id, AccountAction::ChangePassword).await?;
         if user.login_type != LoginType::Password {
             return Err(ApiError::bad_request(
                 "Users without password login type cannot change their password.",
@@ -472,6 +564,7 @@ async fn update_password(
         }
         let hashed = passwords::hash(req.password.clone()).await?;
         let mut tx = state.store.begin().await?;
+        guard_account(&mut tx, &actor, user.id, AccountAction::ChangePassword).await?;
         users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now()).await?;
         api_keys::delete_by_user(&mut tx, user.id).await?;
         entry.changed(&json!({"hashed_password": "old"}), &json!({"hashed_password": "new"}));

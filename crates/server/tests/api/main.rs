@@ -10,6 +10,7 @@
 
 mod common;
 
+mod accounts;
 mod audit;
 mod auth;
 mod authcheck;
@@ -22,6 +23,7 @@ mod members;
 mod orgs;
 mod reads;
 mod roles;
+mod sessions;
 mod story;
 mod system;
 mod templates;

@@ -34,7 +34,7 @@ store_test! {
 
         let later = new.created_at + std::time::Duration::from_secs(10);
         let expiry = later + std::time::Duration::from_secs(86_400);
-        api_keys::touch(&db.store, "abcdefghij", later, expiry, "10.0.0.1").await.unwrap();
+        assert!(api_keys::touch(&db.store, "abcdefghij", later, k.expires_at, expiry, "10.0.0.1").await.unwrap());
         let touched = api_keys::get(&db.store, "abcdefghij").await.unwrap();
         assert_eq!((touched.last_used, touched.expires_at, touched.ip_address.as_str()), (later, expiry, "10.0.0.1"));
 
@@ -61,5 +61,48 @@ store_test! {
         api_keys::insert(&db.store, &key("eeeeeeeeee", u.id, "", LoginType::Password)).await.unwrap();
         let err = api_keys::insert(&db.store, &key("eeeeeeeeee", v.id, "", LoginType::Password)).await.unwrap_err();
         assert_eq!(err.constraint(), Some("api_keys_pkey"));
+    }
+}
+
+store_test! {
+    async fn a_refresh_never_revives_an_expired_key(db) {
+        let u = fixtures::user(&db.store, "u").await;
+        let new = key("abcdefghij", u.id, "", LoginType::Password);
+        let read = api_keys::insert(&db.store, &new).await.unwrap();
+        // A request read the key while valid; the key is expired before its refresh lands.
+        let now = new.created_at + std::time::Duration::from_secs(10);
+        let expired_at = now + std::time::Duration::from_secs(1);
+        api_keys::expire(&db.store, "abcdefghij", expired_at).await.unwrap();
+        let slid = now + std::time::Duration::from_secs(86_400);
+        assert!(!api_keys::touch(&db.store, "abcdefghij", now, read.expires_at, slid, "10.0.0.1").await.unwrap());
+        let after = api_keys::get(&db.store, "abcdefghij").await.unwrap();
+        assert_eq!(after.expires_at, expired_at, "the expiry stays");
+        // Nor does a refresh based on the new expiry once it is past.
+        let later = expired_at + std::time::Duration::from_secs(1);
+        assert!(!api_keys::touch(&db.store, "abcdefghij", later, after.expires_at, slid, "10.0.0.1").await.unwrap());
+        // Expiring again never moves the expiry later.
+        api_keys::expire(&db.store, "abcdefghij", later).await.unwrap();
+        assert_eq!(api_keys::get(&db.store, "abcdefghij").await.unwrap().expires_at, expired_at);
+        // A revoked (deleted) key is not refreshed either.
+        api_keys::delete(&db.store, "abcdefghij").await.unwrap();
+        assert!(!api_keys::touch(&db.store, "abcdefghij", now, read.expires_at, slid, "").await.unwrap());
+    }
+}
+
+store_test! {
+    async fn app_connect_keys_are_deleted_by_user(db) {
+        let u = fixtures::user(&db.store, "u").await;
+        let v = fixtures::user(&db.store, "v").await;
+        let mut app = key("aaaaaaaaaa", u.id, "app", LoginType::Token);
+        app.scope = "application_connect";
+        api_keys::insert(&db.store, &app).await.unwrap();
+        api_keys::insert(&db.store, &key("bbbbbbbbbb", u.id, "ci", LoginType::Token)).await.unwrap();
+        let mut other = key("cccccccccc", v.id, "app", LoginType::Token);
+        other.scope = "application_connect";
+        api_keys::insert(&db.store, &other).await.unwrap();
+        assert_eq!(api_keys::delete_app_connect_by_user(&db.store, u.id).await.unwrap(), 1);
+        let left: Vec<String> = api_keys::list_by_user(&db.store, u.id).await.unwrap().into_iter().map(|k| k.id).collect();
+        assert_eq!(left, ["bbbbbbbbbb"]);
+        assert!(api_keys::get(&db.store, "cccccccccc").await.is_ok());
     }
 }

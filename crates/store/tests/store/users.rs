@@ -113,3 +113,61 @@ store_test! {
         assert_eq!(listed.iter().map(|u| u.id).collect::<Vec<_>>(), [u.id]);
     }
 }
+
+store_test! {
+    async fn a_status_change_applies_only_from_the_status_read(db) {
+        let u = fixtures::user(&db.store, "gina").await;
+        let now = DbTime::now();
+        let dormant = users::update_status_from(&db.store, u.id, UserStatus::Active, UserStatus::Dormant, now).await.unwrap();
+        assert_eq!(dormant.map(|d| d.status), Some(UserStatus::Dormant));
+        // Two reactivations of the same dormant read: one changes the row, the other nothing.
+        let first = users::update_status_from(&db.store, u.id, UserStatus::Dormant, UserStatus::Active, now).await.unwrap();
+        assert_eq!(first.map(|f| f.status), Some(UserStatus::Active));
+        assert_eq!(users::update_status_from(&db.store, u.id, UserStatus::Dormant, UserStatus::Active, now).await.unwrap(), None);
+        // A suspension landing after a request read the user as dormant is not overwritten.
+        users::update_status_from(&db.store, u.id, UserStatus::Active, UserStatus::Dormant, now).await.unwrap().unwrap();
+        users::update_status_from(&db.store, u.id, UserStatus::Dormant, UserStatus::Suspended, now).await.unwrap().unwrap();
+        assert_eq!(users::update_status_from(&db.store, u.id, UserStatus::Dormant, UserStatus::Active, now).await.unwrap(), None);
+        assert_eq!(users::get(&db.store, u.id).await.unwrap().status, UserStatus::Suspended);
+    }
+}
+
+/// Demotes `target` unless it is the last active owner, as the roles route does: lock, count
+/// the others, write, in one transaction.
+async fn demote_unless_last(store: &atrium_store::Store, target: UserId) -> bool {
+    let mut tx = store.begin().await.unwrap();
+    users::lock_owner_set(&mut tx).await.unwrap();
+    if users::count_active_owners_except(&mut tx, target).await.unwrap() == 0 {
+        return false;
+    }
+    users::set_site_roles(&mut tx, target, &[], DbTime::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    true
+}
+
+store_test! {
+    async fn owners_demoting_each_other_leave_one(db) {
+        let suspended = fixtures::user(&db.store, "sus").await;
+        users::set_site_roles(&db.store, suspended.id, &["owner"], DbTime::now()).await.unwrap();
+        users::update_status(&db.store, suspended.id, UserStatus::Suspended, DbTime::now()).await.unwrap();
+        for _ in 0..10 {
+            let a = fixtures::user(&db.store, "a").await;
+            let b = fixtures::user(&db.store, "b").await;
+            for u in [&a, &b] {
+                users::set_site_roles(&db.store, u.id, &["owner"], DbTime::now()).await.unwrap();
+            }
+            // A suspended owner does not count.
+            assert_eq!(users::count_active_owners_except(&db.store, a.id).await.unwrap(), 1);
+            let (one, two) = tokio::join!(
+                tokio::spawn({ let s = db.store.clone(); async move { demote_unless_last(&s, a.id).await } }),
+                tokio::spawn({ let s = db.store.clone(); async move { demote_unless_last(&s, b.id).await } }),
+            );
+            assert!(one.unwrap() ^ two.unwrap(), "exactly one demotion succeeds");
+            assert_eq!(users::count_active_owners_except(&db.store, suspended.id).await.unwrap(), 1);
+            // Back to no active owner for the next round.
+            for u in [&a, &b] {
+                users::set_site_roles(&db.store, u.id, &[], DbTime::now()).await.unwrap();
+            }
+        }
+    }
+}

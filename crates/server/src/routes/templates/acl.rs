@@ -113,7 +113,7 @@ async fn get_acl(
     for (id, set) in &acl.users {
         let Some(u) = live_user(&state, *id).await? else { continue };
         if actor.can(Action::Read, &Actor::user_object(u.id)) {
-            let user = crate::routes::users::to_api(&state, &u).await?;
+            let user = crate::routes::users::to_api(&state, &actor, &u).await?;
             out.users.push(TemplateUser { user, role: role_of(*set).to_owned() });
         }
     }
