@@ -70,6 +70,21 @@ pub struct Config {
     /// Login attempts allowed per client address per minute.
     #[arg(long, env = "ATRIUM_LOGIN_RATE_LIMIT", default_value_t = 10)]
     pub login_rate_limit: u32,
+
+    /// Time a connection has to send a complete request head, from connecting or from the end
+    /// of its previous response (so also how long a kept-alive connection may sit idle).
+    #[arg(long, env = "ATRIUM_HTTP_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub http_header_read_timeout: Duration,
+
+    /// A connection on which no byte moves either way for this long is closed (a client that
+    /// stops reading its response or sending its body). Keep it above the 60 s request timeout.
+    #[arg(long, env = "ATRIUM_HTTP_IDLE_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
+    pub http_idle_timeout: Duration,
+
+    /// Most connections open at once; further clients wait until one closes (default: three
+    /// quarters of the open-file limit, at most 10,000).
+    #[arg(long, env = "ATRIUM_HTTP_MAX_CONNECTIONS")]
+    pub http_max_connections: Option<usize>,
 }
 
 /// Every `ATRIUM_*` variable the server reads; others draw a warning (a typo guard).
@@ -85,6 +100,9 @@ pub const KNOWN_ENV: &[&str] = &[
     "ATRIUM_MAX_TOKEN_LIFETIME",
     "ATRIUM_LOGIN_RATE_LIMIT",
     "ATRIUM_PROVISIONER_DAEMONS",
+    "ATRIUM_HTTP_HEADER_READ_TIMEOUT",
+    "ATRIUM_HTTP_IDLE_TIMEOUT",
+    "ATRIUM_HTTP_MAX_CONNECTIONS",
     "ATRIUM_LOG",
     // Client-side variables of the same binary.
     "ATRIUM_URL",
@@ -107,6 +125,20 @@ impl Config {
             max_token_lifetime: Duration::from_secs(30 * 86_400),
             login_rate_limit: 10,
             provisioner_daemons: 3,
+            http_header_read_timeout: Duration::from_secs(10),
+            http_idle_timeout: Duration::from_secs(120),
+            http_max_connections: None,
+        }
+    }
+
+    /// The accept loop's limits.
+    pub fn listener_limits(&self) -> crate::listener::Limits {
+        crate::listener::Limits {
+            header_read_timeout: self.http_header_read_timeout,
+            idle_timeout: self.http_idle_timeout,
+            max_connections: self
+                .http_max_connections
+                .unwrap_or_else(crate::listener::default_max_connections),
         }
     }
 

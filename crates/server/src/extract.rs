@@ -19,8 +19,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::invalid_json(e.body_text()))?;
+        if has_escaped_nul(&bytes) {
+            return Err(ApiError::bad_request("Request body must not contain the NUL character.")
+                .detail("Strings must not contain \\u0000."));
+        }
         serde_json::from_slice(&bytes).map(Body).map_err(|e| ApiError::invalid_json(e.to_string()))
     }
+}
+
+/// Whether a JSON text has a `\u0000` escape (a NUL in a string, which PostgreSQL cannot
+/// store). A raw NUL byte is not valid JSON and fails decoding anyway. Backslashes only occur
+/// inside strings, so a `u0000` preceded by an odd run of backslashes is the escape.
+fn has_escaped_nul(json: &[u8]) -> bool {
+    json.windows(5).enumerate().any(|(i, w)| {
+        w == b"u0000" && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 1
+    })
 }
 
 /// The query string as key → values, in order.
@@ -33,7 +46,12 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for pair in parts.uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            map.entry(decode(k)).or_default().push(decode(v));
+            let (k, v) = (decode(k), decode(v));
+            if k.contains('\0') || v.contains('\0') {
+                return Err(ApiError::bad_request("Query parameters have invalid values.")
+                    .validation(k, "Query parameters must not contain the NUL character."));
+            }
+            map.entry(k).or_default().push(v);
         }
         Ok(QueryParams(map))
     }
@@ -124,7 +142,18 @@ impl Page {
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use super::{decode, has_escaped_nul};
+
+    #[test]
+    fn finds_escaped_nul() {
+        assert!(has_escaped_nul(br#"{"email":"a\u0000b"}"#));
+        assert!(has_escaped_nul(br#"{"a\u0000":1}"#));
+        assert!(has_escaped_nul(br#"["\\\u0000"]"#));
+        // An escaped backslash followed by the text `u0000` is not a NUL.
+        assert!(!has_escaped_nul(br#"{"path":"C:\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"n":"u0000"}"#));
+        assert!(!has_escaped_nul(b"{}"));
+    }
 
     #[test]
     fn decodes_queries() {

@@ -7,6 +7,8 @@
 //! - [`routes`]: one module per resource, handlers that only coordinate.
 //! - [`audit`]: one audit row per state-changing request.
 //! - [`jobs`]: the provisioner job queue's workers (template imports, later builds).
+//! - [`listener`]: the accept loop (header-read and idle timeouts, connection cap).
+//! - [`guard`]: the request checks every route gets (cross-site requests, NUL characters).
 
 pub mod actor;
 pub mod audit;
@@ -15,9 +17,12 @@ pub mod convert;
 pub mod dormancy;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod jobs;
+pub mod listener;
 pub mod passwords;
 pub mod ratelimit;
+pub mod redact;
 pub mod routes;
 pub mod subject;
 pub mod tokens;
@@ -39,6 +44,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Config,
     pub login_limiter: RateLimiter,
+    /// Checks of a user's current password outside login (per user).
+    pub password_limiter: RateLimiter<atrium_store::UserId>,
     /// The URL clients reach the server at.
     pub access_url: String,
     /// Wakes the provisioner workers when a job is queued (the queue itself is in the store).
@@ -107,23 +114,21 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let state = Arc::new(AppState {
         store,
         login_limiter: RateLimiter::new(config.login_rate_limit, Duration::from_secs(60)),
+        password_limiter: RateLimiter::new(config.login_rate_limit, Duration::from_secs(60)),
         config,
         access_url,
         jobs: jobs::Queue::new(),
     });
-    let (shutdown, mut stopped) = watch::channel(false);
+    let (shutdown, stopped) = watch::channel(false);
     let sweep = dormancy::spawn(state.clone(), shutdown.subscribe());
     // The workers stop after the listener has drained (and also if serving fails).
     let (stop_workers, workers_stop) = watch::channel(false);
     let workers = jobs::spawn(state.clone(), workers_stop);
-    let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = routes::router(state.clone());
+    let limits = state.config.listener_limits();
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-            .map_err(ServerError::Serve);
+        let served =
+            listener::serve(listener, app, limits, stopped).await.map_err(ServerError::Serve);
         sweep.abort();
         // Requests have drained; the workers end their jobs before the store closes.
         let _ = stop_workers.send(true);

@@ -2,24 +2,30 @@
 //! Per replica by design: the brief allows rate limits to stay in one process.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// At most `limit` hits per `window` per key.
-pub struct RateLimiter {
+use axum::http::StatusCode;
+
+use crate::error::ApiError;
+
+/// At most `limit` hits per `window` per key (a client address, or a user for password
+/// checks).
+pub struct RateLimiter<K = IpAddr> {
     limit: u32,
     window: Duration,
-    hits: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    hits: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq> RateLimiter<K> {
     pub fn new(limit: u32, window: Duration) -> Self {
         RateLimiter { limit, window, hits: Mutex::new(HashMap::new()) }
     }
 
     /// Records a hit; `Err(retry_after)` when over the limit.
-    pub fn check(&self, key: IpAddr) -> Result<(), Duration> {
+    pub fn check(&self, key: K) -> Result<(), Duration> {
         let now = Instant::now();
         let mut hits = match self.hits.lock() {
             Ok(h) => h,
@@ -39,6 +45,19 @@ impl RateLimiter {
         entry.1 += 1;
         Ok(())
     }
+
+    /// [`Self::check`], or Coder's 429.
+    pub fn limit(&self, key: K) -> Result<(), ApiError> {
+        self.check(key).map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "You've been rate limited for sending more than {} requests in 1m0s.",
+                    self.limit
+                ),
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -47,7 +66,7 @@ mod tests {
 
     #[test]
     fn limits_per_key() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        let limiter: RateLimiter = RateLimiter::new(2, Duration::from_secs(60));
         let a: IpAddr = [127, 0, 0, 1].into();
         let b: IpAddr = [127, 0, 0, 2].into();
         assert!(limiter.check(a).is_ok());

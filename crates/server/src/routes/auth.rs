@@ -170,15 +170,7 @@ async fn login(
     meta: RequestMeta,
     Body(req): Body<LoginWithPasswordRequest>,
 ) -> ApiResult<Response> {
-    if state.login_limiter.check(meta.ip).is_err() {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "You've been rate limited for sending more than {} requests in 1m0s.",
-                state.config.login_rate_limit
-            ),
-        ));
-    }
+    state.login_limiter.limit(meta.ip)?;
     let mut entry = Entry::new("login", "api_key");
     let result = async {
         let user = match users::get_by_email(&state.store, &req.email).await {

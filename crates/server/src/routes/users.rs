@@ -549,6 +549,8 @@ async fn update_password(
         validate_password(&req.password).map_err(|e| {
             ApiError::bad_request("Invalid password.").validation("password", e.to_string())
         })?;
+        // Every check of this user's password counts against their limit (Argon2 is costly).
+        state.password_limiter.limit(user.id)?;
         // Changing your own password needs the old one; an admin resetting someone else's does not.
         if user.id == actor.id() || !req.old_password.is_empty() {
             if req.old_password.is_empty() {

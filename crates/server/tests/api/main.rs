@@ -17,6 +17,7 @@ mod authcheck;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;
 mod groups;
+mod hardening;
 mod lifecycle;
 mod matrix;
 mod members;

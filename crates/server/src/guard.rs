@@ -1,0 +1,274 @@
+//! Checks every request passes before any route sees it, as router layers so no route can
+//! forget them:
+//!
+//! - [`request_id`]: every request gets a server-generated `X-Request-Id` (audit rows and logs
+//!   use it); a client's own value is dropped, so it cannot choose the audit row's id.
+//! - [`guard`]: a path or query carrying a NUL character (`%00`) is a 400 (PostgreSQL cannot
+//!   store one); cross-site requests authenticated by the session cookie are refused (below);
+//!   the session cookie is `Secure` when the access URL is https.
+//!
+//! **Cross-site requests.** A browser attaches the `coder_session_token` cookie to requests
+//! any site makes (a form `POST`, a `fetch` with `no-cors`), but a page on another site cannot
+//! set the `Coder-Session-Token` header. So a request that carries the cookie and not the header,
+//! and that changes state (any method but GET, HEAD, OPTIONS) or upgrades to a WebSocket, must
+//! come from the same site: its `Origin` (or, without one, `Sec-Fetch-Site`) must say so, else
+//! 403. Same site means the access URL's origin, or the request's own `Host` when no access URL
+//! is set. Such a request with a body must also be `application/json` (415 otherwise; file
+//! uploads keep their archive types): forms and `text/plain` are what a cross-site page can send
+//! without asking. Requests with the header token are unaffected (any content type, as
+//! `curl -d` sends).
+
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use crate::Shared;
+use crate::error::ApiError;
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "coder_session_token";
+
+/// Replaces any client `X-Request-Id` with a fresh server-generated one.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = Uuid::new_v4().to_string();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert("x-request-id", value);
+    }
+    next.run(req).await
+}
+
+/// The NUL, cross-site and content-type checks, and the cookie's `Secure` flag.
+pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    if let Err(e) = check(&state, &req) {
+        return e.into_response();
+    }
+    let mut response = next.run(req).await;
+    if https(state.config.access_url.as_deref()) {
+        secure_session_cookie(response.headers_mut());
+    }
+    response
+}
+
+fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
+    check_nul(req.uri())?;
+    let headers = req.headers();
+    if !cookie_authenticated(headers) {
+        return Ok(());
+    }
+    let upgrade = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !changes_state && !upgrade {
+        return Ok(());
+    }
+    if !same_site(state.config.access_url.as_deref(), headers) {
+        return Err(ApiError::forbidden_with("Cross-site request refused.").detail(
+            "Requests authenticated by the session cookie must come from the same site. \
+             Use the Coder-Session-Token header from other clients.",
+        ));
+    }
+    if changes_state && has_body(headers) {
+        let media =
+            headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let allowed = essence == "application/json"
+            || (req.uri().path() == "/api/v2/files"
+                && matches!(essence.as_str(), "application/x-tar" | "application/zip"));
+        if !allowed {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Unsupported content type \"{media}\"."),
+            )
+            .detail(
+                "Requests authenticated by the session cookie must send their body as application/json.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A NUL in the path or the query (only `%00` can carry one: the HTTP parser refuses raw
+/// control bytes).
+fn check_nul(uri: &Uri) -> Result<(), ApiError> {
+    if uri.path().contains("%00") {
+        return Err(ApiError::bad_request("Invalid path.")
+            .detail("The path must not contain the NUL character (%00)."));
+    }
+    if uri.query().is_some_and(|q| q.contains("%00")) {
+        return Err(ApiError::bad_request("Query parameters have invalid values.")
+            .detail("Query parameters must not contain the NUL character (%00)."));
+    }
+    Ok(())
+}
+
+/// The session comes from the cookie: the cookie is there and the header is not (the header
+/// wins when both are sent, and a cross-site page cannot set it).
+fn cookie_authenticated(headers: &HeaderMap) -> bool {
+    let header_token = headers.get("coder-session-token").is_some_and(|v| !v.as_bytes().is_empty());
+    !header_token
+        && headers.get_all(header::COOKIE).iter().any(|v| {
+            v.to_str().is_ok_and(|cookies| {
+                cookies.split(';').any(|pair| {
+                    pair.trim()
+                        .split_once('=')
+                        .is_some_and(|(name, value)| name == SESSION_COOKIE && !value.is_empty())
+                })
+            })
+        })
+}
+
+fn has_body(headers: &HeaderMap) -> bool {
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        return true;
+    }
+    headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.to_str().map_or(true, |n| n.trim() != "0"))
+}
+
+/// Whether the browser says the request comes from this site. Without `Origin` and
+/// `Sec-Fetch-Site` the client is not a browser that would attach cookies on its own.
+fn same_site(access_url: Option<&str>, headers: &HeaderMap) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let Some(origin) = origin.to_str().ok().and_then(Origin::parse) else { return false };
+        return match access_url {
+            Some(url) => Origin::parse(url).is_some_and(|own| own == origin),
+            None => headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+                .is_some_and(|host| {
+                    host.host().eq_ignore_ascii_case(&origin.host)
+                        && host.port_u16().unwrap_or(default_port(&origin.scheme)) == origin.port
+                }),
+        };
+    }
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // `same-site` is another origin on the same registrable domain (a workspace app on a
+        // subdomain, say): not this site.
+        Some(site) => matches!(site, "same-origin" | "none"),
+        None => true,
+    }
+}
+
+/// A web origin: scheme, host and port (the default port filled in).
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// `scheme://host[:port]` (anything after the authority is ignored, so an access URL with
+    /// a path works); `null` and other opaque origins are `None`.
+    fn parse(s: &str) -> Option<Origin> {
+        let uri: Uri = s.trim().parse().ok()?;
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        let host = uri.host()?.to_ascii_lowercase();
+        let port = uri.port_u16().unwrap_or(default_port(&scheme));
+        Some(Origin { scheme, host, port })
+    }
+}
+
+fn default_port(scheme: &str) -> u16 {
+    if scheme.eq_ignore_ascii_case("https") { 443 } else { 80 }
+}
+
+fn https(access_url: Option<&str>) -> bool {
+    access_url.is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+}
+
+/// Adds `Secure` to the session cookie the response sets (login, logout).
+fn secure_session_cookie(headers: &mut HeaderMap) {
+    let cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    if !cookies.iter().any(|c| is_session_cookie(c) && !has_secure(c)) {
+        return;
+    }
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let cookie = if is_session_cookie(&cookie) && !has_secure(&cookie) {
+            let text = format!("{}; Secure", cookie.to_str().unwrap_or_default());
+            HeaderValue::from_str(&text).unwrap_or(cookie)
+        } else {
+            cookie
+        };
+        headers.append(header::SET_COOKIE, cookie);
+    }
+}
+
+fn is_session_cookie(c: &HeaderValue) -> bool {
+    c.as_bytes().starts_with(format!("{SESSION_COOKIE}=").as_bytes())
+}
+
+fn has_secure(c: &HeaderValue) -> bool {
+    c.to_str().is_ok_and(|s| s.split(';').any(|a| a.trim().eq_ignore_ascii_case("secure")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")));
+        }
+        h
+    }
+
+    #[test]
+    fn origins() {
+        let own = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]);
+        assert!(same_site(None, &own));
+        let evil = headers(&[("host", "127.0.0.1:3000"), ("origin", "https://evil.example")]);
+        assert!(!same_site(None, &evil));
+        let null = headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]);
+        assert!(!same_site(None, &null));
+        let default_port =
+            headers(&[("host", "coder.example"), ("origin", "https://coder.example")]);
+        assert!(same_site(None, &default_port));
+        let access = Some("https://coder.example/");
+        assert!(same_site(access, &headers(&[("origin", "https://coder.example:443")])));
+        assert!(!same_site(access, &headers(&[("origin", "http://coder.example")])));
+        assert!(!same_site(access, &headers(&[("origin", "https://app.coder.example")])));
+        assert!(!same_site(None, &headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_site(None, &headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_site(None, &headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(same_site(None, &headers(&[])));
+    }
+
+    #[test]
+    fn cookie_or_header() {
+        assert!(cookie_authenticated(&headers(&[("cookie", "a=b; coder_session_token=x")])));
+        assert!(!cookie_authenticated(&headers(&[("cookie", "coder_session_token=")])));
+        assert!(!cookie_authenticated(&headers(&[
+            ("cookie", "coder_session_token=x"),
+            ("coder-session-token", "y")
+        ])));
+        assert!(!cookie_authenticated(&headers(&[("cookie", "other=x")])));
+    }
+
+    #[test]
+    fn secure_flag() {
+        let mut h = headers(&[
+            ("set-cookie", "coder_session_token=abc; Path=/; HttpOnly"),
+            ("set-cookie", "other=1"),
+        ]);
+        secure_session_cookie(&mut h);
+        let all: Vec<_> =
+            h.get_all("set-cookie").iter().map(|v| v.to_str().unwrap_or("")).collect();
+        assert_eq!(all, ["coder_session_token=abc; Path=/; HttpOnly; Secure", "other=1"]);
+        assert!(https(Some("HTTPS://x")));
+        assert!(!https(Some("http://x")));
+        assert!(!https(None));
+    }
+}
