@@ -21,6 +21,7 @@ mod matrix;
 mod members;
 mod orgs;
 mod roles;
+mod sandbox;
 mod story;
 mod system;
 mod templates;
