@@ -42,6 +42,9 @@ use sandbox::Sandbox;
 pub const POLL: Duration = Duration::from_secs(1);
 /// How often a running job's worker records that it is alive and checks for a cancel.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// How long past its time limit a job may take to wind down (a build storing the state
+/// terraform left) before it is dropped outright.
+pub const TIMEOUT_GRACE: Duration = Duration::from_secs(30);
 /// A running job with no heartbeat for this long lost its worker and is failed.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
@@ -198,16 +201,20 @@ async fn run(
     let log = JobLog::new(state.store.clone(), job.id);
     tracing::info!(job = %job.id, kind = %job.kind, provisioner = %job.provisioner, "job started");
     let limit = state.config.provisioner_job_timeout;
+    let deadline = tokio::time::Instant::now() + limit;
     let result = {
-        let work = execute(&state.store, sandbox, &job, &log);
+        let run = Run { store: &state.store, job: &job, log: &log, sandbox, limit, deadline };
+        let work = execute(&run);
         tokio::pin!(work);
-        let deadline = tokio::time::sleep(limit);
-        tokio::pin!(deadline);
+        // The job's commands stop at `deadline` themselves (so a build keeps the state it
+        // has); this is the backstop.
+        let backstop = tokio::time::sleep_until(deadline + TIMEOUT_GRACE);
+        tokio::pin!(backstop);
         let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
         loop {
             tokio::select! {
                 r = &mut work => break r,
-                () = &mut deadline => break Err(Failure::TimedOut(limit)),
+                () = &mut backstop => break Err(Failure::TimedOut(limit)),
                 _ = beat.tick() => match jobs::heartbeat(&state.store, job.id, worker, DbTime::now()).await {
                     Ok(j) if j.canceled_at.is_some() => break Err(Failure::Canceled),
                     Ok(_) => {}
@@ -240,18 +247,13 @@ async fn run(
     }
 }
 
-async fn execute(
-    store: &Store,
-    sandbox: &Sandbox,
-    job: &ProvisionerJob,
-    log: &JobLog,
-) -> Result<(), Failure> {
+async fn execute(run: &Run<'_>) -> Result<(), Failure> {
+    let job = run.job;
     let provisioner = Provisioner::parse(&job.provisioner)
         .ok_or_else(|| Failure::job(format!("unknown provisioner `{}`", job.provisioner)))?;
-    let run = Run { store, job, log, sandbox };
     match job.kind {
-        JobKind::TemplateVersionImport => provisioner.import(&run).await,
-        JobKind::WorkspaceBuild => build::run_build(provisioner, &run).await,
+        JobKind::TemplateVersionImport => provisioner.import(run).await,
+        JobKind::WorkspaceBuild => build::run_build(provisioner, run).await,
     }
 }
 

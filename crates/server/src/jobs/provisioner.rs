@@ -57,6 +57,10 @@ pub struct Run<'a> {
     pub job: &'a ProvisionerJob,
     pub log: &'a JobLog,
     pub sandbox: &'a Sandbox,
+    /// The job's time limit (`--provisioner-job-timeout`) and when it runs out: commands
+    /// still running then are killed and the job fails with [`Failure::TimedOut`].
+    pub limit: std::time::Duration,
+    pub deadline: tokio::time::Instant,
 }
 
 impl Run<'_> {

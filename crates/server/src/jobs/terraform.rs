@@ -114,8 +114,8 @@ fn is_executable(path: &Path) -> bool {
 
 /// Runs `terraform <args>` for the job (sandboxed, in its source directory, with `env`
 /// added to the allow-listed environment), streaming both outputs to the log; a non-zero exit
-/// fails the job. The process and its group are killed if the job is dropped (canceled,
-/// timed out, or the server shuts down).
+/// fails the job, and so does the job's time limit running out. The process and its group are
+/// killed then, or if the job is dropped (canceled, or the server shuts down).
 pub(super) async fn terraform_command(
     run: &Run<'_>,
     terraform: &Path,
@@ -157,7 +157,11 @@ pub(super) async fn terraform_command(
         }
         child.wait().await
     };
-    let status = streamed.await.map_err(|e| Failure::job(format!("`{shown}` failed: {e}")))?;
+    // Past the job's time limit the command is dropped, which kills it and its group.
+    let status = tokio::time::timeout_at(run.deadline, streamed)
+        .await
+        .map_err(|_| Failure::TimedOut(run.limit))?
+        .map_err(|e| Failure::job(format!("`{shown}` failed: {e}")))?;
     if status.success() {
         Ok(())
     } else {
