@@ -67,6 +67,39 @@ pub struct Config {
     #[arg(long, env = "ATRIUM_PROVISIONER_DAEMONS", default_value_t = 3)]
     pub provisioner_daemons: usize,
 
+    /// Most provisioner jobs one organization may run at once, so one organization's burst
+    /// leaves workers for the others (default: one less than --provisioner-daemons, at
+    /// least 1). Jobs are claimed fairly: the organization running the fewest goes first.
+    #[arg(long, env = "ATRIUM_PROVISIONER_ORG_MAX_JOBS")]
+    pub provisioner_org_max_jobs: Option<u32>,
+
+    /// Longest a provisioner job may run; past it the job fails and its processes are killed.
+    #[arg(long, env = "ATRIUM_PROVISIONER_JOB_TIMEOUT", default_value = "30m", value_parser = parse_duration)]
+    pub provisioner_job_timeout: Duration,
+
+    /// How terraform jobs are isolated from the server: `bwrap` (bubblewrap: a fresh mount,
+    /// PID, network and user namespace that sees only the job's own directory) or `none`
+    /// (UNSAFE: template code runs with the server's view of the host).
+    #[arg(long, env = "ATRIUM_PROVISIONER_SANDBOX", value_enum, default_value = "bwrap")]
+    pub provisioner_sandbox: SandboxMode,
+
+    /// The OS user terraform jobs run as when the server runs as root (a name or `uid:gid`).
+    #[arg(long, env = "ATRIUM_PROVISIONER_USER", default_value = "nobody")]
+    pub provisioner_user: String,
+
+    /// A host directory every terraform job may write, bound read-write at the same path
+    /// inside the sandbox and passed to templates as `atrium_workspaces_dir` (the
+    /// local-dir example keeps its workspaces there). Unset: jobs write only their own
+    /// working directory.
+    #[arg(long, env = "ATRIUM_PROVISIONER_WORKSPACES_DIR")]
+    pub provisioner_workspaces_dir: Option<PathBuf>,
+
+    /// A terraform provider mirror directory (`terraform providers mirror` layout), bound
+    /// read-only into the sandbox. Sandboxed jobs have no network, so providers other than
+    /// terraform's built-ins must come from here.
+    #[arg(long, env = "ATRIUM_PROVISIONER_TERRAFORM_MIRROR")]
+    pub provisioner_terraform_mirror: Option<PathBuf>,
+
     /// Login attempts allowed per client address per minute.
     #[arg(long, env = "ATRIUM_LOGIN_RATE_LIMIT", default_value_t = 10)]
     pub login_rate_limit: u32,
@@ -87,6 +120,15 @@ pub struct Config {
     pub http_max_connections: Option<usize>,
 }
 
+/// `--provisioner-sandbox`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxMode {
+    /// bubblewrap (`bwrap` on PATH); terraform jobs fail if it is missing.
+    Bwrap,
+    /// No sandbox: the operator accepts that template code runs on the host.
+    None,
+}
+
 /// Every `ATRIUM_*` variable the server reads; others draw a warning (a typo guard).
 pub const KNOWN_ENV: &[&str] = &[
     "ATRIUM_ADDRESS",
@@ -103,6 +145,12 @@ pub const KNOWN_ENV: &[&str] = &[
     "ATRIUM_HTTP_HEADER_READ_TIMEOUT",
     "ATRIUM_HTTP_IDLE_TIMEOUT",
     "ATRIUM_HTTP_MAX_CONNECTIONS",
+    "ATRIUM_PROVISIONER_ORG_MAX_JOBS",
+    "ATRIUM_PROVISIONER_JOB_TIMEOUT",
+    "ATRIUM_PROVISIONER_SANDBOX",
+    "ATRIUM_PROVISIONER_USER",
+    "ATRIUM_PROVISIONER_WORKSPACES_DIR",
+    "ATRIUM_PROVISIONER_TERRAFORM_MIRROR",
     "ATRIUM_LOG",
     // Client-side variables of the same binary.
     "ATRIUM_URL",
@@ -128,6 +176,12 @@ impl Config {
             http_header_read_timeout: Duration::from_secs(10),
             http_idle_timeout: Duration::from_secs(120),
             http_max_connections: None,
+            provisioner_org_max_jobs: None,
+            provisioner_job_timeout: Duration::from_secs(30 * 60),
+            provisioner_sandbox: SandboxMode::Bwrap,
+            provisioner_user: "nobody".to_owned(),
+            provisioner_workspaces_dir: None,
+            provisioner_terraform_mirror: None,
         }
     }
 
@@ -140,6 +194,13 @@ impl Config {
                 .http_max_connections
                 .unwrap_or_else(crate::listener::default_max_connections),
         }
+    }
+
+    /// The most jobs one organization may run at once (`--provisioner-org-max-jobs`).
+    pub fn org_max_jobs(&self) -> u32 {
+        self.provisioner_org_max_jobs.unwrap_or_else(|| {
+            u32::try_from(self.provisioner_daemons.saturating_sub(1)).unwrap_or(u32::MAX).max(1)
+        })
     }
 
     /// The data directory, falling back to the per-user default.

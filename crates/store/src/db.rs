@@ -81,11 +81,13 @@ impl Store {
     pub async fn open_sqlite_exclusive(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
         let dir = dir.as_ref();
         create_dir(dir)?;
+        private(dir, 0o700)?;
         let lock_path = dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
             .open(&lock_path)
             .map_err(|source| StoreError::Io { path: lock_path.clone(), source })?;
         match file.try_lock() {
@@ -105,6 +107,7 @@ impl Store {
         file: &Path,
         lock: Option<Arc<DataDirLock>>,
     ) -> Result<Store, StoreError> {
+        private_db_files(file)?;
         // Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so an
         // acknowledged write survives power loss, not just a crash of the process.
         let options = SqliteConnectOptions::new()
@@ -180,6 +183,41 @@ fn sqlite_file(path: &Path) -> Result<PathBuf, StoreError> {
         }
         Ok(path.to_path_buf())
     }
+}
+
+/// Sets `path`'s mode (owner-only modes for the data directory and the database files, so
+/// no other OS user, such as the provisioner's, can read or change them).
+#[cfg(unix)]
+fn private(path: &Path, mode: u32) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|source| StoreError::Io { path: path.to_path_buf(), source })
+}
+
+#[cfg(not(unix))]
+fn private(_: &Path, _: u32) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Creates the database file mode 0600 if missing (SQLite gives its `-wal` and `-shm` files
+/// the database file's mode) and narrows existing files to 0600.
+fn private_db_files(file: &Path) -> Result<(), StoreError> {
+    if !file.exists() {
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(file).map_err(|source| StoreError::Io { path: file.to_path_buf(), source })?;
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let path = PathBuf::from(name);
+        if path.exists() {
+            private(&path, 0o600)?;
+        }
+    }
+    Ok(())
 }
 
 fn create_dir(dir: &Path) -> Result<(), StoreError> {

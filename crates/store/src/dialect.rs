@@ -41,13 +41,27 @@ macro_rules! job_cols {
 }
 pub(crate) use job_cols;
 
+// The jobs each organization is running now (claimed, not completed), for fair claiming.
+macro_rules! org_running {
+    () => {
+        "(SELECT COUNT(*) FROM provisioner_jobs r WHERE r.org_id = p.org_id \
+          AND r.started_at IS NOT NULL AND r.completed_at IS NULL)"
+    };
+}
+
+// Fair claiming: among pending jobs of organizations running fewer than `$3` jobs, the one
+// whose organization runs the fewest, oldest first within that; so one organization's burst
+// cannot hold every worker while another organization waits.
 macro_rules! acquire_job {
     ($lock:literal) => {
         concat!(
             "UPDATE provisioner_jobs SET started_at = $1, updated_at = $1, worker_id = $2 \
-             WHERE id = (SELECT id FROM provisioner_jobs \
-                         WHERE started_at IS NULL AND canceled_at IS NULL \
-                         ORDER BY created_at, id LIMIT 1",
+             WHERE id = (SELECT p.id FROM provisioner_jobs p \
+                         WHERE p.started_at IS NULL AND p.canceled_at IS NULL AND ",
+            org_running!(),
+            " < $3 ORDER BY ",
+            org_running!(),
+            ", p.created_at, p.id LIMIT 1",
             $lock,
             ") AND started_at IS NULL RETURNING ",
             job_cols!()
@@ -55,11 +69,12 @@ macro_rules! acquire_job {
     };
 }
 
-/// Claims the oldest pending job: `$1` = now, `$2` = worker id.
+/// Claims a pending job fairly across organizations: `$1` = now, `$2` = worker id, `$3` = the
+/// most jobs one organization may run at once.
 pub(crate) fn acquire_job_sql(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => acquire_job!(""),
-        Backend::Postgres => acquire_job!(" FOR UPDATE SKIP LOCKED"),
+        Backend::Postgres => acquire_job!(" FOR UPDATE OF p SKIP LOCKED"),
     }
 }
 

@@ -148,17 +148,21 @@ pub async fn get(db: impl Into<Db<'_>>, id: JobId) -> Result<ProvisionerJob, Sto
     on_conn!(conn, |c| sqlx::query_as(GET).bind(id).fetch_optional(c).await)?.ok_or(NOT_FOUND)
 }
 
-/// Claims the oldest pending job for `worker`, or `None` when there is none (or, on
-/// PostgreSQL, when every pending job is being claimed by someone else right now).
+/// Claims a pending job for `worker`, fairly across organizations: the job of the
+/// organization running the fewest jobs now, oldest first among equals, skipping
+/// organizations already running `per_org` jobs (`None`: no cap). `None` when there is no
+/// such job (or, on PostgreSQL, when every one is being claimed by someone else right now).
 pub async fn acquire(
     db: impl Into<Db<'_>>,
     worker: &str,
     now: DbTime,
+    per_org: Option<u32>,
 ) -> Result<Option<ProvisionerJob>, StoreError> {
+    let cap = per_org.map_or(i64::MAX, i64::from);
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| {
         let sql = dialect::acquire_job_sql(crate::db::backend_of(&*c));
-        sqlx::query_as(sql).bind(now).bind(worker).fetch_optional(c).await
+        sqlx::query_as(sql).bind(now).bind(worker).bind(cap).fetch_optional(c).await
     })?)
 }
 
@@ -242,8 +246,8 @@ pub async fn heartbeat(
     .ok_or(NOT_FOUND)
 }
 
-/// A pending job's place in the queue, in the order [`acquire`] claims jobs: (1-based
-/// position, number of pending jobs). Only meaningful while the job is pending; callers show
+/// A pending job's place in the queue, oldest first: (1-based position, number of pending
+/// jobs). [`acquire`] may serve another organization's job first, so this is an estimate. Only meaningful while the job is pending; callers show
 /// 0 for started jobs.
 pub async fn queue_position(
     db: impl Into<Db<'_>>,

@@ -5,7 +5,10 @@
 #   stop   → records "stop" (the directory stays, as a stopped workspace keeps its disk)
 #   delete → removes the directory
 #
-# Atrium passes these as TF_VAR_atrium_* environment variables on every build.
+# Atrium passes these as TF_VAR_atrium_* environment variables on every build. Builds run in
+# the provisioner sandbox, which may write only the job's own directory and the directory the
+# operator names with `--provisioner-workspaces-dir` (passed here as atrium_workspaces_dir), so
+# the server must be started with that flag for this template.
 
 variable "atrium_transition" {
   type    = string
@@ -22,7 +25,7 @@ variable "atrium_workspace_name" {
 
 variable "atrium_workspaces_dir" {
   type        = string
-  description = "Where workspace directories live (Atrium sets <data-dir>/workspaces)."
+  description = "Where workspace directories live (the server's --provisioner-workspaces-dir)."
 }
 
 locals {

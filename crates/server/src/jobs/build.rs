@@ -11,8 +11,7 @@ use atrium_store::{BuildTransition, DbTime, StoreError, WorkspaceBuildId, users,
 
 use super::Failure;
 use super::provisioner::{Provisioner, Run};
-use super::terraform::{find_on_path, terraform_command_env};
-use crate::Shared;
+use super::terraform::{find_terraform, prepare, terraform_command};
 
 const STAGE: &str = "Provisioning";
 const STATE_FILE: &str = "terraform.tfstate";
@@ -47,11 +46,7 @@ async fn context(run: &Run<'_>) -> Result<BuildContext, Failure> {
 }
 
 /// Runs a build job to its end.
-pub(super) async fn run_build(
-    state: &Shared,
-    provisioner: Provisioner,
-    run: &Run<'_>,
-) -> Result<(), Failure> {
+pub(super) async fn run_build(provisioner: Provisioner, run: &Run<'_>) -> Result<(), Failure> {
     let ctx = context(run).await?;
     let transition = ctx.build.transition;
     run.log
@@ -71,7 +66,7 @@ pub(super) async fn run_build(
             run.log.info(STAGE, "echo provisioner: nothing to provision").await;
             ctx.previous_state.clone()
         }
-        Provisioner::Terraform => Some(terraform_build(state, run, &ctx).await?),
+        Provisioner::Terraform => Some(terraform_build(run, &ctx).await?),
     };
     let now = DbTime::now();
     if let Some(bytes) = &new_state {
@@ -95,37 +90,32 @@ fn verb(t: BuildTransition) -> &'static str {
     }
 }
 
-async fn terraform_build(
-    state: &Shared,
-    run: &Run<'_>,
-    ctx: &BuildContext,
-) -> Result<Vec<u8>, Failure> {
-    let terraform = find_on_path("terraform").ok_or_else(|| {
-        Failure::job("terraform is not installed on this server: no `terraform` executable on PATH")
-    })?;
-    let dir = run.workdir(STAGE).await?;
-    let state_path = dir.path().join(STATE_FILE);
+async fn terraform_build(run: &Run<'_>, ctx: &BuildContext) -> Result<Vec<u8>, Failure> {
+    let terraform = find_terraform()?;
+    let job = run.workdir(STAGE).await?;
+    let state_path = job.src().join(STATE_FILE);
     if let Some(previous) = &ctx.previous_state {
         tokio::fs::write(&state_path, previous)
             .await
             .map_err(|e| Failure::job(format!("cannot restore the workspace state: {e}")))?;
         run.log.info(STAGE, "Restored the workspace's previous state").await;
     }
-    let workspaces_dir = state.config.resolved_data_dir().join("workspaces");
-    let env: Vec<(String, String)> = [
+    prepare(run, &job)?;
+    let mut vars = vec![
         ("atrium_transition", ctx.build.transition.as_str().to_owned()),
         ("atrium_workspace_name", ctx.workspace.name.clone()),
         ("atrium_workspace_id", ctx.workspace.id.to_string()),
         ("atrium_workspace_owner", ctx.owner.username.clone()),
-        ("atrium_workspaces_dir", workspaces_dir.display().to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (format!("TF_VAR_{k}"), v))
-    .collect();
-    terraform_command_env(
+    ];
+    if let Some(dir) = run.sandbox.workspaces_dir() {
+        vars.push(("atrium_workspaces_dir", dir.display().to_string()));
+    }
+    let env: Vec<(String, String)> =
+        vars.into_iter().map(|(k, v)| (format!("TF_VAR_{k}"), v)).collect();
+    terraform_command(
         run,
         &terraform,
-        dir.path(),
+        &job,
         "Initializing terraform",
         &["init", "-input=false", "-no-color"],
         &env,
@@ -137,7 +127,7 @@ async fn terraform_build(
             &["apply", "-auto-approve", "-input=false", "-no-color"]
         }
     };
-    let applied = terraform_command_env(run, &terraform, dir.path(), STAGE, args, &env).await;
+    let applied = terraform_command(run, &terraform, &job, STAGE, args, &env).await;
     // Whatever happened, keep the state terraform wrote: a half-applied build must not forget
     // the resources it made.
     let written = tokio::fs::read(&state_path).await.ok();

@@ -2,8 +2,10 @@
 //! job lives only in this process's memory, so several replicas on one PostgreSQL share the
 //! queue:
 //!
-//! - A worker claims the oldest pending job with [`jobs::acquire`] (`FOR UPDATE SKIP LOCKED`
-//!   on PostgreSQL, one atomic `UPDATE` on SQLite's single writer), so each job runs once.
+//! - A worker claims a pending job with [`jobs::acquire`] (`FOR UPDATE SKIP LOCKED` on
+//!   PostgreSQL, one atomic `UPDATE` on SQLite's single writer), so each job runs once. Claims
+//!   are fair across organizations: the organization running the fewest jobs goes first, and
+//!   none runs more than `--provisioner-org-max-jobs` at once.
 //! - Inserting a job in this process wakes a worker at once ([`Queue::wake`]); jobs queued by
 //!   another replica are found by a slow poll ([`POLL`]).
 //! - While a job runs, its worker heartbeats (`updated_at`, every [`HEARTBEAT`]) and reads
@@ -11,7 +13,7 @@
 //!   belongs with the workspace builds (issue 8); the heartbeat is what it will read.
 //! - Log lines are stored one by one as they come ([`JobLog`]), so a reader sees progress.
 //! - The job ends succeeded, or failed with an error text (canceled when it was asked to
-//!   stop). A server shutting down fails the jobs it is running rather than leave them
+//!   stop, timed out past `--provisioner-job-timeout`; either way its processes are killed). A server shutting down fails the jobs it is running rather than leave them
 //!   "running" forever.
 //!
 //! What a job does is the [`provisioner::Provisioner`]'s business.
@@ -19,7 +21,10 @@
 pub mod archive;
 mod build;
 pub mod provisioner;
+pub mod sandbox;
 mod terraform;
+
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -31,11 +36,15 @@ use uuid::Uuid;
 
 use crate::Shared;
 use provisioner::{Provisioner, Run};
+use sandbox::Sandbox;
 
 /// How often an idle worker looks for jobs queued by another replica.
 pub const POLL: Duration = Duration::from_secs(1);
 /// How often a running job's worker records that it is alive and checks for a cancel.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
+/// How long past its time limit a job may take to wind down (a build storing the state
+/// terraform left) before it is dropped outright.
+pub const TIMEOUT_GRACE: Duration = Duration::from_secs(30);
 /// A running job with no heartbeat for this long lost its worker and is failed.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
@@ -77,10 +86,11 @@ impl Workers {
 
 /// Starts `--provisioner-daemons` workers (Coder's built-in default is 3); they stop when `stop` turns true (or its sender is dropped).
 pub fn spawn(state: Shared, stop: watch::Receiver<bool>) -> Workers {
+    let sandbox = Arc::new(Sandbox::from_config(&state.config));
     let handles = (0..state.config.provisioner_daemons)
         .map(|_| {
             let worker = Uuid::new_v4().to_string();
-            tokio::spawn(work(state.clone(), worker, stop.clone()))
+            tokio::spawn(work(state.clone(), sandbox.clone(), worker, stop.clone()))
         })
         .collect();
     Workers { handles }
@@ -95,17 +105,23 @@ async fn until_stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-async fn work(state: Shared, worker: String, mut stop: watch::Receiver<bool>) {
+async fn work(
+    state: Shared,
+    sandbox: Arc<Sandbox>,
+    worker: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    let per_org = Some(state.config.org_max_jobs());
     tracing::debug!(%worker, "provisioner worker started");
     loop {
         if stopped(&stop) {
             return;
         }
-        match jobs::acquire(&state.store, &worker, DbTime::now()).await {
+        match jobs::acquire(&state.store, &worker, DbTime::now(), per_org).await {
             Ok(Some(job)) => {
                 // There may be more queued work: pass the wake-up on to an idle worker.
                 state.jobs.wake();
-                run(&state, &worker, job, &mut stop).await;
+                run(&state, &sandbox, &worker, job, &mut stop).await;
                 continue;
             }
             Ok(None) => {
@@ -141,6 +157,11 @@ pub enum Failure {
     Canceled,
     #[error("the server shut down while the job was running")]
     Shutdown,
+    #[error(
+        "the job ran past its time limit of {} (--provisioner-job-timeout) and was stopped",
+        show_duration(*.0)
+    )]
+    TimedOut(Duration),
     #[error("{0}")]
     Job(String),
     #[error("internal error: {0}")]
@@ -153,17 +174,47 @@ impl Failure {
     }
 }
 
+/// `90s` as `1m30s`, `250ms` as `250ms`.
+fn show_duration(d: Duration) -> String {
+    if d.subsec_millis() != 0 || d.is_zero() {
+        return format!("{}ms", d.as_millis());
+    }
+    let s = d.as_secs();
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    let mut out = String::new();
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if n != 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
 /// Runs one claimed job to its end, heartbeating meanwhile.
-async fn run(state: &Shared, worker: &str, job: ProvisionerJob, stop: &mut watch::Receiver<bool>) {
+async fn run(
+    state: &Shared,
+    sandbox: &Sandbox,
+    worker: &str,
+    job: ProvisionerJob,
+    stop: &mut watch::Receiver<bool>,
+) {
     let log = JobLog::new(state.store.clone(), job.id);
     tracing::info!(job = %job.id, kind = %job.kind, provisioner = %job.provisioner, "job started");
+    let limit = state.config.provisioner_job_timeout;
+    let deadline = tokio::time::Instant::now() + limit;
     let result = {
-        let work = execute(state, &job, &log);
+        let run = Run { store: &state.store, job: &job, log: &log, sandbox, limit, deadline };
+        let work = execute(&run);
         tokio::pin!(work);
+        // The job's commands stop at `deadline` themselves (so a build keeps the state it
+        // has); this is the backstop.
+        let backstop = tokio::time::sleep_until(deadline + TIMEOUT_GRACE);
+        tokio::pin!(backstop);
         let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
         loop {
             tokio::select! {
                 r = &mut work => break r,
+                () = &mut backstop => break Err(Failure::TimedOut(limit)),
                 _ = beat.tick() => match jobs::heartbeat(&state.store, job.id, worker, DbTime::now()).await {
                     Ok(j) if j.canceled_at.is_some() => break Err(Failure::Canceled),
                     Ok(_) => {}
@@ -196,13 +247,13 @@ async fn run(state: &Shared, worker: &str, job: ProvisionerJob, stop: &mut watch
     }
 }
 
-async fn execute(state: &Shared, job: &ProvisionerJob, log: &JobLog) -> Result<(), Failure> {
+async fn execute(run: &Run<'_>) -> Result<(), Failure> {
+    let job = run.job;
     let provisioner = Provisioner::parse(&job.provisioner)
         .ok_or_else(|| Failure::job(format!("unknown provisioner `{}`", job.provisioner)))?;
-    let run = Run { store: &state.store, job, log };
     match job.kind {
-        JobKind::TemplateVersionImport => provisioner.import(&run).await,
-        JobKind::WorkspaceBuild => build::run_build(state, provisioner, &run).await,
+        JobKind::TemplateVersionImport => provisioner.import(run).await,
+        JobKind::WorkspaceBuild => build::run_build(provisioner, run).await,
     }
 }
 

@@ -8,6 +8,7 @@
 use atrium_store::jobs::ProvisionerJob;
 use atrium_store::{Store, files};
 
+use super::sandbox::{JobDir, Sandbox};
 use super::{Failure, JobLog, archive, terraform};
 
 /// A provisioner Atrium runs in-process.
@@ -55,6 +56,11 @@ pub struct Run<'a> {
     pub store: &'a Store,
     pub job: &'a ProvisionerJob,
     pub log: &'a JobLog,
+    pub sandbox: &'a Sandbox,
+    /// The job's time limit (`--provisioner-job-timeout`) and when it runs out: commands
+    /// still running then are killed and the job fails with [`Failure::TimedOut`].
+    pub limit: std::time::Duration,
+    pub deadline: tokio::time::Instant,
 }
 
 impl Run<'_> {
@@ -65,27 +71,25 @@ impl Run<'_> {
         Ok(files::get(self.store, id).await?.data)
     }
 
-    /// A fresh working directory holding the unpacked source; removed when dropped.
-    pub async fn workdir(&self, stage: &str) -> Result<tempfile::TempDir, Failure> {
+    /// A fresh job directory holding the unpacked source in `src/`; removed when dropped.
+    pub async fn workdir(&self, stage: &str) -> Result<JobDir, Failure> {
         let data = self.source().await?;
         let unpacked = tokio::task::spawn_blocking(move || {
-            let dir = tempfile::Builder::new()
-                .prefix("atrium-job-")
-                .tempdir()
+            let job = JobDir::new()
                 .map_err(|e| Failure::job(format!("cannot create a working directory: {e}")))?;
             let unpacked =
-                archive::unpack(&data, dir.path()).map_err(|e| Failure::job(e.to_string()))?;
-            Ok::<_, Failure>((dir, unpacked))
+                archive::unpack(&data, &job.src()).map_err(|e| Failure::job(e.to_string()))?;
+            Ok::<_, Failure>((job, unpacked))
         })
         .await
         .map_err(|e| Failure::job(format!("unpacking failed: {e}")))?;
-        let (dir, unpacked) = unpacked?;
+        let (job, unpacked) = unpacked?;
         let files = unpacked.files.len();
         self.log.info(stage, &format!("Unpacked {files} file(s) from the template source")).await;
         for skipped in &unpacked.skipped {
             let line = format!("Skipped `{skipped}`: only regular files and directories are used");
             self.log.line(atrium_store::LogLevel::Warn, stage, &line).await;
         }
-        Ok(dir)
+        Ok(job)
     }
 }

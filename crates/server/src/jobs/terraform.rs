@@ -1,45 +1,98 @@
-//! The terraform provisioner: runs the `terraform` on PATH in a fresh working directory per
-//! job, with `TF_IN_AUTOMATION=1` and `CHECKPOINT_DISABLE=1`, streaming its output to the job
-//! log line by line (stdout as info, stderr as error).
+//! The terraform provisioner: runs the `terraform` on PATH in a fresh job directory per job,
+//! inside the provisioner sandbox ([`super::sandbox`]), streaming its output to the job log
+//! line by line (stdout as info, stderr as error).
+//!
+//! A template may not bring its own terraform CLI configuration or provider plugins
+//! (`terraform.d/`, `.terraform/`, `.terraformrc`, `terraform.rc`): such a source is refused
+//! at import and at build ([`refuse_shipped_cli_files`]). The job's own CLI configuration
+//! names the plugin cache and the provider sources explicitly.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
 
 use atrium_store::LogLevel;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 use super::Failure;
 use super::provisioner::{Run, STAGE_PARSE};
-
-/// Longest a single terraform command may run before the job fails.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+use super::sandbox::{GroupKiller, JobDir};
 
 /// An import: `terraform init` then `terraform validate` on the unpacked source.
 pub(super) async fn import(run: &Run<'_>) -> Result<(), Failure> {
-    let terraform = find_on_path("terraform").ok_or_else(|| {
-        Failure::job("terraform is not installed on this server: no `terraform` executable on PATH")
-    })?;
-    let dir = run.workdir(STAGE_PARSE).await?;
+    let terraform = find_terraform()?;
+    let job = run.workdir(STAGE_PARSE).await?;
+    prepare(run, &job)?;
     terraform_command(
         run,
         &terraform,
-        dir.path(),
+        &job,
         "Initializing terraform",
         &["init", "-input=false", "-no-color"],
+        &[],
     )
     .await?;
     terraform_command(
         run,
         &terraform,
-        dir.path(),
+        &job,
         "Validating template",
         &["validate", "-no-color"],
+        &[],
     )
     .await?;
     run.log.info("Validating template", "Import complete").await;
     Ok(())
+}
+
+/// The `terraform` on PATH, or why there is none.
+pub(super) fn find_terraform() -> Result<PathBuf, Failure> {
+    find_on_path("terraform").ok_or_else(|| {
+        Failure::job("terraform is not installed on this server: no `terraform` executable on PATH")
+    })
+}
+
+/// Checks the unpacked source and readies the job directory for the sandbox.
+pub(super) fn prepare(run: &Run<'_>, job: &JobDir) -> Result<(), Failure> {
+    refuse_shipped_cli_files(&job.src())?;
+    run.sandbox.prepare(job)
+}
+
+/// Fails when the source carries terraform CLI configuration or provider plugins, which
+/// terraform would otherwise load from the working directory (`terraform.d/plugins` is an
+/// implied provider mirror; `.terraform/` holds installed providers).
+pub(super) fn refuse_shipped_cli_files(src: &Path) -> Result<(), Failure> {
+    let mut found = Vec::new();
+    for top in ["terraform.d", ".terraform"] {
+        if src.join(top).symlink_metadata().is_ok() {
+            found.push(format!("{top}/"));
+        }
+    }
+    find_rc_files(src, src, &mut found);
+    if found.is_empty() {
+        return Ok(());
+    }
+    found.sort();
+    Err(Failure::job(format!(
+        "the template source carries terraform CLI configuration or provider plugins ({}); \
+         they are not allowed in a template: remove them (providers come from the registry or \
+         the server's provider mirror)",
+        found.join(", ")
+    )))
+}
+
+fn find_rc_files(root: &Path, dir: &Path, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == ".terraformrc" || name == "terraform.rc" {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            found.push(rel.display().to_string());
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find_rc_files(root, &path, found);
+        }
+    }
 }
 
 /// The first executable `name` in PATH.
@@ -59,51 +112,30 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
-/// Runs `terraform <args>` in `dir`, streaming both outputs to the log; a non-zero exit, or
-/// running past [`COMMAND_TIMEOUT`], fails the job. The process is killed if the job is
-/// dropped (canceled, or the server shuts down).
+/// Runs `terraform <args>` for the job (sandboxed, in its source directory, with `env`
+/// added to the allow-listed environment), streaming both outputs to the log; a non-zero exit
+/// fails the job, and so does the job's time limit running out. The process and its group are
+/// killed then, or if the job is dropped (canceled, or the server shuts down).
 pub(super) async fn terraform_command(
     run: &Run<'_>,
     terraform: &Path,
-    dir: &Path,
-    stage: &str,
-    args: &[&str],
-) -> Result<(), Failure> {
-    terraform_command_env(run, terraform, dir, stage, args, &[]).await
-}
-
-/// [`terraform_command`] with extra environment variables (`TF_VAR_*` for builds).
-pub(super) async fn terraform_command_env(
-    run: &Run<'_>,
-    terraform: &Path,
-    dir: &Path,
+    job: &JobDir,
     stage: &str,
     args: &[&str],
     env: &[(String, String)],
 ) -> Result<(), Failure> {
     let shown = format!("terraform {}", args.join(" "));
     run.log.info(stage, &format!("$ {shown}")).await;
-    // An empty CLI config of the job's own: the server user's ~/.terraformrc (or its absence,
-    // which terraform warns about on every command) must not leak into builds.
-    let cli_config = dir.join(".atrium-terraformrc");
-    if !cli_config.exists() {
-        tokio::fs::write(&cli_config, b"")
-            .await
-            .map_err(|e| Failure::job(format!("cannot write the terraform CLI config: {e}")))?;
-    }
-    let mut child = Command::new(terraform)
-        .args(args)
-        .current_dir(dir)
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_CLI_CONFIG_FILE", &cli_config)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let mut child = run
+        .sandbox
+        .command(job, terraform, args, env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| Failure::job(format!("cannot run `{}`: {e}", terraform.display())))?;
+    let _group = GroupKiller::new(child.id());
     let stdout = child.stdout.take().ok_or_else(|| Failure::job("terraform has no stdout"))?;
     let stderr = child.stderr.take().ok_or_else(|| Failure::job("terraform has no stderr"))?;
     let streamed = async {
@@ -125,14 +157,10 @@ pub(super) async fn terraform_command_env(
         }
         child.wait().await
     };
-    let status = tokio::time::timeout(COMMAND_TIMEOUT, streamed)
+    // Past the job's time limit the command is dropped, which kills it and its group.
+    let status = tokio::time::timeout_at(run.deadline, streamed)
         .await
-        .map_err(|_| {
-            Failure::job(format!(
-                "`{shown}` did not finish within {} minutes",
-                COMMAND_TIMEOUT.as_secs() / 60
-            ))
-        })?
+        .map_err(|_| Failure::TimedOut(run.limit))?
         .map_err(|e| Failure::job(format!("`{shown}` failed: {e}")))?;
     if status.success() {
         Ok(())

@@ -24,6 +24,7 @@ mod members;
 mod orgs;
 mod reads;
 mod roles;
+mod sandbox;
 mod sessions;
 mod story;
 mod system;

@@ -275,6 +275,17 @@ both_backends!(terraform_provisioner_runs_the_local_dir_example, |s: TestServer|
         s.stop().await;
         return;
     }
+    // Sandboxed jobs write only their own directory and --provisioner-workspaces-dir. Its
+    // parent must be passable by the job's user (`nobody` when the tests run as root).
+    let mut s = s;
+    let host = tempfile::tempdir().unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(host.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let workspaces = host.path().join("workspaces");
+    let configured = workspaces.clone();
+    s.restart(|c| c.provisioner_workspaces_dir = Some(configured)).await;
     let org = s.default_org;
     let file = upload(&s.owner, example_tar()).await;
     assert!(file.status.is_success(), "{}", file.body);
@@ -301,7 +312,7 @@ both_backends!(terraform_provisioner_runs_the_local_dir_example, |s: TestServer|
     let r = create_for(&s.owner, org, "me", uuid_of(&t.body["id"]), "dev").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let ws = uuid_of(&r.body["id"]);
-    let dir = s.config.resolved_data_dir().join("workspaces/owner/dev");
+    let dir = workspaces.join("owner/dev");
     wait_status_long(&s.owner, ws, "running").await;
     assert!(dir.is_dir(), "start creates {}", dir.display());
     assert_eq!(std::fs::read_to_string(dir.join(".atrium-state")).unwrap().trim(), "start");
