@@ -214,17 +214,14 @@ pub async fn lock_idle(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<(), Sto
             .await?;
         live.ok_or(NOT_FOUND)?;
         // No build yet: `None`; the latest job still running: `Some(None)`.
-        let latest: Option<Option<DbTime>> = sqlx::query_scalar(LATEST_JOB_COMPLETED)
-            .bind(id)
-            .fetch_optional(&mut *c)
-            .await?;
+        let latest: Option<Option<DbTime>> =
+            sqlx::query_scalar(LATEST_JOB_COMPLETED).bind(id).fetch_optional(&mut *c).await?;
         if matches!(latest, Some(None)) {
             return Err(StoreError::Conflict { constraint: ACTIVE_BUILD.to_owned() });
         }
         Ok(())
     })
 }
-
 
 /// A workspace by id, deleted or not.
 pub async fn get(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<Workspace, StoreError> {

@@ -101,11 +101,21 @@ async fn build_on_new_job(
     version: TemplateVersionId,
 ) -> (JobId, Result<workspaces::WorkspaceBuild, StoreError>) {
     let job = fixtures::job(store, ws.org_id, ws.owner_id, JobKind::WorkspaceBuild).await;
-    let build = workspaces::insert_build(store, &NewBuild {
-        id: WorkspaceBuildId::new_v4(), workspace_id: ws.id, transition: BuildTransition::Stop,
-        reason: BuildReason::Initiator, initiator_id: ws.owner_id, job_id: job,
-        template_version_id: version, state: None, created_at: DbTime::now(),
-    }).await;
+    let build = workspaces::insert_build(
+        store,
+        &NewBuild {
+            id: WorkspaceBuildId::new_v4(),
+            workspace_id: ws.id,
+            transition: BuildTransition::Stop,
+            reason: BuildReason::Initiator,
+            initiator_id: ws.owner_id,
+            job_id: job,
+            template_version_id: version,
+            state: None,
+            created_at: DbTime::now(),
+        },
+    )
+    .await;
     (job, build)
 }
 
