@@ -209,12 +209,17 @@ async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Result<
         }
     }
     let input = load_subject_input(state, user.id).await?;
-    let scope = match key.scope.as_str() {
-        "application_connect" => Scope::named(ScopeName::ApplicationConnect),
-        _ => Scope::ALL,
-    };
+    let scope = key_scope(&key.scope);
     let subject = crate::subject::build(&input, scope, RoleOptions::default());
     Ok(Actor { user, key_id: key.id, subject: Arc::new(subject), input: Arc::new(input), meta })
+}
+
+/// The engine scope of an API key's stored scope name.
+pub fn key_scope(scope: &str) -> Scope {
+    match scope {
+        "application_connect" => Scope::named(ScopeName::ApplicationConnect),
+        _ => Scope::ALL,
+    }
 }
 
 /// Everything needed to compile a user's subject, read from the store.

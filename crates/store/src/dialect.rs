@@ -16,6 +16,13 @@
 //!    demoting an owner) count the other owners and write in one transaction; PostgreSQL
 //!    serializes those transactions on an advisory lock ([`PG_OWNER_SET_LOCK`]), SQLite's
 //!    `BEGIN IMMEDIATE` already does.
+//! 5. **Row locks for check-then-write rules** ([`Locking`]). A rule that reads one row and
+//!    then writes another ("a deleted user gains no workspace", "one active build per
+//!    workspace") locks the row it depends on, on PostgreSQL, with `FOR SHARE` / `FOR UPDATE`
+//!    in both transactions that could race, so the later one waits and then sees the earlier
+//!    one's commit (READ COMMITTED gives each statement after the lock a fresh snapshot).
+//!    SQLite has no row locks and needs none: every write transaction begins `IMMEDIATE`, so it
+//!    holds the database's only write lock from its first statement to its end.
 
 use crate::db::Backend;
 
@@ -78,6 +85,32 @@ pub(crate) fn acquire_job_sql(backend: Backend) -> &'static str {
     }
 }
 
+/// A `SELECT` that locks the rows it returns on PostgreSQL (see item 4 above); the same text
+/// without the locking clause on SQLite. Made with [`locking!`].
+pub(crate) struct Locking {
+    pub(crate) sqlite: &'static str,
+    pub(crate) postgres: &'static str,
+}
+
+impl Locking {
+    /// The text for `backend`.
+    pub(crate) fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
+
+/// `locking!("SELECT ...", "FOR UPDATE")`: the query, and the query with the clause on
+/// PostgreSQL.
+macro_rules! locking {
+    ($sql:literal, $lock:literal) => {
+        $crate::dialect::Locking { sqlite: $sql, postgres: concat!($sql, " ", $lock) }
+    };
+}
+pub(crate) use locking;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +119,12 @@ mod tests {
     fn acquire_job_returns_the_job_columns() {
         assert!(!acquire_job_sql(Backend::Sqlite).contains("SKIP LOCKED"));
         assert!(acquire_job_sql(Backend::Postgres).contains("SKIP LOCKED"));
+    }
+
+    #[test]
+    fn locking_adds_the_clause_on_postgres_only() {
+        const Q: Locking = locking!("SELECT id FROM users WHERE id = $1", "FOR UPDATE");
+        assert_eq!(Q.sql(Backend::Sqlite), "SELECT id FROM users WHERE id = $1");
+        assert_eq!(Q.sql(Backend::Postgres), "SELECT id FROM users WHERE id = $1 FOR UPDATE");
     }
 }

@@ -3,7 +3,8 @@
 use sqlx::FromRow;
 
 use crate::acl::{self, AclSql, acl_sql};
-use crate::db::{Db, on_conn};
+use crate::db::{Db, backend_of, on_conn};
+use crate::dialect::{Locking, locking};
 use crate::error::StoreError;
 use crate::id::{FileId, JobId, OrgId, TemplateId, TemplateVersionId, UserId};
 use crate::time::DbTime;
@@ -127,6 +128,12 @@ const SET_ACTIVE_VERSION: &str = "UPDATE templates SET active_version_id = $2, u
      (SELECT 1 FROM template_versions WHERE id = $2 AND template_id = $1)";
 const SOFT_DELETE: &str =
     "UPDATE templates SET deleted = TRUE, updated_at = $2 WHERE id = $1 AND NOT deleted";
+// Deleting locks the template against a racing workspace creation (which locks it
+// `FOR SHARE`, dialect.rs item 4), then counts the workspaces using it.
+const LOCK_FOR_DELETE: Locking =
+    locking!("SELECT id FROM templates WHERE id = $1 AND NOT deleted", "FOR UPDATE");
+const COUNT_LIVE_WORKSPACES: &str =
+    "SELECT COUNT(*) FROM workspaces WHERE template_id = $1 AND NOT deleted";
 
 const INSERT_VERSION: &str = concat!(
     "INSERT INTO template_versions (id, template_id, org_id, name, message, readme, job_id, \
@@ -243,20 +250,32 @@ pub async fn set_active_version(
     if done == 0 { Err(VERSION_NOT_FOUND) } else { Ok(()) }
 }
 
-/// Soft-deletes a live template; its name becomes free in the org.
+/// Soft-deletes a live template; its name becomes free in the org. Refused with a `Conflict`
+/// on [`crate::workspaces::TEMPLATE_HAS_WORKSPACES`] while a live workspace uses it (whoever
+/// can see that workspace), counted under a lock that a racing workspace creation also takes.
 pub async fn soft_delete(
     db: impl Into<Db<'_>>,
     id: TemplateId,
     now: DbTime,
 ) -> Result<(), StoreError> {
     let mut conn = db.into().conn().await?;
-    let done = on_conn!(conn, |c| sqlx::query(SOFT_DELETE)
-        .bind(id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    if done == 0 { Err(NOT_FOUND) } else { Ok(()) }
+    let mut tx = conn.begin().await?;
+    on_conn!(tx, |c| {
+        let live: Option<TemplateId> = sqlx::query_scalar(LOCK_FOR_DELETE.sql(backend_of(&*c)))
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
+        live.ok_or(NOT_FOUND)?;
+        let using: i64 =
+            sqlx::query_scalar(COUNT_LIVE_WORKSPACES).bind(id).fetch_one(&mut *c).await?;
+        if using > 0 {
+            return Err(StoreError::Conflict {
+                constraint: crate::workspaces::TEMPLATE_HAS_WORKSPACES.to_owned(),
+            });
+        }
+        sqlx::query(SOFT_DELETE).bind(id).bind(now).execute(&mut *c).await?;
+    });
+    tx.commit().await
 }
 
 /// Inserts a template version. A name taken within the template is a `Conflict` on

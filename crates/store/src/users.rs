@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::db::{Backend, Db, Tx, backend_of, on_conn};
+use crate::dialect::{Locking, locking};
 use crate::error::StoreError;
 use crate::id::UserId;
 use crate::time::DbTime;
@@ -100,6 +101,12 @@ const UPDATE_LOGIN_TYPE: &str =
 const UPDATE_LAST_SEEN: &str = "UPDATE users SET last_seen_at = $2 WHERE id = $1 AND NOT deleted";
 const SOFT_DELETE: &str =
     "UPDATE users SET deleted = TRUE, updated_at = $2 WHERE id = $1 AND NOT deleted";
+// Deleting locks the user against a racing workspace creation (which locks it `FOR SHARE`,
+// dialect.rs item 4), then counts the workspaces it owns.
+const LOCK_FOR_DELETE: Locking =
+    locking!("SELECT id FROM users WHERE id = $1 AND NOT deleted", "FOR UPDATE");
+const COUNT_LIVE_WORKSPACES: &str =
+    "SELECT COUNT(*) FROM workspaces WHERE owner_id = $1 AND NOT deleted";
 // What a deleted user loses at once (Coder's delete trigger): sessions and tokens, org and
 // group memberships (org role assignments cascade from the membership).
 const DELETE_API_KEYS: &str = "DELETE FROM api_keys WHERE user_id = $1";
@@ -313,11 +320,26 @@ pub async fn update_last_seen(
 }
 
 /// Soft-deletes a live user, in one transaction with its API keys and its org and group
-/// memberships. The username and email become free for a new user.
+/// memberships. The username and email become free for a new user. Refused with a `Conflict`
+/// on [`crate::workspaces::OWNER_HAS_WORKSPACES`] while the user owns a live workspace,
+/// counted under a lock that a racing workspace creation also takes, so a user is never
+/// deleted with a workspace created meanwhile.
 pub async fn soft_delete(db: impl Into<Db<'_>>, id: UserId, now: DbTime) -> Result<(), StoreError> {
     let mut conn = db.into().conn().await?;
     let mut tx = conn.begin().await?;
     on_conn!(tx, |c| {
+        let live: Option<UserId> = sqlx::query_scalar(LOCK_FOR_DELETE.sql(backend_of(&*c)))
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
+        live.ok_or(NOT_FOUND)?;
+        let owned: i64 =
+            sqlx::query_scalar(COUNT_LIVE_WORKSPACES).bind(id).fetch_one(&mut *c).await?;
+        if owned > 0 {
+            return Err(StoreError::Conflict {
+                constraint: crate::workspaces::OWNER_HAS_WORKSPACES.to_owned(),
+            });
+        }
         let done = sqlx::query(SOFT_DELETE).bind(id).bind(now).execute(&mut *c).await?;
         if done.rows_affected() == 0 {
             return Err(NOT_FOUND);

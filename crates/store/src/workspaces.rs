@@ -3,7 +3,8 @@
 use sqlx::FromRow;
 
 use crate::acl::{self, AclSql, acl_sql};
-use crate::db::{Db, on_conn};
+use crate::db::{Db, backend_of, on_conn};
+use crate::dialect::{Locking, locking};
 use crate::error::StoreError;
 use crate::id::{
     JobId, OrgId, TemplateId, TemplateVersionId, UserId, WorkspaceBuildId, WorkspaceId,
@@ -13,6 +14,19 @@ use crate::value::{Acl, BuildReason, BuildTransition};
 
 const NOT_FOUND: StoreError = StoreError::NotFound { entity: "workspace" };
 const BUILD_NOT_FOUND: StoreError = StoreError::NotFound { entity: "workspace build" };
+const OWNER_NOT_FOUND: StoreError = StoreError::NotFound { entity: "user" };
+const TEMPLATE_NOT_FOUND: StoreError = StoreError::NotFound { entity: "template" };
+
+/// The `Conflict` a build gets while the workspace's latest build is still active (pending,
+/// running or canceling): one active build per workspace. Enforced by [`lock_idle`], not by
+/// the schema (a job's status lives on another table).
+pub const ACTIVE_BUILD: &str = "workspace_builds_one_active";
+/// The `Conflict` deleting a user gets while they own a live workspace (the live rows'
+/// `owner_id` still needs the user), from [`crate::users::soft_delete`].
+pub const OWNER_HAS_WORKSPACES: &str = "workspaces_owner_id_fkey";
+/// The `Conflict` deleting a template gets while a live workspace uses it, from
+/// [`crate::templates::soft_delete`].
+pub const TEMPLATE_HAS_WORKSPACES: &str = "workspaces_template_id_fkey";
 
 /// A workspace row.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -84,6 +98,20 @@ macro_rules! build_cols {
     };
 }
 
+// The rows a new workspace depends on, locked against a racing delete (dialect.rs item 4):
+// `FOR SHARE`, so creations for one owner or template do not wait for each other, only for a
+// delete (which locks `FOR UPDATE`).
+const LOCK_OWNER: Locking =
+    locking!("SELECT id FROM users WHERE id = $1 AND NOT deleted", "FOR SHARE");
+const LOCK_TEMPLATE: Locking =
+    locking!("SELECT id FROM templates WHERE id = $1 AND NOT deleted", "FOR SHARE");
+// A build locks its workspace, then reads the latest build's job.
+const LOCK_LIVE: Locking =
+    locking!("SELECT id FROM workspaces WHERE id = $1 AND NOT deleted", "FOR UPDATE");
+const LATEST_JOB_COMPLETED: &str = "SELECT j.completed_at FROM workspace_builds b \
+     JOIN provisioner_jobs j ON j.id = b.job_id WHERE b.workspace_id = $1 \
+     ORDER BY b.build_number DESC LIMIT 1";
+
 const INSERT: &str = concat!(
     "INSERT INTO workspaces (id, owner_id, org_id, template_id, name, created_at, updated_at, \
      last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $6) RETURNING ",
@@ -137,22 +165,62 @@ const SET_BUILD_STATE: &str =
 
 const ACL: AclSql = acl_sql!("workspace", "workspace_id");
 
-/// Inserts a workspace. A live name the owner already uses (ignoring case) is a `Conflict` on
-/// `workspaces_owner_id_name_key`.
+/// Inserts a workspace, in one transaction with a re-check, under a lock, that its owner and
+/// its template are live: a deleted (or deleting) user or template never gains a workspace
+/// (`NotFound` with entity `user` / `template`). A live name the owner already uses (ignoring
+/// case) is a `Conflict` on `workspaces_owner_id_name_key`.
 pub async fn insert(
     db: impl Into<Db<'_>>,
     new: &NewWorkspace<'_>,
 ) -> Result<Workspace, StoreError> {
     let mut conn = db.into().conn().await?;
-    Ok(on_conn!(conn, |c| sqlx::query_as(INSERT)
-        .bind(new.id)
-        .bind(new.owner_id)
-        .bind(new.org_id)
-        .bind(new.template_id)
-        .bind(new.name)
-        .bind(new.created_at)
-        .fetch_one(c)
-        .await)?)
+    let mut tx = conn.begin().await?;
+    let ws = on_conn!(tx, |c| {
+        let backend = backend_of(&*c);
+        let owner: Option<UserId> = sqlx::query_scalar(LOCK_OWNER.sql(backend))
+            .bind(new.owner_id)
+            .fetch_optional(&mut *c)
+            .await?;
+        owner.ok_or(OWNER_NOT_FOUND)?;
+        let template: Option<TemplateId> = sqlx::query_scalar(LOCK_TEMPLATE.sql(backend))
+            .bind(new.template_id)
+            .fetch_optional(&mut *c)
+            .await?;
+        template.ok_or(TEMPLATE_NOT_FOUND)?;
+        sqlx::query_as(INSERT)
+            .bind(new.id)
+            .bind(new.owner_id)
+            .bind(new.org_id)
+            .bind(new.template_id)
+            .bind(new.name)
+            .bind(new.created_at)
+            .fetch_one(&mut *c)
+            .await?
+    });
+    tx.commit().await?;
+    Ok(ws)
+}
+
+/// Locks a live workspace for a new build until the caller's transaction ends, and checks it
+/// is idle: `NotFound` when it is deleted (or missing), `Conflict` on [`ACTIVE_BUILD`] while
+/// its latest build's job has not completed. [`insert_build`] calls it; call it first to
+/// refuse before writing anything else (the job row).
+pub async fn lock_idle(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    on_conn!(conn, |c| {
+        let live: Option<WorkspaceId> = sqlx::query_scalar(LOCK_LIVE.sql(backend_of(&*c)))
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
+        live.ok_or(NOT_FOUND)?;
+        // No build yet: `None`; the latest job still running: `Some(None)`.
+        let latest: Option<Option<DbTime>> =
+            sqlx::query_scalar(LATEST_JOB_COMPLETED).bind(id).fetch_optional(&mut *c).await?;
+        if matches!(latest, Some(None)) {
+            return Err(StoreError::Conflict { constraint: ACTIVE_BUILD.to_owned() });
+        }
+        Ok(())
+    })
 }
 
 /// A workspace by id, deleted or not.
@@ -261,14 +329,18 @@ pub async fn set_acl(db: impl Into<Db<'_>>, id: WorkspaceId, acl: &Acl) -> Resul
     acl::set(&ACL, db.into(), id, acl).await
 }
 
-/// Inserts the workspace's next build. Two racing inserts get one `Conflict` on
-/// `workspace_builds_workspace_id_build_number_key`, never a duplicate number.
+/// Inserts the workspace's next build, in one transaction with [`lock_idle`]: a deleted
+/// workspace gets `NotFound`, a workspace whose latest build is still active a `Conflict` on
+/// [`ACTIVE_BUILD`]. Racing inserts are serialized by the lock, so they never share a number
+/// (and if they did, `workspace_builds_workspace_id_build_number_key` would refuse one).
 pub async fn insert_build(
     db: impl Into<Db<'_>>,
     new: &NewBuild<'_>,
 ) -> Result<WorkspaceBuild, StoreError> {
     let mut conn = db.into().conn().await?;
-    Ok(on_conn!(conn, |c| sqlx::query_as(INSERT_BUILD)
+    let mut tx = conn.begin().await?;
+    lock_idle(&mut tx, new.workspace_id).await?;
+    let build = on_conn!(tx, |c| sqlx::query_as(INSERT_BUILD)
         .bind(new.id)
         .bind(new.workspace_id)
         .bind(new.transition)
@@ -279,7 +351,9 @@ pub async fn insert_build(
         .bind(new.state)
         .bind(new.created_at)
         .fetch_one(c)
-        .await)?)
+        .await)?;
+    tx.commit().await?;
+    Ok(build)
 }
 
 /// A build by id.

@@ -5,16 +5,16 @@
 //! the `start` / `stop` actions (Coder's builder also pre-checks `update`), so a role that grants
 //! start/stop alone works. Delete needs `delete`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use atrium_api::Response as Message;
 use atrium_api::templates::{ProvisionerJobLog, ProvisionerJobMetadata};
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
-use atrium_engine::Action;
+use atrium_engine::{Action, RoleOptions};
 use atrium_store::jobs::{self, JobStatus};
 use atrium_store::{
     BuildReason, BuildTransition, DbTime, JobId, JobKind, StoreError, TemplateVersionId, Tx,
-    UserId, WorkspaceBuildId, templates, users, workspaces,
+    UserId, UserStatus, WorkspaceBuildId, WorkspaceId, api_keys, templates, users, workspaces,
 };
 use axum::body::Body as HttpBody;
 use axum::extract::{Path, State};
@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Shared;
-use crate::actor::Actor;
+use crate::actor::{Actor, key_scope, load_subject_input};
 use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
@@ -71,6 +71,10 @@ pub async fn queue_build(
 ) -> ApiResult<workspaces::WorkspaceBuild> {
     let version = templates::get_version(&mut *tx, version_id).await?;
     let import = jobs::get(&mut *tx, version.job_id).await?;
+    check_imported(&version, &import)?;
+    // Lock the workspace and check it is live and idle before writing anything: one active
+    // build per workspace, decided inside this transaction.
+    workspaces::lock_idle(&mut *tx, ws.id).await.map_err(build_refused)?;
     let build_id = WorkspaceBuildId::new_v4();
     let job_id = JobId::new_v4();
     let now = DbTime::now();
@@ -89,7 +93,7 @@ pub async fn queue_build(
         },
     )
     .await?;
-    Ok(workspaces::insert_build(
+    workspaces::insert_build(
         &mut *tx,
         &workspaces::NewBuild {
             id: build_id,
@@ -103,7 +107,65 @@ pub async fn queue_build(
             created_at: now,
         },
     )
-    .await?)
+    .await
+    .map_err(build_refused)
+}
+
+/// A build the store refused: the workspace is deleted, or another build is active.
+fn build_refused(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict { constraint } if constraint == workspaces::ACTIVE_BUILD => {
+            ApiError::conflict("A workspace build is already active.")
+        }
+        e => e.into(),
+    }
+}
+
+/// A version whose import has not succeeded cannot be built (Coder's wsbuilder texts): 406
+/// while it is still importing, 400 once it failed or was canceled.
+fn check_imported(
+    version: &templates::TemplateVersion,
+    import: &jobs::ProvisionerJob,
+) -> ApiResult<()> {
+    let status = import.status();
+    match status {
+        JobStatus::Succeeded => Ok(()),
+        JobStatus::Pending | JobStatus::Running | JobStatus::Canceling => Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            format!(
+                "The provided template version is {}. Wait for it to complete importing!",
+                crate::routes::template_versions::status_str(status)
+            ),
+        )),
+        JobStatus::Failed | JobStatus::Canceled => Err(ApiError::bad_request(format!(
+            "The provided template version {} has failed to import: {}. You cannot build \
+             workspaces with it!",
+            go_quote(&version.name),
+            go_quote(import.error.as_deref().unwrap_or_default())
+        ))),
+    }
+}
+
+/// Go's `%q` for the texts Coder quotes: backslash escapes for quotes, backslashes and control
+/// characters.
+fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The wire `WorkspaceBuild`.
@@ -177,6 +239,13 @@ pub async fn stop_running_workspaces(
 ) -> ApiResult<usize> {
     let mut stopped = 0;
     for ws in workspaces::list_by_owner(&mut *tx, owner).await?.into_iter().filter(|w| !w.deleted) {
+        // Lock first, so the latest build read below cannot change before the stop is queued;
+        // a workspace with a build in flight is left to it.
+        match workspaces::lock_idle(&mut *tx, ws.id).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
         let latest = match workspaces::latest_build(&mut *tx, ws.id).await {
             Ok(b) => b,
             Err(StoreError::NotFound { .. }) => continue,
@@ -200,14 +269,11 @@ pub async fn stop_running_workspaces(
     Ok(stopped)
 }
 
-fn is_active(status: JobStatus) -> bool {
-    matches!(status, JobStatus::Pending | JobStatus::Running | JobStatus::Canceling)
-}
-
 /// Starts, stops or deletes a workspace.
 #[utoipa::path(post, path = "/api/v2/workspaces/{workspace}/builds", tag = "Builds",
     request_body = CreateWorkspaceBuildRequest, params(("workspace" = String, Path)),
-    responses((status = 201, body = WorkspaceBuild), (status = 403, body = Message), (status = 409, body = Message)))]
+    responses((status = 201, body = WorkspaceBuild), (status = 400, body = Message), (status = 403, body = Message),
+        (status = 406, body = Message), (status = 409, body = Message)))]
 async fn create_build(
     State(state): State<Shared>,
     actor: Actor,
@@ -265,9 +331,6 @@ async fn submit_build(
         )));
     }
     let latest = workspaces::latest_build(&state.store, ws.id).await?;
-    if is_active(jobs::get(&state.store, latest.job_id).await?.status()) {
-        return Err(ApiError::conflict("A workspace build is already active."));
-    }
     let version_id = match version {
         Some(v) => {
             let found = templates::get_version(&state.store, v).await;
@@ -287,17 +350,10 @@ async fn submit_build(
         None => latest.template_version_id,
     };
     let mut tx = state.store.begin().await?;
+    // One active build per workspace: `queue_build` checks it under the workspace's lock.
     let build =
         queue_build(&mut tx, ws, version_id, transition, BuildReason::Initiator, actor.id(), None)
-            .await
-            .map_err(|e| {
-                // Two builds racing for the same number: the other one won.
-                if e.status == StatusCode::CONFLICT {
-                    ApiError::conflict("A workspace build is already active.")
-                } else {
-                    e
-                }
-            })?;
+            .await?;
     entry.changed(
         &json!({}),
         &json!({"transition": transition.as_str(), "build_number": build.build_number}),
@@ -400,8 +456,104 @@ fn log_to_api(l: jobs::JobLog) -> ProvisionerJobLog {
 
 /// How often a follower looks for new lines.
 const FOLLOW_POLL: Duration = Duration::from_millis(250);
+/// How often a follower's access is checked again: a reader who is suspended, deleted, logged
+/// out or loses read on the workspace stops receiving lines within this long.
+const FOLLOW_RECHECK: Duration = Duration::from_secs(2);
 
-/// The build's log; `?follow=true` streams newline-delimited JSON lines until the job ends.
+/// Whether the session that opened a follow may still read the build's workspace, as a new
+/// request would be judged: the key exists and has not expired, its user is live and not
+/// suspended, and the user's current roles, groups and the workspace's current ACL allow
+/// `read`.
+async fn may_still_follow(state: &Shared, key_id: &str, ws: WorkspaceId) -> ApiResult<bool> {
+    let key = match api_keys::get(&state.store, key_id).await {
+        Ok(k) => k,
+        Err(StoreError::NotFound { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    if key.expires_at < DbTime::now() {
+        return Ok(false);
+    }
+    let user = users::get(&state.store, key.user_id).await?;
+    if user.deleted || user.status == UserStatus::Suspended {
+        return Ok(false);
+    }
+    let input = load_subject_input(state, user.id).await?;
+    let subject = crate::subject::build(&input, key_scope(&key.scope), RoleOptions::default());
+    let ws = workspaces::get(&state.store, ws).await?;
+    let authz = WorkspaceAuthz::load(state, &ws).await?;
+    Ok(subject.authorize(Action::Read, &authz.object()).allowed)
+}
+
+/// Where a follow stands between chunks.
+struct Follow {
+    state: Shared,
+    key_id: String,
+    workspace: WorkspaceId,
+    after: i64,
+    done: bool,
+    checked: Instant,
+}
+
+fn stream_error(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// The next chunk of a follow: new lines, or the end (job finished, or access lost).
+async fn next_chunk(
+    job: JobId,
+    mut f: Follow,
+) -> Option<(Result<Vec<u8>, std::io::Error>, Follow)> {
+    if f.done {
+        return None;
+    }
+    loop {
+        if f.checked.elapsed() >= FOLLOW_RECHECK {
+            match may_still_follow(&f.state, &f.key_id, f.workspace).await {
+                Ok(true) => f.checked = Instant::now(),
+                Ok(false) => return None,
+                Err(e) => {
+                    f.done = true;
+                    return Some((Err(stream_error(e.body.message)), f));
+                }
+            }
+        }
+        // Read the status before the lines, so lines written just before completion are
+        // still sent.
+        let finished = match jobs::get(&f.state.store, job).await {
+            Ok(j) => !matches!(
+                j.status(),
+                JobStatus::Pending | JobStatus::Running | JobStatus::Canceling
+            ),
+            Err(e) => {
+                f.done = true;
+                return Some((Err(stream_error(e)), f));
+            }
+        };
+        let lines = match jobs::list_logs(&f.state.store, job, f.after).await {
+            Ok(l) => l,
+            Err(e) => {
+                f.done = true;
+                return Some((Err(stream_error(e)), f));
+            }
+        };
+        if !lines.is_empty() || finished {
+            f.after = lines.last().map_or(f.after, |l| l.id);
+            f.done = finished;
+            let mut chunk = Vec::new();
+            for l in lines {
+                if let Ok(mut bytes) = serde_json::to_vec(&log_to_api(l)) {
+                    bytes.push(b'\n');
+                    chunk.extend(bytes);
+                }
+            }
+            return Some((Ok(chunk), f));
+        }
+        tokio::time::sleep(FOLLOW_POLL).await;
+    }
+}
+
+/// The build's log; `?follow=true` streams newline-delimited JSON lines until the job ends, or
+/// until the reader may no longer read the workspace (checked every [`FOLLOW_RECHECK`]).
 #[utoipa::path(get, path = "/api/v2/workspacebuilds/{workspacebuild}/logs", tag = "Builds",
     params(("workspacebuild" = String, Path), ("after" = Option<i64>, Query), ("follow" = Option<bool>, Query)),
     responses((status = 200, body = Vec<ProvisionerJobLog>)))]
@@ -411,7 +563,7 @@ async fn build_logs(
     Path(param): Path<String>,
     params: QueryParams,
 ) -> ApiResult<Response> {
-    let (build, _, _) = resolve_build(&state, &actor, &param).await?;
+    let (build, ws, _) = resolve_build(&state, &actor, &param).await?;
     let after = match params.single("after")? {
         Some(a) => a.parse::<i64>().map_err(|_| {
             ApiError::bad_request("Query parameters have invalid values.")
@@ -427,51 +579,15 @@ async fn build_logs(
         ));
     }
     let job = build.job_id;
-    let stream = futures_util::stream::unfold(
-        (state, after, false),
-        move |(state, after, done)| async move {
-            if done {
-                return None;
-            }
-            loop {
-                // Read the status before the lines, so lines written just before completion are
-                // still sent.
-                let finished = match jobs::get(&state.store, job).await {
-                    Ok(j) => !matches!(
-                        j.status(),
-                        JobStatus::Pending | JobStatus::Running | JobStatus::Canceling
-                    ),
-                    Err(e) => {
-                        return Some((
-                            Err(std::io::Error::other(e.to_string())),
-                            (state, after, true),
-                        ));
-                    }
-                };
-                let lines = match jobs::list_logs(&state.store, job, after).await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        return Some((
-                            Err(std::io::Error::other(e.to_string())),
-                            (state, after, true),
-                        ));
-                    }
-                };
-                if !lines.is_empty() || finished {
-                    let last = lines.last().map_or(after, |l| l.id);
-                    let mut chunk = Vec::new();
-                    for l in lines {
-                        if let Ok(mut bytes) = serde_json::to_vec(&log_to_api(l)) {
-                            bytes.push(b'\n');
-                            chunk.extend(bytes);
-                        }
-                    }
-                    return Some((Ok::<_, std::io::Error>(chunk), (state, last, finished)));
-                }
-                tokio::time::sleep(FOLLOW_POLL).await;
-            }
-        },
-    );
+    let follow = Follow {
+        state,
+        key_id: actor.key_id.clone(),
+        workspace: ws.id,
+        after,
+        done: false,
+        checked: Instant::now(),
+    };
+    let stream = futures_util::stream::unfold(follow, move |f| next_chunk(job, f));
     let mut response = HttpBody::from_stream(stream).into_response();
     response
         .headers_mut()

@@ -551,14 +551,18 @@ async fn delete_template(
         entry.resource(template.id.uuid(), template.name.clone());
         actor.require(Action::Delete, &authz.object())?;
         let mut tx = state.store.begin().await?;
-        // Counted whoever asks (workspaces the caller cannot see still use the template), in
-        // the deleting transaction.
-        if workspaces::count_live_by_template(&mut tx, template.id).await? > 0 {
-            return Err(ApiError::bad_request(
-                "All workspaces must be deleted before a template can be removed.",
-            ));
-        }
-        templates::soft_delete(&mut tx, template.id, DbTime::now()).await?;
+        // The store counts the workspaces whoever asks (those the caller cannot see still use
+        // the template), under a lock a racing workspace creation also takes.
+        templates::soft_delete(&mut tx, template.id, DbTime::now()).await.map_err(|e| match e {
+            StoreError::Conflict { constraint }
+                if constraint == workspaces::TEMPLATE_HAS_WORKSPACES =>
+            {
+                ApiError::bad_request(
+                    "All workspaces must be deleted before a template can be removed.",
+                )
+            }
+            e => e.into(),
+        })?;
         entry.changed(&json!({"deleted": false}), &json!({"deleted": true}));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;

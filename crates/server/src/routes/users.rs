@@ -365,18 +365,21 @@ async fn delete_user(
         entry.resource(user.id.uuid(), user.username.clone());
         precheck_account(&state, &actor, user.id, AccountAction::Delete).await?;
         actor.require(Action::Delete, &Actor::user_object(user.id))?;
-        // Counted without the caller's filter: a user admin must not delete users whose
-        // workspaces it cannot see (Coder bug #19209).
-        if workspaces::count_live_by_owner(&state.store, user.id).await? > 0 {
-            return Err(ApiError::new(
-                StatusCode::EXPECTATION_FAILED,
-                "You cannot delete a user that has workspaces. Delete their workspaces and try again!",
-            ));
-        }
         let mut tx = state.store.begin().await?;
         // Decided again under the owner-set lock: only owners delete owners, never the last.
         guard_account(&mut tx, &actor, user.id, AccountAction::Delete).await?;
-        users::soft_delete(&mut tx, user.id, DbTime::now()).await?;
+        // The store counts the user's workspaces without the caller's filter (a user admin
+        // must not delete users whose workspaces it cannot see, Coder bug #19209), under a
+        // lock a racing workspace creation also takes.
+        users::soft_delete(&mut tx, user.id, DbTime::now()).await.map_err(|e| match e {
+            StoreError::Conflict { constraint } if constraint == workspaces::OWNER_HAS_WORKSPACES => {
+                ApiError::new(
+                    StatusCode::EXPECTATION_FAILED,
+                    "You cannot delete a user that has workspaces. Delete their workspaces and try again!",
+                )
+            }
+            e => e.into(),
+        })?;
         entry.changed(&json!({"deleted": false}), &json!({"deleted": true}));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
         tx.commit().await?;

@@ -2,13 +2,18 @@
 //! workspace action but `delete`; `use` grants `read`, `start`, `stop`, `ssh` and
 //! `application_connect`. Changing the ACL needs `create` on the workspace, so the
 //! creation-ban role also blocks sharing in its org (rbac.md §9.8).
+//!
+//! Granting cannot escalate (Atrium's rule; Coder's experimental sharing has none): a grantor
+//! may only grant a role whose every action it holds on the workspace itself, and grantees
+//! must belong to the workspace's organization (users as members, groups as its groups or its
+//! Everyone group). Removing a grant needs only `create`.
 
 use std::collections::BTreeMap;
 
 use atrium_api::Response as Message;
 use atrium_engine::{Action, ActionSet, Wild};
 use atrium_store::value::Acl;
-use atrium_store::{GroupId, OrgId, StoreError, UserId, groups, users, workspaces};
+use atrium_store::{GroupId, OrgId, StoreError, UserId, groups, orgs, users, workspaces};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -168,6 +173,20 @@ async fn patch_acl(
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
         actor.require(Action::Create, &authz.object())?;
+        // No escalation: every role granted must be one the grantor holds here.
+        for role in req.user_roles.values().chain(req.group_roles.values()) {
+            let set = match role.as_str() {
+                "admin" => admin_actions(),
+                "use" => use_actions(),
+                _ => continue,
+            };
+            if let Some(missing) = Action::ALL.iter().find(|a| set.grants(**a) && !actor.can(**a, &authz.object())) {
+                return Err(ApiError::forbidden_with(format!(
+                    "You cannot grant the \"{role}\" role on this workspace: you do not have its \"{}\" permission.",
+                    missing.as_str()
+                )));
+            }
+        }
         let old = workspaces::get_acl(&state.store, ws.id).await?;
         let mut users_map: BTreeMap<UserId, ActionSet> = old.users.iter().copied().collect();
         let mut groups_map: BTreeMap<GroupId, ActionSet> = old.groups.iter().copied().collect();
@@ -179,6 +198,17 @@ async fn patch_acl(
                     Ok(u) if !u.deleted => {}
                     Ok(_) | Err(StoreError::NotFound { .. }) => {
                         return Err(invalid("user_roles", format!("user with ID {id} does not exist")));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                // Only members of the workspace's organization may be granted a role.
+                match orgs::get_member(&state.store, ws.org_id, user).await {
+                    Ok(_) => {}
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(invalid(
+                            "user_roles",
+                            format!("user with ID {id} is not a member of the workspace's organization"),
+                        ));
                     }
                     Err(e) => return Err(e.into()),
                 }

@@ -151,6 +151,22 @@ fn bad_template(field: &str, message: String) -> ApiError {
     ApiError::bad_request(message).validation(field, "template not found")
 }
 
+/// `template_id` and `template_version_id` exclude each other (Coder's `excluded_with`
+/// validator; a nil UUID counts as absent). Returns the two, normalized.
+fn template_fields(req: &CreateWorkspaceRequest) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
+    let template = req.template_id.filter(|t| !t.is_nil());
+    let version = req.template_version_id.filter(|v| !v.is_nil());
+    if let (Some(t), Some(v)) = (template, version) {
+        let tag = |value: Uuid| {
+            format!("Validation failed for tag \"excluded_with\" with value: \"{value}\"")
+        };
+        return Err(ApiError::bad_request(crate::error::text::VALIDATION_FAILED)
+            .validation("template_id", tag(t))
+            .validation("template_version_id", tag(v)));
+    }
+    Ok((template, version))
+}
+
 /// The create flow both routes share (Coder's `createWorkspace`).
 async fn create(
     state: &Shared,
@@ -173,8 +189,9 @@ async fn create(
         if validate_name(&req.name).is_err() {
             return Err(ApiError::tag_failed("name", "workspace_name", &req.name));
         }
-        // The template, from its id or from a version of it.
-        let template_id = match (req.template_id, req.template_version_id) {
+        // The template, from its id or from a version of it (never both).
+        let (template_field, version_field) = template_fields(&req)?;
+        let template_id = match (template_field, version_field) {
             (Some(t), _) => TemplateId(t),
             (None, Some(v)) => {
                 match templates::get_version(&state.store, TemplateVersionId(v)).await {
@@ -224,7 +241,19 @@ async fn create(
                 org.name
             )));
         }
-        // The owner, not only the caller, must be allowed to use the template (its ACL).
+        // The caller must be allowed to use the template (Coder's check)...
+        if !actor.can(Action::Use, &template_authz.object()) {
+            return Err(ApiError::forbidden_with(format!(
+                "Unauthorized access to use the template \"{}\".",
+                template.name
+            ))
+            .detail(
+                "Although you are able to view the template, you are unable to create a \
+                 workspace using it. Please contact an administrator about your permissions if \
+                 you feel this is an error.",
+            ));
+        }
+        // ...and so must the owner, not only the caller (its ACL; Atrium's addition).
         let owner_subject = if owner.id == actor.id() {
             actor.subject.clone()
         } else {
@@ -237,7 +266,8 @@ async fn create(
                 owner.username, template.name
             )));
         }
-        let version_id = match req.template_version_id {
+        // A version given alone is the template's own (the template came from it above).
+        let version_id = match version_field {
             Some(v) => TemplateVersionId(v),
             None => template.active_version_id.ok_or_else(|| {
                 ApiError::bad_request(format!(
@@ -271,6 +301,11 @@ async fn create(
         .await
         .map_err(|e| match e {
             StoreError::Conflict { .. } => conflict(),
+            // Deleted since it was read above: the insert re-checks under a lock.
+            StoreError::NotFound { entity: "template" } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("Template \"{}\" has been deleted!", template.name),
+            ),
             e => e.into(),
         })?;
         queue_build(
@@ -323,7 +358,8 @@ async fn create_for_user(
     Body(req): Body<CreateWorkspaceRequest>,
 ) -> ApiResult<Response> {
     let owner = resolve_user(&state, &actor, &user).await?;
-    let template_org = match (req.template_id, req.template_version_id) {
+    let (template_field, version_field) = template_fields(&req)?;
+    let template_org = match (template_field, version_field) {
         (Some(t), _) => templates::get(&state.store, TemplateId(t)).await.ok().map(|t| t.org_id),
         (None, Some(v)) => {
             templates::get_version(&state.store, TemplateVersionId(v)).await.ok().map(|v| v.org_id)
@@ -331,13 +367,16 @@ async fn create_for_user(
         (None, None) => None,
     };
     let Some(org_id) = template_org else {
-        let field = if req.template_id.is_some() || req.template_version_id.is_none() {
-            "template_id"
-        } else {
-            "template_version_id"
-        };
-        let id = req.template_id.or(req.template_version_id).unwrap_or_default();
-        return Err(bad_template(field, format!("Template \"{id}\" doesn't exist.")));
+        return Err(match (template_field, version_field) {
+            (None, Some(v)) => bad_template(
+                "template_version_id",
+                format!("Template version \"{v}\" doesn't exist."),
+            ),
+            (t, _) => bad_template(
+                "template_id",
+                format!("Template \"{}\" doesn't exist.", t.unwrap_or_default()),
+            ),
+        });
     };
     let org = orgs::get(&state.store, org_id).await?;
     create(&state, &actor, org, owner, req).await

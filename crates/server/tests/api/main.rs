@@ -30,4 +30,6 @@ mod story;
 mod system;
 mod templates;
 mod users;
+mod workspace_races;
+mod workspace_rules;
 mod workspaces;

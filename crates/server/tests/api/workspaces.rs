@@ -13,7 +13,13 @@ use crate::fixtures::*;
 
 const BAN: &str = "organization-workspace-creation-ban";
 
-async fn create_for(by: &Client, org: Uuid, user: &str, template: Uuid, name: &str) -> Reply {
+pub(crate) async fn create_for(
+    by: &Client,
+    org: Uuid,
+    user: &str,
+    template: Uuid,
+    name: &str,
+) -> Reply {
     by.send(
         Method::POST,
         &format!("/api/v2/organizations/{org}/members/{user}/workspaces"),
@@ -22,7 +28,7 @@ async fn create_for(by: &Client, org: Uuid, user: &str, template: Uuid, name: &s
     .await
 }
 
-async fn build(by: &Client, ws: Uuid, transition: &str) -> Reply {
+pub(crate) async fn build(by: &Client, ws: Uuid, transition: &str) -> Reply {
     by.send(
         Method::POST,
         &format!("/api/v2/workspaces/{ws}/builds"),
@@ -32,7 +38,7 @@ async fn build(by: &Client, ws: Uuid, transition: &str) -> Reply {
 }
 
 /// Polls the workspace until its latest build reaches `status` (bounded).
-async fn wait_status(by: &Client, ws: Uuid, status: &str) -> Value {
+pub(crate) async fn wait_status(by: &Client, ws: Uuid, status: &str) -> Value {
     let mut last = Value::Null;
     for _ in 0..100 {
         let r = by.get(&format!("/api/v2/workspaces/{ws}")).await;

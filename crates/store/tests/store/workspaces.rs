@@ -1,7 +1,8 @@
 use atrium_engine::{Action, ActionSet, Wild};
 use atrium_store::workspaces::{self, NewBuild};
 use atrium_store::{
-    Acl, BuildReason, BuildTransition, DbTime, GroupId, JobKind, StoreError, WorkspaceBuildId,
+    Acl, BuildReason, BuildTransition, DbTime, GroupId, JobId, JobKind, StoreError,
+    TemplateVersionId, WorkspaceBuildId, WorkspaceId, jobs, templates, users,
 };
 
 use crate::{fixtures, store_test};
@@ -76,6 +77,8 @@ store_test! {
                 reason: BuildReason::Initiator, initiator_id: alice.id, job_id: job,
                 template_version_id: v.id, state: None, created_at: DbTime::now(),
             }).await.unwrap();
+            // Finished, so the workspace's next build may follow.
+            jobs::complete(&db.store, job, None, DbTime::now()).await.unwrap();
             ids.push(b);
         }
         assert_eq!(ids.iter().map(|b| b.build_number).collect::<Vec<_>>(), [1, 1, 2]);
@@ -88,5 +91,117 @@ store_test! {
         workspaces::set_build_state(&db.store, latest.id, &state, DbTime::now()).await.unwrap();
         assert_eq!(workspaces::get_build(&db.store, latest.id).await.unwrap().state, Some(state));
         assert!(matches!(workspaces::latest_build(&db.store, atrium_store::WorkspaceId::new_v4()).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+/// A build of `ws` on a new job (left pending).
+async fn build_on_new_job(
+    store: &atrium_store::Store,
+    ws: &workspaces::Workspace,
+    version: TemplateVersionId,
+) -> (JobId, Result<workspaces::WorkspaceBuild, StoreError>) {
+    let job = fixtures::job(store, ws.org_id, ws.owner_id, JobKind::WorkspaceBuild).await;
+    let build = workspaces::insert_build(
+        store,
+        &NewBuild {
+            id: WorkspaceBuildId::new_v4(),
+            workspace_id: ws.id,
+            transition: BuildTransition::Stop,
+            reason: BuildReason::Initiator,
+            initiator_id: ws.owner_id,
+            job_id: job,
+            template_version_id: version,
+            state: None,
+            created_at: DbTime::now(),
+        },
+    )
+    .await;
+    (job, build)
+}
+
+store_test! {
+    async fn one_active_build_per_workspace(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let alice = fixtures::user(&db.store, "alice").await;
+        let (t, v) = fixtures::template(&db.store, org.id, alice.id, "t").await;
+        let ws = fixtures::workspace(&db.store, alice.id, org.id, t.id, "w").await;
+        // Idle (no build yet): the first build goes in.
+        let (first, b) = build_on_new_job(&db.store, &ws, v.id).await;
+        assert_eq!(b.unwrap().build_number, 1);
+        // While its job is pending, running or canceling, no second build.
+        let (_, again) = build_on_new_job(&db.store, &ws, v.id).await;
+        assert_eq!(again.unwrap_err().constraint(), Some(workspaces::ACTIVE_BUILD));
+        let mut tx = db.store.begin().await.unwrap();
+        assert_eq!(workspaces::lock_idle(&mut tx, ws.id).await.unwrap_err().constraint(), Some(workspaces::ACTIVE_BUILD));
+        tx.rollback().await.unwrap();
+        jobs::cancel(&db.store, first, DbTime::now()).await.unwrap();
+        let (_, canceled_pending) = build_on_new_job(&db.store, &ws, v.id).await;
+        let second = canceled_pending.unwrap();
+        assert_eq!(second.build_number, 2, "a canceled pending job is finished");
+        // Finished jobs (succeeded or failed) free the workspace.
+        jobs::complete(&db.store, second.job_id, Some("boom"), DbTime::now()).await.unwrap();
+        let (_, third) = build_on_new_job(&db.store, &ws, v.id).await;
+        assert_eq!(third.unwrap().build_number, 3);
+        // A deleted workspace takes no build at all.
+        let other = fixtures::workspace(&db.store, alice.id, org.id, t.id, "gone").await;
+        workspaces::soft_delete(&db.store, other.id, DbTime::now()).await.unwrap();
+        let (_, none) = build_on_new_job(&db.store, &other, v.id).await;
+        assert!(matches!(none, Err(StoreError::NotFound { entity: "workspace" })), "{none:?}");
+        assert!(matches!(workspaces::lock_idle(&db.store, WorkspaceId::new_v4()).await, Err(StoreError::NotFound { .. })));
+    }
+}
+
+store_test! {
+    async fn deleted_owners_and_templates_gain_no_workspaces(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let admin = fixtures::user(&db.store, "admin").await;
+        let alice = fixtures::user(&db.store, "alice").await;
+        let (t, _) = fixtures::template(&db.store, org.id, admin.id, "t").await;
+        let new = |owner, template, name| workspaces::NewWorkspace {
+            id: WorkspaceId::new_v4(), owner_id: owner, org_id: org.id, template_id: template,
+            name, created_at: DbTime::now(),
+        };
+        // A user who owns a live workspace is not deleted; once it is gone, they are.
+        let ws = fixtures::workspace(&db.store, alice.id, org.id, t.id, "w").await;
+        let err = users::soft_delete(&db.store, alice.id, DbTime::now()).await.unwrap_err();
+        assert_eq!(err.constraint(), Some(workspaces::OWNER_HAS_WORKSPACES));
+        assert!(!users::get(&db.store, alice.id).await.unwrap().deleted, "the refused delete left no trace");
+        workspaces::soft_delete(&db.store, ws.id, DbTime::now()).await.unwrap();
+        users::soft_delete(&db.store, alice.id, DbTime::now()).await.unwrap();
+        // ...and then gains none.
+        let err = workspaces::insert(&db.store, &new(alice.id, t.id, "late")).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { entity: "user" }), "{err:?}");
+
+        // The same for templates.
+        let ws = fixtures::workspace(&db.store, admin.id, org.id, t.id, "w").await;
+        let err = templates::soft_delete(&db.store, t.id, DbTime::now()).await.unwrap_err();
+        assert_eq!(err.constraint(), Some(workspaces::TEMPLATE_HAS_WORKSPACES));
+        assert!(!templates::get(&db.store, t.id).await.unwrap().deleted);
+        workspaces::soft_delete(&db.store, ws.id, DbTime::now()).await.unwrap();
+        templates::soft_delete(&db.store, t.id, DbTime::now()).await.unwrap();
+        let err = workspaces::insert(&db.store, &new(admin.id, t.id, "late")).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { entity: "template" }), "{err:?}");
+    }
+}
+
+store_test! {
+    async fn a_delete_waits_for_a_creation_in_flight_and_sees_it(db) {
+        let org = fixtures::org(&db.store, "acme").await;
+        let alice = fixtures::user(&db.store, "alice").await;
+        let (t, _) = fixtures::template(&db.store, org.id, alice.id, "t").await;
+        // A creation holds its transaction open; deletes started meanwhile wait for it (a row
+        // lock on PostgreSQL, the write lock on SQLite) and then see its workspace.
+        let mut tx = db.store.begin().await.unwrap();
+        fixtures::workspace(&mut tx, alice.id, org.id, t.id, "w").await;
+        let store = db.store.clone();
+        let delete_user = tokio::spawn(async move { users::soft_delete(&store, alice.id, DbTime::now()).await });
+        let store = db.store.clone();
+        let delete_template = tokio::spawn(async move { templates::soft_delete(&store, t.id, DbTime::now()).await });
+        tokio::task::yield_now().await;
+        tx.commit().await.unwrap();
+        let user_err = delete_user.await.unwrap().unwrap_err();
+        assert_eq!(user_err.constraint(), Some(workspaces::OWNER_HAS_WORKSPACES));
+        let template_err = delete_template.await.unwrap().unwrap_err();
+        assert_eq!(template_err.constraint(), Some(workspaces::TEMPLATE_HAS_WORKSPACES));
     }
 }

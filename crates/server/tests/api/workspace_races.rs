@@ -1,0 +1,110 @@
+//! Races on workspaces: parallel builds, and deletes racing creations. Each test asserts an
+//! invariant that must hold whatever the interleaving, so it is deterministic under the fix.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::both_backends;
+use crate::common::*;
+use crate::fixtures::*;
+use crate::workspaces::{build, create_for, wait_status};
+
+both_backends!(parallel_builds_on_an_idle_workspace_queue_one, |s: TestServer| async move {
+    let mut s = s;
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let r = create_for(&s.owner, org, "me", template, "busy").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&s.owner, ws, "running").await;
+    // No workers from here on: the one build that is queued stays active.
+    s.restart(|c| c.provisioner_daemons = 0).await;
+    let transitions: [&'static str; 8] =
+        ["stop", "stop", "delete", "stop", "start", "delete", "stop", "delete"];
+    let tasks: Vec<_> = transitions
+        .into_iter()
+        .map(|t| {
+            let owner = s.owner.clone();
+            tokio::spawn(async move { build(&owner, ws, t).await })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => assert_eq!(r.message(), "A workspace build is already active."),
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!(created, 1, "exactly one of the parallel builds is queued");
+    let builds = s.owner.get(&format!("/api/v2/workspaces/{ws}/builds")).await;
+    assert_eq!(builds.body.as_array().unwrap().len(), 2, "{}", builds.body);
+    s.stop().await;
+});
+
+both_backends!(deleting_a_user_never_races_past_a_workspace_creation, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    for trial in 0..8 {
+        let (_, user) = s.user_with_roles(&[]).await;
+        let owner = s.owner.clone();
+        let name = user.username.clone();
+        let create =
+            tokio::spawn(async move { create_for(&owner, org, &name, template, "raced").await });
+        let owner = s.owner.clone();
+        let path = format!("/api/v2/users/{}", user.id);
+        let delete = tokio::spawn(async move { owner.send_empty(Method::DELETE, &path).await });
+        let (created, deleted) = (create.await.unwrap(), delete.await.unwrap());
+        match (created.status, deleted.status) {
+            (StatusCode::CREATED, StatusCode::EXPECTATION_FAILED) => {}
+            (c, StatusCode::OK) => assert_ne!(c, StatusCode::CREATED, "trial {trial}"),
+            (c, d) => {
+                panic!("trial {trial}: create {c} {}, delete {d} {}", created.body, deleted.body)
+            }
+        }
+        // Whatever won, no deleted user owns a live workspace.
+        let gone = deleted.status == StatusCode::OK;
+        let listed = s.owner.get(&format!("/api/v2/workspaces?q=owner:{}", user.username)).await;
+        assert_eq!(
+            listed.body["count"],
+            if gone { 0 } else { 1 },
+            "trial {trial}: {}",
+            listed.body
+        );
+    }
+    s.stop().await;
+});
+
+both_backends!(
+    deleting_a_template_never_races_past_a_workspace_creation,
+    |s: TestServer| async move {
+        let org = s.default_org;
+        for trial in 0..4 {
+            let template: Uuid = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+            let owner = s.owner.clone();
+            let create =
+                tokio::spawn(
+                    async move { create_for(&owner, org, "me", template, &unique("w")).await },
+                );
+            let owner = s.owner.clone();
+            let delete = tokio::spawn(async move {
+                owner.send_empty(Method::DELETE, &format!("/api/v2/templates/{template}")).await
+            });
+            let (created, deleted) = (create.await.unwrap(), delete.await.unwrap());
+            match (created.status, deleted.status) {
+                (StatusCode::CREATED, StatusCode::BAD_REQUEST) => assert_eq!(
+                    deleted.message(),
+                    "All workspaces must be deleted before a template can be removed."
+                ),
+                (c, StatusCode::OK) => assert_ne!(c, StatusCode::CREATED, "trial {trial}"),
+                (c, d) => panic!(
+                    "trial {trial}: create {c} {}, delete {d} {}",
+                    created.body, deleted.body
+                ),
+            }
+        }
+        s.stop().await;
+    }
+);
