@@ -42,9 +42,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_build_reason_suspended.sql"),
     },
     Migration {
-        version: 8,
+        version: 5,
         name: "leave_groups_of_left_orgs",
-        sql: include_str!("../migrations/0008_leave_groups_of_left_orgs.sql"),
+        sql: include_str!("../migrations/0005_leave_groups_of_left_orgs.sql"),
     },
 ];
 
