@@ -80,24 +80,19 @@ impl<B> MakeSpan<B> for RedactedSpan {
     fn make_span(&mut self, request: &Request<B>) -> Span {
         let uri = uri(request.uri());
         let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok());
+        // Headers are recorded only at trace level (redacted even then).
+        let span = tracing::debug_span!(
+            "request",
+            method = %request.method(),
+            uri = %uri,
+            version = ?request.version(),
+            request_id = id,
+            headers = tracing::field::Empty,
+        );
         if tracing::enabled!(Level::TRACE) {
-            tracing::debug_span!(
-                "request",
-                method = %request.method(),
-                uri = %uri,
-                version = ?request.version(),
-                request_id = id,
-                headers = ?headers(request.headers()),
-            )
-        } else {
-            tracing::debug_span!(
-                "request",
-                method = %request.method(),
-                uri = %uri,
-                version = ?request.version(),
-                request_id = id,
-            )
+            span.record("headers", tracing::field::debug(headers(request.headers())));
         }
+        span
     }
 }
 
