@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod subject;
 pub mod tokens;
+pub mod validate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -25,4 +25,5 @@ mod story;
 mod system;
 mod templates;
 mod users;
+mod validation;
 mod workspaces;
