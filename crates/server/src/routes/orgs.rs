@@ -187,7 +187,12 @@ async fn update_org(
             description: req.description.as_deref().unwrap_or(&org.description),
             icon: req.icon.as_deref().unwrap_or(&org.icon),
         };
-        validate_org_text(update.display_name, update.description, update.icon)?;
+        // Only what the request sets: a value stored before these rules stays editable around.
+        validate_org_text(
+            req.display_name.as_deref().unwrap_or_default(),
+            req.description.as_deref().unwrap_or_default(),
+            req.icon.as_deref().unwrap_or_default(),
+        )?;
         let now = DbTime::now();
         let mut tx = state.store.begin().await?;
         let mut updated = orgs::update(&mut tx, org.id, &update, now).await.map_err(|e| match e {
