@@ -26,6 +26,7 @@ pub mod redact;
 pub mod routes;
 pub mod subject;
 pub mod tokens;
+pub mod validate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -14,11 +14,11 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{
     Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
 };
@@ -109,14 +109,16 @@ impl Store {
     ) -> Result<Store, StoreError> {
         private_db_files(file)?;
         // Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so an
-        // acknowledged write survives power loss, not just a crash of the process.
+        // acknowledged write survives power loss, not just a crash of the process. WAL is a
+        // setting of the file, made once by `enable_wal` before the pool opens; the pool's
+        // connections then find it there and set no journal mode of their own.
         let options = SqliteConnectOptions::new()
             .filename(file)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        enable_wal(&options).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(SQLITE_MAX_CONNECTIONS)
             .connect_with(options)
@@ -169,6 +171,51 @@ impl Store {
             Pool::Pg(p) => p.close().await,
         }
     }
+}
+
+/// Puts a SQLite database in WAL mode, waiting (up to the busy timeout) for other openers.
+///
+/// Switching a blank database to WAL needs the exclusive lock, and SQLite does not wait for it
+/// through the busy handler when another connection holds the write lock (it answers
+/// `SQLITE_BUSY` at once, to avoid a deadlock). Two processes opening a blank database together
+/// — replicas, a server and an admin command — each switch it, so one of them used to fail with
+/// "database is locked". Here the switch is retried until it is done (by us or by the other
+/// opener: WAL is then already set) or the busy timeout has passed. The connection's own busy
+/// handler is off for it, so every wait goes through this one loop (a busy handler would wait
+/// out the whole timeout in some lock states and leave nothing to retry).
+async fn enable_wal(options: &SqliteConnectOptions) -> Result<(), StoreError> {
+    let mut conn = SqliteConnection::connect_with(options).await?;
+    sqlx::query("PRAGMA busy_timeout = 0").execute(&mut conn).await?;
+    let deadline = Instant::now() + SQLITE_BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    let result = loop {
+        match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL")
+            .fetch_one(&mut conn)
+            .await
+        {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => break Ok(()),
+            Ok(mode) => {
+                break Err(StoreError::Migration(format!(
+                    "the database cannot use WAL (its journal mode stays `{mode}`)"
+                )));
+            }
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                tracing::debug!("database busy: waiting for another opener to switch it to WAL");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => break Err(e.into()),
+        }
+    };
+    conn.close().await?;
+    result
+}
+
+/// Whether a SQLite error is `SQLITE_BUSY` (any extended form).
+fn is_busy(e: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    let sqlx::Error::Database(db) = e else { return false };
+    db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == SQLITE_BUSY)
 }
 
 /// Resolves `open_sqlite`'s argument to the database file, creating the directory it lives in.

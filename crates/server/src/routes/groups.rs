@@ -21,6 +21,7 @@ use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
 use crate::routes::orgs::resolve_org;
+use crate::validate;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -317,6 +318,8 @@ async fn create_group(
         entry.org = Some(org.id);
         actor.require(Action::Create, &Object::of(ResourceType::Group).in_org(org.id.uuid()))?;
         check_group_name(&req.name)?;
+        validate::display_name("display_name", &req.display_name)?;
+        validate::icon_url("avatar_url", &req.avatar_url)?;
         let quota = i32::try_from(req.quota_allowance).map_err(|_| {
             ApiError::bad_request("Validation failed.")
                 .validation("quota_allowance", "out of range")
@@ -396,6 +399,8 @@ async fn patch_group(
         if req.name == EVERYONE {
             return Err(ApiError::bad_request("\"Everyone\" is a reserved group name!"));
         }
+        validate::display_name("display_name", req.display_name.as_deref().unwrap_or_default())?;
+        validate::icon_url("avatar_url", req.avatar_url.as_deref().unwrap_or_default())?;
         if !req.name.is_empty() && req.name != row.name {
             check_group_name(&req.name)?;
         }

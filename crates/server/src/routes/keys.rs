@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
 use crate::routes::auth::create_session;
 use crate::routes::users::resolve_user;
+use crate::validate;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -116,6 +117,7 @@ async fn create_token(
             return Err(ApiError::bad_request("Failed to validate create API key request.")
                 .detail(format!("lifetime must be less than {}s", max.as_secs())));
         }
+        validate::token_name(&req.token_name)?;
         let name = if req.token_name.is_empty() {
             format!("token-{}", DbTime::now().unix_micros())
         } else {

@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
 use crate::routes::orgs::resolve_org;
 use crate::routes::user_roles::api_role;
+use crate::validate;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -142,6 +143,7 @@ async fn save_role(
         let org = resolve_org(&state, &actor, &param).await?;
         entry.org = Some(org.id);
         let action = if create { Action::Create } else { Action::Update };
+        validate::display_name("display_name", &req.display_name)?;
         let perms = validated(&actor, org.id, &req, action).await?;
         let def = roles::RoleDefinition {
             display_name: &req.display_name,

@@ -20,6 +20,7 @@ use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
+use crate::validate;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -74,6 +75,12 @@ fn validate_org_name(name: &str) -> ApiResult<()> {
     validate_name(name).map_err(|_| ApiError::tag_failed("name", "organization_name", name))
 }
 
+fn validate_org_text(display_name: &str, description: &str, icon: &str) -> ApiResult<()> {
+    validate::display_name("display_name", display_name)?;
+    validate::text("description", description, validate::ORG_DESCRIPTION_MAX)?;
+    validate::icon_url("icon", icon)
+}
+
 fn name_taken(name: &str) -> ApiError {
     ApiError::conflict(format!("Organization already exists with the name \"{name}\"."))
         .validation("name", "This value is already in use and should be unique.")
@@ -100,6 +107,7 @@ async fn create_org(
     let result = async {
         actor.require(Action::Create, &Object::of(ResourceType::Organization))?;
         validate_org_name(&req.name)?;
+        validate_org_text(&req.display_name, &req.description, &req.icon)?;
         let display_name =
             if req.display_name.is_empty() { req.name.clone() } else { req.display_name.clone() };
         let mut tx = state.store.begin().await?;
@@ -179,6 +187,12 @@ async fn update_org(
             description: req.description.as_deref().unwrap_or(&org.description),
             icon: req.icon.as_deref().unwrap_or(&org.icon),
         };
+        // Only what the request sets: a value stored before these rules stays editable around.
+        validate_org_text(
+            req.display_name.as_deref().unwrap_or_default(),
+            req.description.as_deref().unwrap_or_default(),
+            req.icon.as_deref().unwrap_or_default(),
+        )?;
         let now = DbTime::now();
         let mut tx = state.store.begin().await?;
         let mut updated = orgs::update(&mut tx, org.id, &update, now).await.map_err(|e| match e {

@@ -38,6 +38,7 @@ use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
 use crate::routes::orgs::{org_object, resolve_org};
+use crate::validate;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -252,6 +253,8 @@ async fn create_template(
             return Err(ApiError::tag_failed("name", "template_name", &req.name));
         }
         validate_display_name(&req.display_name)?;
+        validate::text("description", &req.description, validate::TEMPLATE_DESCRIPTION_MAX)?;
+        validate::icon_url("icon", &req.icon)?;
         let version_id = req
             .template_version_id
             .filter(|v| !v.is_nil())
@@ -500,6 +503,10 @@ async fn update_template(
         }
         let display_name = req.display_name.as_deref().unwrap_or(&template.display_name);
         validate_display_name(display_name)?;
+        if let Some(d) = &req.description {
+            validate::text("description", d, validate::TEMPLATE_DESCRIPTION_MAX)?;
+        }
+        validate::icon_url("icon", req.icon.as_deref().unwrap_or_default())?;
         let update = templates::TemplateUpdate {
             name,
             display_name,

@@ -168,13 +168,7 @@ pub fn api_user(u: &users::User, roles: &[String], organization_ids: Vec<uuid::U
 
 /// Email, username and display-name rules shared by setup and user creation.
 pub fn validate_new_user(email: &str, username: &str, name: &str) -> ApiResult<()> {
-    if email.is_empty() {
-        return Err(ApiError::required("email"));
-    }
-    let at = email.find('@');
-    if at.is_none_or(|i| i == 0 || i == email.len() - 1) || email.contains(char::is_whitespace) {
-        return Err(ApiError::tag_failed("email", "email", email));
-    }
+    crate::validate::email(email)?;
     if username.is_empty() {
         return Err(ApiError::required("username"));
     }

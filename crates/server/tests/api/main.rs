@@ -30,6 +30,7 @@ mod story;
 mod system;
 mod templates;
 mod users;
+mod validation;
 mod workspace_races;
 mod workspace_rules;
 mod workspaces;

@@ -78,6 +78,93 @@ async fn open_sqlite_takes_a_directory_or_a_file() {
     s.close().await;
 }
 
+/// The race behind `concurrent_start_migrates_once`'s flake: switching a blank database to WAL
+/// needs the exclusive lock, and SQLite answers `SQLITE_BUSY` at once (no busy wait) when another
+/// connection holds the write lock, so an opener racing another one failed with "database is
+/// locked". Now it waits. Deterministic: the other writer lets go only once the opener has said
+/// it is waiting, and on the old code the open fails while the lock is still held.
+#[tokio::test(flavor = "current_thread")]
+async fn opening_a_blank_database_waits_while_another_connection_writes() {
+    use sqlx::Connection;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::db_file(dir.path());
+    let options = SqliteConnectOptions::new().filename(&file).create_if_missing(true);
+    let mut writer = SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut writer).await.unwrap();
+
+    // The current-thread runtime polls the opener on this thread: only its events count.
+    let waiting = notify_on::events_on_this_thread("waiting for another opener");
+    let mut open = tokio::spawn(Store::open_sqlite(dir.path().to_path_buf()));
+    tokio::select! {
+        r = &mut open => panic!(
+            "the open ended while another connection held the write lock: {:?}",
+            r.unwrap().err()
+        ),
+        () = waiting.notified() => {}
+    }
+    sqlx::query("COMMIT").execute(&mut writer).await.unwrap();
+    let store = open.await.unwrap().unwrap();
+    assert_eq!(pragma(&store, "journal_mode").await, "wal");
+    assert_eq!(migrate::applied(&store).await.unwrap().len(), MIGRATIONS.len());
+    store.close().await;
+    writer.close().await.unwrap();
+}
+
+/// Wakes a test when this thread logs an event whose message contains a given text. A global
+/// subscriber (set once for the binary): a thread-local one misses events when other threads
+/// register the same callsite first.
+mod notify_on {
+    use std::fmt::Debug;
+    use std::sync::{Arc, Mutex, Once};
+    use std::thread::ThreadId;
+
+    use tokio::sync::Notify;
+    use tracing::field::{Field, Visit};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+    type Watch = (ThreadId, &'static str, Arc<Notify>);
+    static WATCHES: Mutex<Vec<Watch>> = Mutex::new(Vec::new());
+    static INSTALL: Once = Once::new();
+
+    pub fn events_on_this_thread(needle: &'static str) -> Arc<Notify> {
+        INSTALL.call_once(|| {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Watcher))
+                .unwrap();
+        });
+        let notify = Arc::new(Notify::new());
+        WATCHES.lock().unwrap().push((std::thread::current().id(), needle, notify.clone()));
+        notify
+    }
+
+    struct Watcher;
+
+    struct Message<'a>(&'a str, bool);
+
+    impl Visit for Message<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            if field.name() == "message" && format!("{value:?}").contains(self.0) {
+                self.1 = true;
+            }
+        }
+    }
+
+    impl<S: Subscriber> Layer<S> for Watcher {
+        fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+            let me = std::thread::current().id();
+            for (thread, needle, notify) in WATCHES.lock().unwrap().iter() {
+                let mut m = Message(needle, false);
+                event.record(&mut m);
+                if *thread == me && m.1 {
+                    notify.notify_one();
+                }
+            }
+        }
+    }
+}
+
 /// Replicas (or a server and an admin command) starting together on a blank database: each
 /// migration is applied exactly once and every opener succeeds.
 async fn concurrent_opens(open: impl Fn() -> futures_open::Open) {
