@@ -3,7 +3,8 @@
 
 use sqlx::FromRow;
 
-use crate::db::{Db, on_conn};
+use crate::db::{Db, backend_of, on_conn};
+use crate::dialect::{Locking, locking};
 use crate::error::StoreError;
 use crate::id::{GroupId, OrgId, UserId};
 use crate::time::DbTime;
@@ -11,6 +12,19 @@ use crate::value::GroupSource;
 
 const NOT_FOUND: StoreError = StoreError::NotFound { entity: "group" };
 const MEMBER_NOT_FOUND: StoreError = StoreError::NotFound { entity: "group member" };
+/// [`add_member`]'s refusal: the user is not (or no longer) a member of the group's org.
+pub const NOT_AN_ORG_MEMBER: StoreError = StoreError::NotFound { entity: "organization member" };
+
+/// The user's membership of the group's org, locked (`FOR SHARE`) on PostgreSQL so that an
+/// org-member removal racing the insert either waits for it (and then deletes the new group
+/// row with the others) or commits first (and this finds no membership). SQLite's write
+/// transactions are already serialized.
+const LOCK_ORG_MEMBERSHIP: Locking = locking!(
+    "SELECT m.user_id FROM organization_members m \
+     JOIN groups g ON g.org_id = m.org_id \
+     WHERE g.id = $1 AND m.user_id = $2",
+    "FOR SHARE OF m"
+);
 
 /// A group row.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -168,19 +182,25 @@ pub async fn delete(db: impl Into<Db<'_>>, id: GroupId) -> Result<(), StoreError
     tx.commit().await
 }
 
-/// Adds a member; adding one already there does nothing.
+/// Adds a member; adding one already there does nothing. Refused with
+/// [`NOT_AN_ORG_MEMBER`] unless the user belongs to the group's org, checked under a lock on
+/// that membership (call it inside the write transaction), so a group never keeps a member
+/// whose org membership ended.
 pub async fn add_member(
     db: impl Into<Db<'_>>,
     group: GroupId,
     user: UserId,
 ) -> Result<(), StoreError> {
     let mut conn = db.into().conn().await?;
-    on_conn!(conn, |c| sqlx::query(ADD_MEMBER)
-        .bind(group)
-        .bind(user)
-        .execute(c)
-        .await
-        .map(|_| ()))?;
+    on_conn!(conn, |c| {
+        let member: Option<UserId> = sqlx::query_scalar(LOCK_ORG_MEMBERSHIP.sql(backend_of(&*c)))
+            .bind(group)
+            .bind(user)
+            .fetch_optional(&mut *c)
+            .await?;
+        member.ok_or(NOT_AN_ORG_MEMBER)?;
+        sqlx::query(ADD_MEMBER).bind(group).bind(user).execute(&mut *c).await?;
+    });
     Ok(())
 }
 

@@ -440,8 +440,15 @@ async fn patch_group(
             StoreError::Conflict { .. } => ApiError::conflict(format!("A group with name \"{name}\" already exists.")),
             e => e.into(),
         })?;
+        // Membership is decided again under a lock inside the transaction: a removal from the
+        // org racing this update must not leave the user in the group.
         for user in &add {
-            groups::add_member(&mut tx, row.id, *user).await?;
+            groups::add_member(&mut tx, row.id, *user).await.map_err(|e| match e {
+                StoreError::NotFound { entity } if entity == "organization member" => {
+                    ApiError::bad_request(format!("User must be a member of organization \"{}\"", g.org.name))
+                }
+                e => e.into(),
+            })?;
         }
         for user in &remove {
             groups::remove_member(&mut tx, row.id, *user).await?;

@@ -22,6 +22,7 @@ store_test! {
         let org = fixtures::org(&db.store, "acme").await;
         let other = fixtures::org(&db.store, "other").await;
         let u = fixtures::user(&db.store, "u").await;
+        atrium_store::orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
         let devs = groups::insert(&db.store, &new_group(org.id, "devs")).await.unwrap();
         let err = groups::insert(&db.store, &new_group(org.id, "devs")).await.unwrap_err();
         assert_eq!(err.constraint(), Some("groups_org_id_name_key"));
@@ -39,8 +40,9 @@ store_test! {
         assert_eq!((updated.name.as_str(), updated.quota_allowance), ("developers", 5));
         groups::remove_member(&db.store, devs.id, u.id).await.unwrap();
         assert!(matches!(groups::remove_member(&db.store, devs.id, u.id).await, Err(StoreError::NotFound { .. })));
+        // Only members of the group's org may join it (an unknown user is not one).
         let err = groups::add_member(&db.store, devs.id, atrium_store::UserId::new_v4()).await.unwrap_err();
-        assert!(err.is_foreign_key_conflict());
+        assert!(matches!(err, StoreError::NotFound { entity: "organization member" }), "{err:?}");
     }
 }
 
@@ -48,6 +50,7 @@ store_test! {
     async fn deleting_a_group_removes_its_members_and_acl_grants(db) {
         let org = fixtures::org(&db.store, "acme").await;
         let u = fixtures::user(&db.store, "u").await;
+        atrium_store::orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
         let g = groups::insert(&db.store, &new_group(org.id, "g")).await.unwrap();
         groups::add_member(&db.store, g.id, u.id).await.unwrap();
         let (t, _) = fixtures::template(&db.store, org.id, u.id, "t").await;

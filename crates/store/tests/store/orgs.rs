@@ -180,3 +180,78 @@ store_test! {
         assert!(templates::get(&db.store, foreign.id).await.is_ok());
     }
 }
+
+/// A user-made group of `org`, named `name`.
+async fn group_of(
+    db: &atrium_store::Store,
+    org: atrium_store::OrgId,
+    name: &str,
+) -> atrium_store::GroupId {
+    let g = atrium_store::groups::insert(
+        db,
+        &atrium_store::groups::NewGroup {
+            id: atrium_store::GroupId::new_v4(),
+            org_id: org,
+            name,
+            display_name: "",
+            avatar_url: "",
+            quota_allowance: 0,
+            source: atrium_store::GroupSource::User,
+            created_at: DbTime::now(),
+        },
+    )
+    .await
+    .unwrap();
+    g.id
+}
+
+fn is_not_an_org_member(e: &atrium_store::StoreError) -> bool {
+    matches!(e, atrium_store::StoreError::NotFound { entity: "organization member" })
+}
+
+store_test! {
+    async fn a_group_refuses_users_outside_its_org(db) {
+        let org = fixtures::org(&db.store, "grp").await;
+        let outsider = fixtures::user(&db.store, "outsider").await;
+        let g = group_of(&db.store, org.id, "g").await;
+        let err = atrium_store::groups::add_member(&db.store, g, outsider.id).await.unwrap_err();
+        assert!(is_not_an_org_member(&err), "{err:?}");
+        assert!(atrium_store::groups::group_ids_of_user(&db.store, outsider.id).await.unwrap().is_empty());
+    }
+}
+
+store_test! {
+    async fn a_group_add_racing_an_org_removal_never_outlives_it(db) {
+        let org = fixtures::org(&db.store, "race").await;
+        let u = fixtures::user(&db.store, "racer").await;
+        orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
+        let g = group_of(&db.store, org.id, "g").await;
+
+        // The removal is in flight: the add waits for it (row lock / write lock), then finds no
+        // membership.
+        let mut tx = db.store.begin().await.unwrap();
+        orgs::remove_member(&mut tx, org.id, u.id).await.unwrap();
+        let store = db.store.clone();
+        let add = tokio::spawn(async move {
+            let mut tx = store.begin().await?;
+            atrium_store::groups::add_member(&mut tx, g, u.id).await?;
+            tx.commit().await
+        });
+        tokio::task::yield_now().await;
+        tx.commit().await.unwrap();
+        let err = add.await.unwrap().unwrap_err();
+        assert!(is_not_an_org_member(&err), "{err:?}");
+        assert!(atrium_store::groups::group_ids_of_user(&db.store, u.id).await.unwrap().is_empty());
+
+        // The add is in flight: the removal waits for it, then removes the new group row too.
+        orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
+        let mut tx = db.store.begin().await.unwrap();
+        atrium_store::groups::add_member(&mut tx, g, u.id).await.unwrap();
+        let store = db.store.clone();
+        let remove = tokio::spawn(async move { orgs::remove_member(&store, org.id, u.id).await });
+        tokio::task::yield_now().await;
+        tx.commit().await.unwrap();
+        remove.await.unwrap().unwrap();
+        assert!(atrium_store::groups::group_ids_of_user(&db.store, u.id).await.unwrap().is_empty());
+    }
+}
