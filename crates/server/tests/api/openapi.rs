@@ -51,6 +51,9 @@ both_backends!(every_operation_lists_the_error_responses, |s: TestServer| async 
     let archive = &spec["components"]["schemas"][name];
     assert_eq!(archive["type"], "string", "{archive}");
     assert_eq!(archive["format"], "binary", "{archive}");
+    // Followed build logs are NDJSON, and say so.
+    let logs = &spec["paths"]["/api/v2/workspacebuilds/{workspacebuild}/logs"]["get"];
+    assert!(logs["responses"]["200"]["content"]["application/x-ndjson"].is_object(), "{logs}");
     // An audit diff's old and new values are any JSON (a renamed display name is a string).
     let diff = &spec["components"]["schemas"]["AuditDiffField"]["properties"];
     for side in ["old", "new"] {
