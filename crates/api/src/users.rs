@@ -216,9 +216,9 @@ pub struct ApiKey {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditDiffField {
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// Any JSON value (a string, a number, a list…), `null` when the field was unset.
     pub old: serde_json::Value,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// Any JSON value, as `old`.
     pub new: serde_json::Value,
     pub secret: bool,
 }

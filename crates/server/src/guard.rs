@@ -4,7 +4,8 @@
 //! - [`request_id`]: every request gets a server-generated `X-Request-Id` (audit rows and logs
 //!   use it); a client's own value is dropped, so it cannot choose the audit row's id.
 //! - [`guard`]: a path or query carrying a NUL character (`%00`) is a 400 (PostgreSQL cannot
-//!   store one); cross-site requests authenticated by the session cookie are refused (below);
+//!   store one), and so is a path whose percent-decoding is not UTF-8 (`%FF`), in Coder's JSON
+//!   body rather than the router's plain-text rejection; cross-site requests authenticated by the session cookie are refused (below);
 //!   the session cookie is `Secure` when the access URL is https.
 //!
 //! **Cross-site requests.** A browser attaches the `coder_session_token` cookie to requests
@@ -93,17 +94,43 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
 }
 
 /// A NUL in the path or the query (only `%00` can carry one: the HTTP parser refuses raw
-/// control bytes).
+/// control bytes), or a path that does not percent-decode to UTF-8 (which the router's path
+/// extractor would refuse in plain text).
 fn check_nul(uri: &Uri) -> Result<(), ApiError> {
     if uri.path().contains("%00") {
         return Err(ApiError::bad_request("Invalid path.")
             .detail("The path must not contain the NUL character (%00)."));
+    }
+    if std::str::from_utf8(&percent_decode(uri.path())).is_err() {
+        return Err(ApiError::bad_request("Invalid path.")
+            .detail("The path must be valid UTF-8 once percent-decoded."));
     }
     if uri.query().is_some_and(|q| q.contains("%00")) {
         return Err(ApiError::bad_request("Query parameters have invalid values.")
             .detail("Query parameters must not contain the NUL character (%00)."));
     }
     Ok(())
+}
+
+/// The bytes a path stands for (`%XX` decoded; a `%` not followed by two hex digits is kept).
+fn percent_decode(path: &str) -> Vec<u8> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The session comes from the cookie: the cookie is there and the header is not (the header
@@ -244,6 +271,17 @@ mod tests {
         assert!(!same_site(None, &headers(&[("sec-fetch-site", "same-site")])));
         assert!(same_site(None, &headers(&[("sec-fetch-site", "same-origin")])));
         assert!(same_site(None, &headers(&[])));
+    }
+
+    #[test]
+    fn paths_must_decode_to_utf8() {
+        let uri = |s: &str| s.parse::<Uri>().unwrap_or_default();
+        assert!(check_nul(&uri("/api/v2/users/%FF")).is_err());
+        assert!(check_nul(&uri("/api/v2/organizations/%C3%28/members")).is_err());
+        assert!(check_nul(&uri("/api/v2/users/%E2%9C%93")).is_ok());
+        assert!(check_nul(&uri("/api/v2/users/100%")).is_ok());
+        assert!(check_nul(&uri("/api/v2/users/%zz")).is_ok());
+        assert_eq!(percent_decode("/a%2Fb%e2%9c%93%4"), b"/a/b\xe2\x9c\x93%4");
     }
 
     #[test]

@@ -556,7 +556,8 @@ async fn next_chunk(
 /// until the reader may no longer read the workspace (checked every [`FOLLOW_RECHECK`]).
 #[utoipa::path(get, path = "/api/v2/workspacebuilds/{workspacebuild}/logs", tag = "Builds",
     params(("workspacebuild" = String, Path), ("after" = Option<i64>, Query), ("follow" = Option<bool>, Query)),
-    responses((status = 200, body = Vec<ProvisionerJobLog>)))]
+    responses((status = 200, description = "The lines so far (JSON), or with `follow` one JSON line each (NDJSON).",
+        content((Vec<ProvisionerJobLog> = "application/json"), (ProvisionerJobLog = "application/x-ndjson")))))]
 async fn build_logs(
     State(state): State<Shared>,
     actor: Actor,

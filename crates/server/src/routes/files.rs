@@ -40,9 +40,16 @@ fn too_large() -> ApiError {
         .detail(format!("The maximum upload size is {} MiB.", MAX_FILE_BYTES >> 20))
 }
 
+/// An archive's bytes, as the OpenAPI document describes them (a binary string, not an array
+/// of numbers).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct Archive(Vec<u8>);
+
 /// Uploads a tar archive; the same bytes again (by the same user) give the same id with 200.
 #[utoipa::path(post, path = "/api/v2/files", tag = "Files",
-    request_body(content = Vec<u8>, content_type = "application/x-tar"),
+    request_body(content = Archive, content_type = "application/x-tar"),
     responses((status = 201, body = UploadResponse), (status = 200, body = UploadResponse),
         (status = 400, body = Message), (status = 413, body = Message)))]
 async fn upload_file(
@@ -150,7 +157,7 @@ pub async fn readable_file(state: &Shared, actor: &Actor, id: FileId) -> ApiResu
 /// The uploaded bytes.
 #[utoipa::path(get, path = "/api/v2/files/{fileID}", tag = "Files",
     params(("fileID" = uuid::Uuid, Path)),
-    responses((status = 200, content_type = "application/x-tar", body = Vec<u8>),
+    responses((status = 200, content_type = "application/x-tar", body = Archive),
         (status = 404, body = Message)))]
 async fn download_file(
     State(state): State<Shared>,

@@ -9,6 +9,7 @@ pub mod files;
 pub mod groups;
 pub mod keys;
 pub mod members;
+pub mod openapi;
 pub mod org_roles;
 pub mod orgs;
 pub mod system;
@@ -64,14 +65,21 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(workspace_acl::routes())
 }
 
+/// The router and its OpenAPI document (with the error responses every operation shares).
+fn api_and_spec() -> (axum::Router<Shared>, utoipa::openapi::OpenApi) {
+    let (api, mut spec) = api().split_for_parts();
+    openapi::add_error_responses(&mut spec);
+    (api, spec)
+}
+
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    api_and_spec().1
 }
 
 /// The full application.
 pub fn router(state: Shared) -> Router {
-    let (api, spec) = api().split_for_parts();
+    let (api, spec) = api_and_spec();
     api.merge(SwaggerUi::new("/swagger").url("/api/v2/openapi.json", spec))
         .route("/healthz", axum::routing::get(system::healthz))
         .fallback(route_not_found)

@@ -21,6 +21,7 @@ mod hardening;
 mod lifecycle;
 mod matrix;
 mod members;
+mod openapi;
 mod orgs;
 mod reads;
 mod roles;
