@@ -444,7 +444,7 @@ async fn patch_group(
         // org racing this update must not leave the user in the group.
         for user in &add {
             groups::add_member(&mut tx, row.id, *user).await.map_err(|e| match e {
-                StoreError::NotFound { entity } if entity == "organization member" => {
+                StoreError::NotFound { entity: "organization member" } => {
                     ApiError::bad_request(format!("User must be a member of organization \"{}\"", g.org.name))
                 }
                 e => e.into(),
