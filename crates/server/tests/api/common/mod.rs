@@ -87,6 +87,14 @@ async fn fresh_postgres_url() -> Option<String> {
     Some(format!("{prefix}/{name}"))
 }
 
+/// A `Drop` impl makes `TestServer` impossible to move out of field by field, so a test body
+/// (an `async move` block) that only names `s.owner` still captures the whole server and keeps
+/// it running until the body ends (edition 2024 closures otherwise capture just the fields
+/// they use, and the rest — the running server — would be dropped at once).
+impl Drop for TestServer {
+    fn drop(&mut self) {}
+}
+
 impl TestServer {
     pub async fn start_postgres() -> Option<Self> {
         if std::env::var("ATRIUM_TEST_POSTGRES_URL").is_err() {
