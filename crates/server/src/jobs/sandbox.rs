@@ -30,6 +30,13 @@ use super::Failure;
 use super::terraform::find_on_path;
 use crate::config::{Config, SandboxMode};
 
+/// Jobs start through bash, which closes every descriptor above 2 and then execs bwrap (or the
+/// program): a server started with descriptors open without close-on-exec (a supervisor's
+/// pipe, say) would otherwise hand them to template code, since bwrap passes open descriptors
+/// on. Marking them close-on-exec in-process would need unsafe code.
+const BASH: &str = "/bin/bash";
+const CLOSE_INHERITED_FDS: &str = r#"for fd in /proc/self/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done; exec "$@""#;
+
 /// What the server can do to isolate jobs, settled once at start-up.
 #[derive(Debug)]
 pub struct Sandbox {
@@ -159,14 +166,17 @@ impl Sandbox {
         args: &[&str],
         extra: &[(String, String)],
     ) -> Command {
-        let mut cmd = match &self.bwrap {
-            Some(bwrap) => {
-                let mut cmd = Command::new(bwrap);
-                cmd.args(self.bwrap_args(job, program)).arg("--").arg(program);
-                cmd
-            }
-            None => Command::new(program),
+        let launcher = self.bwrap.as_deref().unwrap_or(program);
+        let mut cmd = if Path::new(BASH).is_file() {
+            let mut cmd = Command::new(BASH);
+            cmd.args(["-c", CLOSE_INHERITED_FDS, "atrium-job"]).arg(launcher);
+            cmd
+        } else {
+            Command::new(launcher)
         };
+        if self.bwrap.is_some() {
+            cmd.args(self.bwrap_args(job, program)).arg("--").arg(program);
+        }
         cmd.args(args)
             .current_dir(job.src())
             .env_clear()
@@ -382,6 +392,28 @@ mod tests {
         assert!(resolve_user("0:0").unwrap_err().contains("root"));
         assert!(resolve_user("root").unwrap_err().contains("root"));
         assert!(resolve_user("no-such-user-here").unwrap_err().contains("no such user"));
+    }
+
+    /// A descriptor the server holds without close-on-exec never reaches the job.
+    #[tokio::test]
+    async fn jobs_do_not_inherit_open_descriptors() {
+        let held = tempfile::tempfile().unwrap();
+        rustix::io::fcntl_setfd(&held, rustix::io::FdFlags::empty()).unwrap();
+        let held_fd = std::os::fd::AsRawFd::as_raw_fd(&held).to_string();
+        let mut config = Config::for_data_dir(std::env::temp_dir());
+        config.provisioner_sandbox = SandboxMode::None;
+        let sandbox = Sandbox::from_config(&config);
+        let job = JobDir::new().unwrap();
+        let out = sandbox
+            .command(&job, Path::new("/bin/ls"), &["/proc/self/fd"], &[])
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let fds: Vec<String> =
+            String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+        assert!(fds.contains(&"0".to_owned()), "{fds:?}");
+        assert!(!fds.contains(&held_fd), "fd {held_fd} leaked into the job: {fds:?}");
     }
 
     #[test]
