@@ -157,3 +157,32 @@ pub async fn reactivate_dormant(
     tx.commit().await?;
     Ok(updated)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_lists_changed_added_and_removed_fields_only() {
+        let old = json!({"name": "a", "same": 1, "gone": true});
+        let new = json!({"name": "b", "same": 1, "added": [1]});
+        assert_eq!(
+            diff(&old, &new),
+            json!({
+                "name": {"old": "a", "new": "b", "secret": false},
+                "gone": {"old": true, "new": null, "secret": false},
+                "added": {"old": null, "new": [1], "secret": false},
+            })
+        );
+        assert_eq!(diff(&old, &old), json!({}));
+        // Non-objects diff as empty objects.
+        assert_eq!(diff(&json!(null), &json!("x")), json!({}));
+    }
+
+    #[test]
+    fn secret_fields_carry_no_values() {
+        let secret = SECRET_FIELDS[0];
+        let d = diff(&json!({ secret: "old-value" }), &json!({ secret: "new-value" }));
+        assert_eq!(d, json!({ secret: {"old": null, "new": null, "secret": true} }));
+    }
+}
