@@ -77,14 +77,18 @@ pub fn reduced(u: &users::User) -> ReducedUser {
     }
 }
 
-async fn member_ids(state: &Shared, g: &Resolved) -> ApiResult<Vec<UserId>> {
-    Ok(match &g.row {
-        Some(row) => groups::list_members(&state.store, row.id).await?,
-        None => orgs::list_members(&state.store, g.org.id)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect(),
+/// A group's member ids: a stored group's rows, or every member of the org for its Everyone
+/// group (`row` is `None`).
+async fn member_ids(
+    state: &Shared,
+    org: OrgId,
+    row: Option<&groups::Group>,
+) -> ApiResult<Vec<UserId>> {
+    Ok(match row {
+        Some(r) => groups::list_members(&state.store, r.id).await?,
+        None => {
+            orgs::list_members(&state.store, org).await?.into_iter().map(|m| m.user_id).collect()
+        }
     })
 }
 
@@ -108,12 +112,7 @@ pub async fn api_group_for(
     id: GroupId,
     row: Option<&groups::Group>,
 ) -> ApiResult<Group> {
-    let ids = match row {
-        Some(r) => groups::list_members(&state.store, r.id).await?,
-        None => {
-            orgs::list_members(&state.store, org.id).await?.into_iter().map(|m| m.user_id).collect()
-        }
-    };
+    let ids = member_ids(state, org.id, row).await?;
     let mut members = Vec::new();
     let mut total: i64 = 0;
     for id in ids {
@@ -246,7 +245,7 @@ async fn list_groups(
     for org in orgs_to_list {
         for g in readable_groups(&state, &actor, org).await? {
             if let Some(user) = member
-                && !member_ids(&state, &g).await?.contains(&user)
+                && !member_ids(&state, g.org.id, g.row.as_ref()).await?.contains(&user)
             {
                 continue;
             }

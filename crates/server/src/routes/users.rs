@@ -77,13 +77,15 @@ pub fn user_json(u: &users::User, site_roles: &[String]) -> Value {
 pub async fn to_api(state: &Shared, actor: &Actor, u: &users::User) -> ApiResult<ApiUser> {
     let roles = users::get_site_roles(&state.store, u.id).await?;
     let orgs = orgs::list_memberships(&state.store, u.id).await?;
-    let visible = orgs
-        .into_iter()
-        .map(|m| m.org_id)
+    Ok(api_user(u, &roles, readable_orgs(actor, orgs.into_iter().map(|m| m.org_id))))
+}
+
+/// The ids of `orgs` that `actor` may read.
+fn readable_orgs(actor: &Actor, orgs: impl IntoIterator<Item = OrgId>) -> Vec<uuid::Uuid> {
+    orgs.into_iter()
         .filter(|org| actor.can(Action::Read, &crate::routes::orgs::org_object(*org)))
         .map(OrgId::uuid)
-        .collect();
-    Ok(api_user(u, &roles, visible))
+        .collect()
 }
 
 /// An account refusal (engine `account`) in Coder's shape: acting on an owner without being
@@ -292,12 +294,7 @@ async fn create_user(
         entry.changed(&json!({}), &user_json(&user, &[]));
         audit::write(&mut tx, &actor.meta, &entry, 201).await?;
         tx.commit().await?;
-        let visible = org_ids
-            .iter()
-            .filter(|o| actor.can(Action::Read, &crate::routes::orgs::org_object(**o)))
-            .map(|o| o.uuid())
-            .collect();
-        let body = api_user(&user, &[], visible);
+        let body = api_user(&user, &[], readable_orgs(&actor, org_ids.iter().copied()));
         Ok(json_response(StatusCode::CREATED, &body))
     }
     .await;

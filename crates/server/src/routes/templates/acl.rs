@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use atrium_api::Response as Message;
 use atrium_api::ValidationError;
-use atrium_api::orgs::Group as ApiGroup;
 use atrium_api::templates::{
     AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
 };
@@ -28,6 +27,7 @@ use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
+use crate::routes::groups::api_group_for;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(get_acl, update_acl)).routes(routes!(acl_available))
@@ -81,18 +81,6 @@ async fn live_user(state: &Shared, id: UserId) -> ApiResult<Option<users::User>>
     }
 }
 
-/// The wire group: a stored one, or the org's Everyone group (`row: None`), its members
-/// filtered to the memberships the caller may read.
-async fn api_group(
-    state: &Shared,
-    actor: &Actor,
-    org: &orgs::Organization,
-    id: GroupId,
-    row: Option<&groups::Group>,
-) -> ApiResult<ApiGroup> {
-    crate::routes::groups::api_group_for(state, actor, org, id, row).await
-}
-
 /// The template's ACL entries the caller may see (users and groups they may read); needs
 /// `update` on the template (403 otherwise, where Coder answers 500).
 #[utoipa::path(get, path = "/api/v2/templates/{template}/acl", tag = "Enterprise",
@@ -129,7 +117,7 @@ async fn get_acl(
             }
         };
         if can_read_group(&actor, *id, org.id) {
-            let group = api_group(&state, &actor, &org, *id, row.as_ref()).await?;
+            let group = api_group_for(&state, &actor, &org, *id, row.as_ref()).await?;
             out.groups.push(TemplateGroup { group, role: role_of(*set).to_owned() });
         }
     }
@@ -265,11 +253,11 @@ async fn acl_available(
     }
     let everyone = GroupId::everyone(org.id);
     if can_read_group(&actor, everyone, org.id) {
-        out.groups.push(api_group(&state, &actor, &org, everyone, None).await?);
+        out.groups.push(api_group_for(&state, &actor, &org, everyone, None).await?);
     }
     let filter = actor.subject.list_filter(Action::Read, ResourceType::Group);
     for g in lists::groups(&state.store, org.id, &filter).await? {
-        out.groups.push(api_group(&state, &actor, &org, g.id, Some(&g)).await?);
+        out.groups.push(api_group_for(&state, &actor, &org, g.id, Some(&g)).await?);
     }
     Ok(json_response(StatusCode::OK, &out))
 }
