@@ -214,8 +214,28 @@ async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Result<
     Ok(Actor { user, key_id: key.id, subject: Arc::new(subject), input: Arc::new(input), meta })
 }
 
+/// The subject of an already-authenticated session as a new request would see it now, without
+/// a new request's side effects (no reactivation, no refresh): `None` once the key is gone or
+/// expired, or its user deleted or suspended. Long-lived streams re-judge their reader with it.
+pub async fn current_subject(state: &Shared, key_id: &str) -> Result<Option<Subject>, ApiError> {
+    let key = match api_keys::get(&state.store, key_id).await {
+        Ok(k) => k,
+        Err(atrium_store::StoreError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if key.expires_at < DbTime::now() {
+        return Ok(None);
+    }
+    let user = users::get(&state.store, key.user_id).await?;
+    if user.deleted || user.status == UserStatus::Suspended {
+        return Ok(None);
+    }
+    let input = load_subject_input(state, user.id).await?;
+    Ok(Some(crate::subject::build(&input, key_scope(&key.scope), RoleOptions::default())))
+}
+
 /// The engine scope of an API key's stored scope name.
-pub fn key_scope(scope: &str) -> Scope {
+fn key_scope(scope: &str) -> Scope {
     match scope {
         "application_connect" => Scope::named(ScopeName::ApplicationConnect),
         _ => Scope::ALL,

@@ -41,6 +41,13 @@ pub enum JobStatus {
     Failed,
 }
 
+impl JobStatus {
+    /// Not finished yet: pending, running or canceling.
+    pub fn is_active(self) -> bool {
+        matches!(self, JobStatus::Pending | JobStatus::Running | JobStatus::Canceling)
+    }
+}
+
 impl ProvisionerJob {
     /// The status, as Coder derives it from the timestamps and error.
     pub fn status(&self) -> JobStatus {

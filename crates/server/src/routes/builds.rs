@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use atrium_api::Response as Message;
 use atrium_api::templates::{ProvisionerJobLog, ProvisionerJobMetadata};
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
-use atrium_engine::{Action, RoleOptions};
+use atrium_engine::Action;
 use atrium_store::jobs::{self, JobStatus};
 use atrium_store::{
     BuildReason, BuildTransition, DbTime, JobId, JobKind, StoreError, TemplateVersionId, Tx,
-    UserId, UserStatus, WorkspaceBuildId, WorkspaceId, api_keys, templates, users, workspaces,
+    UserId, WorkspaceBuildId, WorkspaceId, templates, users, workspaces,
 };
 use axum::body::Body as HttpBody;
 use axum::extract::{Path, State};
@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Shared;
-use crate::actor::{Actor, key_scope, load_subject_input};
+use crate::actor::{Actor, current_subject};
 use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::error::{ApiError, ApiResult, json_response};
@@ -461,24 +461,9 @@ const FOLLOW_POLL: Duration = Duration::from_millis(250);
 const FOLLOW_RECHECK: Duration = Duration::from_secs(2);
 
 /// Whether the session that opened a follow may still read the build's workspace, as a new
-/// request would be judged: the key exists and has not expired, its user is live and not
-/// suspended, and the user's current roles, groups and the workspace's current ACL allow
-/// `read`.
+/// request would be judged ([`current_subject`]) against the workspace's current ACL.
 async fn may_still_follow(state: &Shared, key_id: &str, ws: WorkspaceId) -> ApiResult<bool> {
-    let key = match api_keys::get(&state.store, key_id).await {
-        Ok(k) => k,
-        Err(StoreError::NotFound { .. }) => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
-    if key.expires_at < DbTime::now() {
-        return Ok(false);
-    }
-    let user = users::get(&state.store, key.user_id).await?;
-    if user.deleted || user.status == UserStatus::Suspended {
-        return Ok(false);
-    }
-    let input = load_subject_input(state, user.id).await?;
-    let subject = crate::subject::build(&input, key_scope(&key.scope), RoleOptions::default());
+    let Some(subject) = current_subject(state, key_id).await? else { return Ok(false) };
     let ws = workspaces::get(&state.store, ws).await?;
     let authz = WorkspaceAuthz::load(state, &ws).await?;
     Ok(subject.authorize(Action::Read, &authz.object()).allowed)
@@ -520,10 +505,7 @@ async fn next_chunk(
         // Read the status before the lines, so lines written just before completion are
         // still sent.
         let finished = match jobs::get(&f.state.store, job).await {
-            Ok(j) => !matches!(
-                j.status(),
-                JobStatus::Pending | JobStatus::Running | JobStatus::Canceling
-            ),
+            Ok(j) => !j.status().is_active(),
             Err(e) => {
                 f.done = true;
                 return Some((Err(stream_error(e)), f));
