@@ -9,6 +9,7 @@
 //! - [`filter`]: residual predicates for authorized lists.
 //! - [`custom_role`], [`assign`]: custom-role validation and role assignment rules.
 //! - [`account`]: who may act on whose account (owners' accounts, your own, the last owner).
+//! - [`stored`]: a user's subject from their stored role names (rbac.md §1.8).
 //! - [`request`]: the JSON request format of `atrium authz check`.
 
 pub mod account;
@@ -23,6 +24,7 @@ pub mod query;
 pub mod request;
 pub mod resource;
 pub mod role;
+pub mod stored;
 pub mod subject;
 
 pub use authorize::{Decision, Object, Reason};

@@ -1,110 +1,112 @@
-//! The one place errors become HTTP: Coder's `{"message", "detail", "validations"}` body.
-//! Internal causes are logged, never sent.
+//! Rendering the domain's errors as HTTP: Coder's `{"message", "detail", "validations"}` body
+//! with the status the domain's error kind names (`atrium_domain::error` is the one mapping).
+//! Internal causes and refusal reasons are logged, never sent.
 
-use atrium_api::{Response as Body, ValidationError};
+use atrium_domain::error::Kind;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// Coder's texts for the canonical responses (coder-api.md §0).
-pub mod text {
-    pub const NOT_FOUND: &str = "Resource not found or you do not have access to this resource";
-    pub const FORBIDDEN: &str = "Forbidden.";
-    pub const FORBIDDEN_DETAIL: &str = "You don't have permission to view this content. If you believe this is a mistake, please contact your administrator or try signing in with different credentials.";
-    pub const SIGNED_OUT: &str =
-        "You are signed out or your session has expired. Please sign in again to continue.";
-    pub const INVALID_JSON: &str = "Request body must be valid JSON.";
-    pub const VALIDATION_FAILED: &str = "Validation failed.";
-    pub const INTERNAL: &str = "An internal server error occurred.";
-    pub const ROUTE_NOT_FOUND: &str = "Route not found.";
-}
+pub use atrium_domain::error::text;
 
-/// An error on its way to the client.
+/// A domain error on its way to the client.
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub body: Body,
-    /// Logged for 5xx; never sent.
-    cause: Option<String>,
-}
+pub struct ApiError(pub atrium_domain::Error);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+impl From<atrium_domain::Error> for ApiError {
+    fn from(e: atrium_domain::Error) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<atrium_store::StoreError> for ApiError {
+    fn from(e: atrium_store::StoreError) -> Self {
+        ApiError(e.into())
+    }
+}
+
+fn kind_of(status: StatusCode) -> Kind {
+    match status.as_u16() {
+        400 => Kind::BadRequest,
+        401 => Kind::Unauthorized,
+        403 => Kind::Forbidden,
+        404 => Kind::NotFound,
+        405 => Kind::MethodNotAllowed,
+        406 => Kind::NotAcceptable,
+        408 => Kind::RequestTimeout,
+        409 => Kind::Conflict,
+        413 => Kind::PayloadTooLarge,
+        415 => Kind::UnsupportedMediaType,
+        417 => Kind::ExpectationFailed,
+        429 => Kind::TooManyRequests,
+        _ => Kind::Internal,
+    }
+}
+
+/// The domain's constructors, for the HTTP-only refusals the server makes itself (parsing,
+/// cross-site checks, unknown routes).
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, body: Body::message(message), cause: None }
+        ApiError(atrium_domain::Error::new(kind_of(status), message))
     }
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.body.detail = detail.into();
-        self
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
-    pub fn validation(mut self, field: impl Into<String>, detail: impl Into<String>) -> Self {
-        self.body.validations.push(ValidationError { field: field.into(), detail: detail.into() });
-        self
+    pub fn detail(self, detail: impl Into<String>) -> Self {
+        ApiError(self.0.detail(detail))
     }
-    pub fn validations(mut self, v: Vec<ValidationError>) -> Self {
-        self.body.validations.extend(v);
-        self
+    pub fn validation(self, field: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError(self.0.validation(field, detail))
     }
-
+    pub fn validations(self, v: Vec<atrium_api::ValidationError>) -> Self {
+        ApiError(self.0.validations(v))
+    }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message)
+        ApiError(atrium_domain::Error::bad_request(message))
     }
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, text::NOT_FOUND)
+        ApiError(atrium_domain::Error::not_found())
     }
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, text::FORBIDDEN).detail(text::FORBIDDEN_DETAIL)
+        ApiError(atrium_domain::Error::forbidden())
     }
-    /// A 403 with its own message (Coder uses these for rules on objects the caller can see).
     pub fn forbidden_with(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, message)
+        ApiError(atrium_domain::Error::forbidden_with(message))
     }
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, text::SIGNED_OUT).detail(detail)
+        ApiError(atrium_domain::Error::unauthorized(detail))
     }
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, message)
+        ApiError(atrium_domain::Error::conflict(message))
     }
     pub fn invalid_json(detail: impl Into<String>) -> Self {
-        Self::bad_request(text::INVALID_JSON).detail(detail)
+        ApiError(atrium_domain::Error::invalid_json(detail))
     }
-    /// A required field is empty (Coder's validator text).
     pub fn required(field: &str) -> Self {
-        Self::bad_request(text::VALIDATION_FAILED)
-            .validation(field, "Validation failed for tag \"required\" with value: \"\"")
+        ApiError(atrium_domain::Error::required(field))
     }
-    /// A request field that fails a named validator, in Coder's validator words.
     pub fn tag_failed(field: &str, tag: &str, value: &str) -> Self {
-        Self::bad_request(text::VALIDATION_FAILED).validation(
-            field,
-            format!("Validation failed for tag \"{tag}\" with value: \"{value}\""),
-        )
+        ApiError(atrium_domain::Error::tag_failed(field, tag, value))
     }
-    /// A `q` that does not parse: `message` plus one validation per problem.
     pub fn invalid_query(message: &str, errors: Vec<atrium_engine::query::QueryError>) -> Self {
-        Self::bad_request(message).validations(
-            errors
-                .into_iter()
-                .map(|e| ValidationError { field: e.field, detail: e.detail })
-                .collect(),
-        )
+        ApiError(atrium_domain::Error::invalid_query(message, errors))
     }
-    /// A 500 whose cause is logged, not sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            body: Body::message(text::INTERNAL),
-            cause: Some(cause.to_string()),
-        }
+        ApiError(atrium_domain::Error::internal(cause))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Some(cause) = &self.cause {
-            tracing::error!(status = %self.status, %cause, "request failed");
+        let status = self.status();
+        let e = self.0;
+        if let Some(cause) = &e.cause {
+            tracing::error!(%status, %cause, "request failed");
+        } else if !e.reasons.is_empty() {
+            tracing::info!(%status, reasons = ?e.reasons, "request refused");
         }
-        json_response(self.status, &self.body)
+        json_response(status, &e.body)
     }
 }
 
@@ -120,21 +122,5 @@ pub fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Respo
             response
         }
         Err(e) => ApiError::internal(format!("serialize response: {e}")).into_response(),
-    }
-}
-
-impl From<atrium_store::StoreError> for ApiError {
-    fn from(e: atrium_store::StoreError) -> Self {
-        use atrium_store::StoreError as E;
-        match e {
-            E::NotFound { .. } => ApiError::not_found(),
-            E::Conflict { constraint } => ApiError::conflict("Resource already exists.")
-                .detail(format!("conflict on `{constraint}`")),
-            e @ (E::SchemaTooNew { .. }
-            | E::Locked { .. }
-            | E::Io { .. }
-            | E::Database(_)
-            | E::Migration(_)) => ApiError::internal(e),
-        }
     }
 }

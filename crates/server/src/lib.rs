@@ -1,38 +1,29 @@
 //! Atrium's HTTP server: Coder's `/api/v2` over the engine (every decision) and the store
 //! (every read and write).
 //!
-//! - [`config`]: the `atrium server` flags.
-//! - [`error`]: the one mapping from errors to Coder's JSON body.
-//! - [`actor`]: resolving a session token to an authenticated, authorized subject.
-//! - [`routes`]: one module per resource, handlers that only coordinate.
-//! - [`audit`]: one audit row per state-changing request.
-//! - [`jobs`]: the provisioner job queue's workers (template imports, later builds).
+//! - [`error`]: rendering the domain's errors as Coder's JSON body.
+//! - [`actor`]: the session token of a request, resolved by the domain into its caller.
+//! - [`routes`]: one module per resource, handlers that parse, call the domain, and render.
 //! - [`listener`]: the accept loop (header-read and idle timeouts, connection cap).
 //! - [`guard`]: the request checks every route gets (cross-site requests, NUL characters).
 
 pub mod actor;
 pub mod audit;
-pub mod config;
-pub mod convert;
-pub mod dormancy;
 pub mod error;
 pub mod extract;
 pub mod guard;
-pub mod jobs;
 pub mod listener;
-pub mod passwords;
-pub mod ratelimit;
 pub mod redact;
 pub mod routes;
-pub mod subject;
-pub mod tokens;
-pub mod validate;
+
+// TRANSITIONAL(issue 15): paths the route modules still use; they move with them.
+pub use atrium_domain::{config, convert, jobs, passwords, ratelimit, tokens, validate};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use atrium_store::Store;
+use atrium_domain::Domain;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -40,17 +31,19 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::ratelimit::RateLimiter;
 
-/// Shared by every handler.
+/// Shared by every handler: the domain (every operation) and what only HTTP needs.
 pub struct AppState {
-    pub store: Store,
-    pub config: Config,
+    pub domain: atrium_domain::Shared,
     pub login_limiter: RateLimiter,
-    /// Checks of a user's current password outside login (per user).
-    pub password_limiter: RateLimiter<atrium_store::UserId>,
     /// The URL clients reach the server at.
     pub access_url: String,
-    /// Wakes the provisioner workers when a job is queued (the queue itself is in the store).
-    pub jobs: jobs::Queue,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Domain;
+    fn deref(&self) -> &Domain {
+        &self.domain
+    }
 }
 
 pub type Shared = Arc<AppState>;
@@ -82,7 +75,7 @@ impl RunningServer {
         if let Err(e) = self.task.await {
             tracing::error!(error = %e, "server task failed");
         }
-        self.state.store.close().await;
+        self.state.domain.close().await;
     }
 
     /// Waits until the server stops by itself (it does not, unless it fails).
@@ -91,7 +84,7 @@ impl RunningServer {
             Ok(r) => r,
             Err(e) => Err(ServerError::Serve(std::io::Error::other(e))),
         };
-        self.state.store.close().await;
+        self.state.domain.close().await;
         result
     }
 
@@ -103,30 +96,27 @@ impl RunningServer {
 
 /// Opens the store, binds the listener and serves in the background.
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
-    let store = match &config.postgres_url {
-        Some(url) => Store::open_postgres(&url.0).await?,
-        None => Store::open_sqlite_exclusive(config.resolved_data_dir()).await?,
-    };
-    let listener = TcpListener::bind(config.address)
+    let address = config.address;
+    let login_rate_limit = config.login_rate_limit;
+    let configured_url = config.access_url.clone();
+    let domain = Domain::open(config).await?;
+    let listener = TcpListener::bind(address)
         .await
-        .map_err(|source| ServerError::Listen { address: config.address, source })?;
+        .map_err(|source| ServerError::Listen { address, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    let access_url = config.access_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let access_url = configured_url.unwrap_or_else(|| format!("http://{addr}"));
     let state = Arc::new(AppState {
-        store,
-        login_limiter: RateLimiter::new(config.login_rate_limit, Duration::from_secs(60)),
-        password_limiter: RateLimiter::new(config.login_rate_limit, Duration::from_secs(60)),
-        config,
+        login_limiter: RateLimiter::new(login_rate_limit, Duration::from_secs(60)),
+        domain,
         access_url,
-        jobs: jobs::Queue::new(),
     });
     let (shutdown, stopped) = watch::channel(false);
-    let sweep = dormancy::spawn(state.clone(), shutdown.subscribe());
+    let sweep = atrium_domain::dormancy::spawn(state.domain.clone(), shutdown.subscribe());
     // The workers stop after the listener has drained (and also if serving fails).
     let (stop_workers, workers_stop) = watch::channel(false);
-    let workers = jobs::spawn(state.clone(), workers_stop);
+    let workers = atrium_domain::jobs::spawn(state.domain.clone(), workers_stop);
     let app = routes::router(state.clone());
-    let limits = state.config.listener_limits();
+    let limits = listener::Limits::from_config(&state.config);
     let task = tokio::spawn(async move {
         let served =
             listener::serve(listener, app, limits, stopped).await.map_err(ServerError::Serve);

@@ -39,6 +39,17 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
+impl Limits {
+    /// The `--http-*` flags.
+    pub fn from_config(config: &atrium_domain::Config) -> Self {
+        Limits {
+            header_read_timeout: config.http_header_read_timeout,
+            idle_timeout: config.http_idle_timeout,
+            max_connections: config.http_max_connections.unwrap_or_else(default_max_connections),
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `stop` turns true, then drains.
 pub async fn serve(
     listener: TcpListener,

@@ -64,7 +64,7 @@ async fn list_audit_logs(
     let organization_id = match &query.organization {
         None => None,
         Some(o) => {
-            let found = orgs::get_by_id_or_name(&state.store, o).await;
+            let found = orgs::get_by_id_or_name(state.legacy_store(), o).await;
             match found {
                 // An org the caller may not read is answered like a missing one.
                 Ok(org) if actor.can(Action::Read, &org_object(org.id)) => Some(org.id.to_string()),
@@ -81,7 +81,7 @@ async fn list_audit_logs(
     let page = crate::extract::Page::from_query(&params)?;
     let filter = actor.subject.list_filter(Action::Read, ResourceType::AuditLog);
     let listed = lists::audit_logs(
-        &state.store,
+        state.legacy_store(),
         &AuditFilter { query, organization_id },
         &filter,
         Page { limit: page.limit, offset: page.offset },
@@ -90,8 +90,8 @@ async fn list_audit_logs(
     let mut out = Vec::with_capacity(listed.rows.len());
     for row in listed.rows {
         let user = match row.user_id {
-            Some(id) => match users::get(&state.store, id).await {
-                Ok(u) if actor.can(Action::Read, &Actor::user_object(u.id)) => {
+            Some(id) => match users::get(state.legacy_store(), id).await {
+                Ok(u) if actor.can(Action::Read, &atrium_domain::Caller::user_object(u.id)) => {
                     Some(to_api(&state, &actor, &u).await?)
                 }
                 Ok(u) => Some(minimal_user(&u)),
@@ -101,12 +101,14 @@ async fn list_audit_logs(
             None => None,
         };
         let organization = match row.organization_id {
-            Some(id) => orgs::get(&state.store, id).await.ok().map(|o| MinimalOrganization {
-                id: o.id.uuid(),
-                name: o.name,
-                display_name: o.display_name,
-                icon: o.icon,
-            }),
+            Some(id) => {
+                orgs::get(state.legacy_store(), id).await.ok().map(|o| MinimalOrganization {
+                    id: o.id.uuid(),
+                    name: o.name,
+                    display_name: o.display_name,
+                    icon: o.icon,
+                })
+            }
             None => None,
         };
         let diff: BTreeMap<String, AuditDiffField> =

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Shared;
-use crate::actor::{Actor, RequestMeta};
+use crate::actor::{Actor, Meta};
 use crate::audit::{self, Entry};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<Shared> {
 #[utoipa::path(get, path = "/api/v2/users/first", tag = "Users",
     responses((status = 200, body = Message), (status = 404, body = Message)))]
 async fn get_first_user(State(state): State<Shared>) -> ApiResult<Response> {
-    if users::count(&state.store).await? == 0 {
+    if users::count(state.legacy_store()).await? == 0 {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "The initial user has not been created!"));
     }
     Ok(json_response(
@@ -47,7 +47,7 @@ async fn get_first_user(State(state): State<Shared>) -> ApiResult<Response> {
     responses((status = 201, body = CreateFirstUserResponse), (status = 409, body = Message)))]
 async fn post_first_user(
     State(state): State<Shared>,
-    meta: RequestMeta,
+    Meta(meta): Meta,
     Body(req): Body<CreateFirstUserRequest>,
 ) -> ApiResult<Response> {
     let mut entry = Entry::new("create", "user");
@@ -58,12 +58,12 @@ async fn post_first_user(
                 .validation("password", e.to_string())
         })?;
         let already = || ApiError::conflict("The initial user has already been created.");
-        if users::count(&state.store).await? > 0 {
+        if users::count(state.legacy_store()).await? > 0 {
             return Err(already());
         }
         let hashed = passwords::hash(req.password.clone()).await?;
         let now = DbTime::now();
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         // The default org is the lock: a concurrent setup fails on its unique index.
         let org = match orgs::get_default(&mut tx).await {
             Ok(org) => org,
@@ -167,13 +167,13 @@ pub async fn create_session(
     responses((status = 201, body = LoginWithPasswordResponse), (status = 401, body = Message), (status = 429, body = Message)))]
 async fn login(
     State(state): State<Shared>,
-    meta: RequestMeta,
+    Meta(meta): Meta,
     Body(req): Body<LoginWithPasswordRequest>,
 ) -> ApiResult<Response> {
     state.login_limiter.limit(meta.ip)?;
     let mut entry = Entry::new("login", "api_key");
     let result = async {
-        let user = match users::get_by_email(&state.store, &req.email).await {
+        let user = match users::get_by_email(state.legacy_store(), &req.email).await {
             Ok(u) => Some(u),
             Err(atrium_store::StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
@@ -197,7 +197,7 @@ async fn login(
             ));
         }
         if user.status == UserStatus::Dormant {
-            user = audit::reactivate_dormant(&state, &user, &meta).await?;
+            user = atrium_domain::audit::reactivate_dormant(&state.domain, &user, &meta).await?;
         }
         if user.status == UserStatus::Suspended {
             return Err(ApiError::new(
@@ -206,7 +206,7 @@ async fn login(
             ));
         }
         let lifetime = state.config.session_duration;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let token = create_session(&mut tx, user.id, LoginType::Password, lifetime, "", "all").await?;
         users::update_last_seen(&mut tx, user.id, DbTime::now()).await?;
         // Coder files API-key rows under the key owner's id.
@@ -228,7 +228,7 @@ async fn logout(State(state): State<Shared>, actor: Actor) -> ApiResult<Response
     let mut entry = Entry::new("logout", "api_key").by(&actor);
     entry.resource(actor.id().uuid(), actor.user.username.clone());
     let result = async {
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         api_keys::delete(&mut tx, &actor.key_id).await?;
         api_keys::delete_app_connect_by_user(&mut tx, actor.id()).await?;
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;

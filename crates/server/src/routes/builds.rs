@@ -175,7 +175,7 @@ pub async fn build_to_api(
     owner: &users::User,
     b: &workspaces::WorkspaceBuild,
 ) -> ApiResult<WorkspaceBuild> {
-    let template = templates::get(&state.store, ws.template_id).await?;
+    let template = templates::get(state.legacy_store(), ws.template_id).await?;
     build_with_template(state, ws, owner, &template, b).await
 }
 
@@ -187,13 +187,13 @@ pub async fn build_with_template(
     template: &templates::Template,
     b: &workspaces::WorkspaceBuild,
 ) -> ApiResult<WorkspaceBuild> {
-    let job = jobs::get(&state.store, b.job_id).await?;
-    let version = templates::get_version(&state.store, b.template_version_id).await?;
+    let job = jobs::get(state.legacy_store(), b.job_id).await?;
+    let version = templates::get_version(state.legacy_store(), b.template_version_id).await?;
     // Most builds are started by the workspace's owner: no second user lookup then.
     let initiator = if b.initiator_id == owner.id {
         owner.username.clone()
     } else {
-        match users::get(&state.store, b.initiator_id).await {
+        match users::get(state.legacy_store(), b.initiator_id).await {
             Ok(u) => u.username,
             Err(StoreError::NotFound { .. }) => String::new(),
             Err(e) => return Err(e.into()),
@@ -330,10 +330,10 @@ async fn submit_build(
             transition.as_str()
         )));
     }
-    let latest = workspaces::latest_build(&state.store, ws.id).await?;
+    let latest = workspaces::latest_build(state.legacy_store(), ws.id).await?;
     let version_id = match version {
         Some(v) => {
-            let found = templates::get_version(&state.store, v).await;
+            let found = templates::get_version(state.legacy_store(), v).await;
             match found {
                 Ok(tv) if tv.template_id == Some(ws.template_id) => v,
                 Ok(_) => {
@@ -349,7 +349,7 @@ async fn submit_build(
         }
         None => latest.template_version_id,
     };
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.legacy_store().begin().await?;
     // One active build per workspace: `queue_build` checks it under the workspace's lock.
     let build =
         queue_build(&mut tx, ws, version_id, transition, BuildReason::Initiator, actor.id(), None)
@@ -361,7 +361,7 @@ async fn submit_build(
     audit::write(&mut tx, &actor.meta, entry, 201).await?;
     tx.commit().await?;
     state.jobs.wake();
-    let owner = users::get(&state.store, ws.owner_id).await?;
+    let owner = users::get(state.legacy_store(), ws.owner_id).await?;
     Ok(json_response(StatusCode::CREATED, &build_to_api(state, ws, &owner, &build).await?))
 }
 
@@ -374,9 +374,9 @@ async fn list_builds(
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
     let (ws, _) = resolve_workspace(&state, &actor, &param).await?;
-    let owner = users::get(&state.store, ws.owner_id).await?;
+    let owner = users::get(state.legacy_store(), ws.owner_id).await?;
     let mut out = Vec::new();
-    for b in workspaces::list_builds(&state.store, ws.id).await? {
+    for b in workspaces::list_builds(state.legacy_store(), ws.id).await? {
         out.push(build_to_api(&state, &ws, &owner, &b).await?);
     }
     Ok(json_response(StatusCode::OK, &out))
@@ -390,12 +390,12 @@ async fn resolve_build(
     param: &str,
 ) -> ApiResult<(workspaces::WorkspaceBuild, workspaces::Workspace, WorkspaceAuthz)> {
     let id: WorkspaceBuildId = param.parse().map_err(|_| ApiError::not_found())?;
-    let build = match workspaces::get_build(&state.store, id).await {
+    let build = match workspaces::get_build(state.legacy_store(), id).await {
         Ok(b) => b,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),
     };
-    let ws = workspaces::get(&state.store, build.workspace_id).await?;
+    let ws = workspaces::get(state.legacy_store(), build.workspace_id).await?;
     let authz = WorkspaceAuthz::load(state, &ws).await?;
     actor.require_or_404(Action::Read, &authz.object())?;
     Ok((build, ws, authz))
@@ -410,7 +410,7 @@ async fn get_build(
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
     let (build, ws, _) = resolve_build(&state, &actor, &param).await?;
-    let owner = users::get(&state.store, ws.owner_id).await?;
+    let owner = users::get(state.legacy_store(), ws.owner_id).await?;
     Ok(json_response(StatusCode::OK, &build_to_api(&state, &ws, &owner, &build).await?))
 }
 
@@ -428,11 +428,11 @@ async fn cancel_build(
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
         actor.require(Action::Update, &authz.object())?;
-        let job = jobs::get(&state.store, build.job_id).await?;
+        let job = jobs::get(state.legacy_store(), build.job_id).await?;
         if !matches!(job.status(), JobStatus::Pending | JobStatus::Running) {
             return Err(ApiError::bad_request("Job has already completed!"));
         }
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         jobs::cancel(&mut tx, build.job_id, DbTime::now()).await?;
         entry.changed(&json!({"canceled": false}), &json!({"canceled": true}));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;
@@ -463,8 +463,8 @@ const FOLLOW_RECHECK: Duration = Duration::from_secs(2);
 /// Whether the session that opened a follow may still read the build's workspace, as a new
 /// request would be judged ([`current_subject`]) against the workspace's current ACL.
 async fn may_still_follow(state: &Shared, key_id: &str, ws: WorkspaceId) -> ApiResult<bool> {
-    let Some(subject) = current_subject(state, key_id).await? else { return Ok(false) };
-    let ws = workspaces::get(&state.store, ws).await?;
+    let Some(subject) = current_subject(&state.domain, key_id).await? else { return Ok(false) };
+    let ws = workspaces::get(state.legacy_store(), ws).await?;
     let authz = WorkspaceAuthz::load(state, &ws).await?;
     Ok(subject.authorize(Action::Read, &authz.object()).allowed)
 }
@@ -498,20 +498,20 @@ async fn next_chunk(
                 Ok(false) => return None,
                 Err(e) => {
                     f.done = true;
-                    return Some((Err(stream_error(e.body.message)), f));
+                    return Some((Err(stream_error(e.0.body.message)), f));
                 }
             }
         }
         // Read the status before the lines, so lines written just before completion are
         // still sent.
-        let finished = match jobs::get(&f.state.store, job).await {
+        let finished = match jobs::get(f.state.legacy_store(), job).await {
             Ok(j) => !j.status().is_active(),
             Err(e) => {
                 f.done = true;
                 return Some((Err(stream_error(e)), f));
             }
         };
-        let lines = match jobs::list_logs(&f.state.store, job, f.after).await {
+        let lines = match jobs::list_logs(f.state.legacy_store(), job, f.after).await {
             Ok(l) => l,
             Err(e) => {
                 f.done = true;
@@ -555,7 +555,7 @@ async fn build_logs(
         None => 0,
     };
     if !params.bool("follow")?.unwrap_or(false) {
-        let logs = jobs::list_logs(&state.store, build.job_id, after).await?;
+        let logs = jobs::list_logs(state.legacy_store(), build.job_id, after).await?;
         return Ok(json_response(
             StatusCode::OK,
             &logs.into_iter().map(log_to_api).collect::<Vec<_>>(),

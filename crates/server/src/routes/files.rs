@@ -84,7 +84,7 @@ async fn upload_file(
         // a read of a well-formed body is to pass it.
         let data = axum::body::to_bytes(body, MAX_FILE_BYTES).await.map_err(|_| too_large())?;
         let hash = hex(&Sha256::digest(&data));
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let upload = files::upload(
             &mut tx,
             &files::NewFile {
@@ -130,12 +130,12 @@ pub async fn can_read(state: &Shared, actor: &Actor, file: &files::File) -> ApiR
     if actor.can(Action::Read, &file_object(file.id, file.created_by)) {
         return Ok(true);
     }
-    if files::is_uploader(&state.store, file.id, actor.id()).await?
+    if files::is_uploader(state.legacy_store(), file.id, actor.id()).await?
         && actor.can(Action::Read, &file_object(file.id, actor.id()))
     {
         return Ok(true);
     }
-    for template in templates::list_using_file(&state.store, file.id).await? {
+    for template in templates::list_using_file(state.legacy_store(), file.id).await? {
         let authz = TemplateAuthz::load(state, &template).await?;
         if actor.can(Action::Update, &authz.object()) {
             return Ok(true);
@@ -146,7 +146,7 @@ pub async fn can_read(state: &Shared, actor: &Actor, file: &files::File) -> ApiR
 
 /// A file the actor may read, or 404.
 pub async fn readable_file(state: &Shared, actor: &Actor, id: FileId) -> ApiResult<files::File> {
-    let file = match files::get(&state.store, id).await {
+    let file = match files::get(state.legacy_store(), id).await {
         Ok(f) => f,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),

@@ -85,10 +85,12 @@ async fn member_ids(
     row: Option<&groups::Group>,
 ) -> ApiResult<Vec<UserId>> {
     Ok(match row {
-        Some(r) => groups::list_members(&state.store, r.id).await?,
-        None => {
-            orgs::list_members(&state.store, org).await?.into_iter().map(|m| m.user_id).collect()
-        }
+        Some(r) => groups::list_members(state.legacy_store(), r.id).await?,
+        None => orgs::list_members(state.legacy_store(), org)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect(),
     })
 }
 
@@ -116,7 +118,7 @@ pub async fn api_group_for(
     let mut members = Vec::new();
     let mut total: i64 = 0;
     for id in ids {
-        match users::get(&state.store, id).await {
+        match users::get(state.legacy_store(), id).await {
             Ok(u) if !u.deleted => {
                 total += 1;
                 if actor.can(Action::Read, &group_member_object(org.id, u.id)) {
@@ -158,13 +160,17 @@ async fn api_group(state: &Shared, actor: &Actor, g: &Resolved) -> ApiResult<Gro
 /// Loads a group by id (the org id means its Everyone group) with a read check → 404.
 async fn resolve_group(state: &Shared, actor: &Actor, param: &str) -> ApiResult<Resolved> {
     let Ok(id) = param.parse::<GroupId>() else { return Err(ApiError::not_found()) };
-    let resolved = match groups::get(&state.store, id).await {
-        Ok(row) => Resolved { id, org: orgs::get(&state.store, row.org_id).await?, row: Some(row) },
-        Err(StoreError::NotFound { .. }) => match orgs::get(&state.store, OrgId(id.uuid())).await {
-            Ok(org) => Resolved { id, org, row: None },
-            Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
-            Err(e) => return Err(e.into()),
-        },
+    let resolved = match groups::get(state.legacy_store(), id).await {
+        Ok(row) => {
+            Resolved { id, org: orgs::get(state.legacy_store(), row.org_id).await?, row: Some(row) }
+        }
+        Err(StoreError::NotFound { .. }) => {
+            match orgs::get(state.legacy_store(), OrgId(id.uuid())).await {
+                Ok(org) => Resolved { id, org, row: None },
+                Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
+                Err(e) => return Err(e.into()),
+            }
+        }
         Err(e) => return Err(e.into()),
     };
     let readable = with_group_object(resolved.id, resolved.org.id, |o| actor.can(Action::Read, o));
@@ -182,7 +188,7 @@ async fn readable_groups(
         out.push(Resolved { id: everyone, org: org.clone(), row: None });
     }
     let filter = actor.subject.list_filter(Action::Read, ResourceType::Group);
-    for row in lists::groups(&state.store, org.id, &filter).await? {
+    for row in lists::groups(state.legacy_store(), org.id, &filter).await? {
         out.push(Resolved { id: row.id, org: org.clone(), row: Some(row) });
     }
     Ok(out)
@@ -227,17 +233,17 @@ async fn list_groups(
         })?],
         None => {
             let filter = actor.subject.list_filter(Action::Read, ResourceType::Organization);
-            lists::organizations(&state.store, &filter).await?
+            lists::organizations(state.legacy_store(), &filter).await?
         }
     };
     let member = match params.single("has_member")? {
         None => None,
         Some(m) => {
             // A user the caller may not read is answered like a missing one.
-            let found = users::get_by_id_or_username(&state.store, m)
-                .await
-                .ok()
-                .filter(|u| !u.deleted && actor.can(Action::Read, &Actor::user_object(u.id)));
+            let found =
+                users::get_by_id_or_username(state.legacy_store(), m).await.ok().filter(|u| {
+                    !u.deleted && actor.can(Action::Read, &atrium_domain::Caller::user_object(u.id))
+                });
             Some(found.ok_or_else(|| invalid("has_member", format!("Query param \"has_member\" has invalid value: user \"{m}\" not found")))?.id)
         }
     };
@@ -267,7 +273,7 @@ async fn get_group_by_name(
     let id = if name == EVERYONE {
         GroupId::everyone(org.id)
     } else {
-        match groups::get_by_name(&state.store, org.id, &name).await {
+        match groups::get_by_name(state.legacy_store(), org.id, &name).await {
             Ok(g) => g.id,
             Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
             Err(e) => return Err(e.into()),
@@ -323,7 +329,7 @@ async fn create_group(
             ApiError::bad_request("Validation failed.")
                 .validation("quota_allowance", "out of range")
         })?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let row = groups::insert(
             &mut tx,
             &groups::NewGroup {
@@ -405,12 +411,12 @@ async fn patch_group(
         }
         let add = parse_user_ids(&req.add_users)?;
         let remove = parse_user_ids(&req.remove_users)?;
-        let current = groups::list_members(&state.store, row.id).await?;
+        let current = groups::list_members(state.legacy_store(), row.id).await?;
         for (i, user) in add.iter().enumerate() {
             if current.contains(user) || add[..i].contains(user) {
                 return Err(ApiError::bad_request("Cannot add the same user to a group twice!"));
             }
-            match orgs::get_member(&state.store, g.org.id, *user).await {
+            match orgs::get_member(state.legacy_store(), g.org.id, *user).await {
                 Ok(_) => {}
                 Err(StoreError::NotFound { .. }) => {
                     return Err(ApiError::bad_request(format!("User must be a member of organization \"{}\"", g.org.name)));
@@ -434,7 +440,7 @@ async fn patch_group(
             avatar_url: req.avatar_url.as_deref().unwrap_or(&row.avatar_url),
             quota_allowance: quota,
         };
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let updated = groups::update(&mut tx, row.id, &update, DbTime::now()).await.map_err(|e| match e {
             StoreError::Conflict { .. } => ApiError::conflict(format!("A group with name \"{name}\" already exists.")),
             e => e.into(),
@@ -487,7 +493,7 @@ async fn delete_group(
                 "\"Everyone\" is a reserved group and cannot be deleted!",
             ));
         }
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         groups::delete(&mut tx, g.id).await?;
         entry.changed(&json!({"name": g.name()}), &json!({}));
         audit::write(&mut tx, &actor.meta, &entry, 200).await?;

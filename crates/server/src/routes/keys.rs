@@ -64,7 +64,7 @@ async fn create_session_key(
         let user = resolve_user(&state, &actor, &param).await?;
         entry.resource(user.id.uuid(), user.username.clone());
         actor.require_or_404(Action::Create, &key_object(user.id))?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let key = create_session(
             &mut tx,
             user.id,
@@ -124,11 +124,11 @@ async fn create_token(
             req.token_name.clone()
         };
         entry.additional_fields = json!({"token_name": name});
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let key = create_session(&mut tx, user.id, LoginType::Token, lifetime, &name, scope)
             .await
             .map_err(|e| {
-                if e.status == StatusCode::CONFLICT {
+                if e.status() == StatusCode::CONFLICT {
                     ApiError::conflict(format!("A token with name \"{name}\" already exists."))
                 } else {
                     e
@@ -154,7 +154,8 @@ async fn list_tokens(
     let user = resolve_user(&state, &actor, &param).await?;
     actor.require_or_404(Action::Read, &key_object(user.id))?;
     let include_expired = params.bool("include_expired")?.unwrap_or(false);
-    let keys = api_keys::list_tokens(&state.store, user.id, include_expired, DbTime::now()).await?;
+    let keys = api_keys::list_tokens(state.legacy_store(), user.id, include_expired, DbTime::now())
+        .await?;
     Ok(json_response(StatusCode::OK, &keys.iter().map(api_key).collect::<Vec<_>>()))
 }
 
@@ -168,7 +169,7 @@ async fn get_token_by_name(
 ) -> ApiResult<Response> {
     let user = resolve_user(&state, &actor, &param).await?;
     actor.require_or_404(Action::Read, &key_object(user.id))?;
-    let key = api_keys::get_token_by_name(&state.store, user.id, &name).await?;
+    let key = api_keys::get_token_by_name(state.legacy_store(), user.id, &name).await?;
     Ok(json_response(StatusCode::OK, &api_key(&key)))
 }
 
@@ -180,7 +181,7 @@ async fn owned_key(
     action: Action,
 ) -> ApiResult<api_keys::ApiKey> {
     let user = resolve_user(state, actor, param).await?;
-    let key = match api_keys::get(&state.store, id).await {
+    let key = match api_keys::get(state.legacy_store(), id).await {
         Ok(k) if k.user_id == user.id => k,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),
@@ -213,7 +214,7 @@ async fn delete_key(
     let result = async {
         let key = owned_key(&state, &actor, &param, &id, Action::Delete).await?;
         entry.resource(key.user_id.uuid(), key.token_name.clone());
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         api_keys::delete(&mut tx, &key.id).await?;
         audit::write(&mut tx, &actor.meta, &entry, 204).await?;
         tx.commit().await?;
@@ -235,7 +236,7 @@ async fn expire_key(
     let result = async {
         let key = owned_key(&state, &actor, &param, &id, Action::Update).await?;
         entry.resource(key.user_id.uuid(), key.token_name.clone());
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         api_keys::expire(&mut tx, &key.id, DbTime::now()).await?;
         audit::write(&mut tx, &actor.meta, &entry, 204).await?;
         tx.commit().await?;

@@ -52,7 +52,7 @@ pub async fn slim_org_roles(
     for name in names {
         let display_name = match BuiltinRole::parse(name) {
             Some(b) => b.display_name().to_owned(),
-            None => match roles::get(&state.store, org, name).await {
+            None => match roles::get(state.legacy_store(), org, name).await {
                 Ok(r) => r.display_name,
                 Err(StoreError::NotFound { .. }) => String::new(),
                 Err(e) => return Err(e.into()),
@@ -88,7 +88,7 @@ async fn resolve_member(
     let user = if param == "me" {
         actor.user.clone()
     } else {
-        let found = users::get_by_id_or_username(&state.store, param).await;
+        let found = users::get_by_id_or_username(state.legacy_store(), param).await;
         match found {
             Ok(u) if !u.deleted => u,
             Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
@@ -96,7 +96,7 @@ async fn resolve_member(
         }
     };
     actor.require_or_404(Action::Read, &member_object(org, user.id))?;
-    match orgs::get_member(&state.store, org, user.id).await {
+    match orgs::get_member(state.legacy_store(), org, user.id).await {
         Ok(m) => Ok((user, m)),
         Err(StoreError::NotFound { .. }) => Err(ApiError::not_found()),
         Err(e) => Err(e.into()),
@@ -107,9 +107,9 @@ async fn with_user_data(
     state: &Shared,
     m: &orgs::Member,
 ) -> ApiResult<OrganizationMemberWithUserData> {
-    let roles = orgs::get_member_roles(&state.store, m.org_id, m.user_id).await?;
-    let user = users::get(&state.store, m.user_id).await?;
-    let site = users::get_site_roles(&state.store, m.user_id).await?;
+    let roles = orgs::get_member_roles(state.legacy_store(), m.org_id, m.user_id).await?;
+    let user = users::get(state.legacy_store(), m.user_id).await?;
+    let site = users::get_site_roles(state.legacy_store(), m.user_id).await?;
     let global_roles = crate::routes::users::api_user(&user, &site, vec![]).roles;
     Ok(OrganizationMemberWithUserData {
         member: api_member(state, m, &roles).await?,
@@ -129,7 +129,7 @@ async fn listed(
 ) -> ApiResult<(Vec<OrganizationMemberWithUserData>, i64)> {
     let org = resolve_org(state, actor, param).await?;
     let filter = actor.subject.list_filter(Action::Read, ResourceType::OrganizationMember);
-    let rows = lists::org_members(&state.store, org.id, &filter, page).await?;
+    let rows = lists::org_members(state.legacy_store(), org.id, &filter, page).await?;
     let mut out = Vec::with_capacity(rows.rows.len());
     for m in &rows.rows {
         out.push(with_user_data(state, m).await?);
@@ -206,7 +206,7 @@ async fn add_member(
         {
             return Err(ApiError::forbidden());
         }
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let m = orgs::add_member(&mut tx, org.id, user.id, DbTime::now()).await.map_err(
             |e| match e {
                 StoreError::Conflict { .. } => {
@@ -239,7 +239,7 @@ async fn remove_member(
         let (user, _) = resolve_member(&state, &actor, org.id, &user).await?;
         entry.resource(user.id.uuid(), user.username.clone());
         actor.require(Action::Delete, &member_object(org.id, user.id))?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         orgs::remove_member(&mut tx, org.id, user.id).await.map_err(|e| match e {
             StoreError::NotFound { .. } => ApiError::not_found(),
             e => e.into(),
@@ -273,8 +273,8 @@ async fn update_member_roles(
             return Err(ApiError::bad_request("You cannot change your own organization roles.")
                 .detail("Another user with the appropriate permissions must change your roles."));
         }
-        let current = orgs::get_member_roles(&state.store, org.id, user.id).await?;
-        let custom = roles::list(&state.store, org.id).await?;
+        let current = orgs::get_member_roles(state.legacy_store(), org.id, user.id).await?;
+        let custom = roles::list(state.legacy_store(), org.id).await?;
         let change = check_role_change(
             &actor.subject,
             RoleScope::Org(org.id.uuid()),
@@ -290,7 +290,7 @@ async fn update_member_roles(
         new.extend(change.added.iter().cloned());
         new.sort();
         new.dedup();
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let names: Vec<&str> = new.iter().map(String::as_str).collect();
         orgs::set_member_roles(&mut tx, org.id, user.id, &names, DbTime::now()).await?;
         entry.changed(&json!({"roles": current}), &json!({"roles": new}));

@@ -16,13 +16,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Shared;
-use crate::actor::{Actor, parse_permission};
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
 use crate::routes::orgs::resolve_org;
 use crate::routes::user_roles::api_role;
 use crate::validate;
+use atrium_domain::caller::parse_permission;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -79,7 +80,7 @@ async fn list_org_roles(
             role: api_role(&role),
         })
         .collect();
-    for custom in roles::list(&state.store, org.id).await? {
+    for custom in roles::list(state.legacy_store(), org.id).await? {
         out.push(AssignableRoles {
             assignable: can_assign(held, Assignable::CustomOrg, Some(org.id.uuid())),
             built_in: false,
@@ -152,7 +153,7 @@ async fn save_role(
             user_permissions: &[],
         };
         let now = DbTime::now();
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let (old, role) = if create {
             let role = roles::insert(&mut tx, CustomRoleId::new_v4(), org.id, &req.name, &def, now)
                 .await
@@ -228,7 +229,7 @@ async fn delete_role(
             )
             .detail("no role found")
         };
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let old = match roles::get(&mut tx, org.id, &name).await {
             Ok(r) => r,
             Err(StoreError::NotFound { .. }) => return Err(not_found()),

@@ -40,7 +40,7 @@ pub async fn resolve_org(
     actor: &Actor,
     param: &str,
 ) -> ApiResult<orgs::Organization> {
-    let found = orgs::get_by_id_or_name(&state.store, param).await;
+    let found = orgs::get_by_id_or_name(state.legacy_store(), param).await;
     let org = match found {
         Ok(o) => o,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
@@ -78,7 +78,7 @@ fn validate_org_name(name: &str) -> ApiResult<()> {
 fn validate_org_text(display_name: &str, description: &str, icon: &str) -> ApiResult<()> {
     validate::display_name("display_name", display_name)?;
     validate::text("description", description, validate::ORG_DESCRIPTION_MAX)?;
-    validate::icon_url("icon", icon)
+    Ok(validate::icon_url("icon", icon)?)
 }
 
 fn name_taken(name: &str) -> ApiError {
@@ -90,7 +90,7 @@ fn name_taken(name: &str) -> ApiError {
 #[utoipa::path(get, path = "/api/v2/organizations", tag = "Organizations", responses((status = 200, body = Vec<Organization>)))]
 async fn list_orgs(State(state): State<Shared>, actor: Actor) -> ApiResult<Response> {
     let filter = actor.subject.list_filter(Action::Read, ResourceType::Organization);
-    let rows = lists::organizations(&state.store, &filter).await?;
+    let rows = lists::organizations(state.legacy_store(), &filter).await?;
     Ok(json_response(StatusCode::OK, &rows.iter().map(api_org).collect::<Vec<_>>()))
 }
 
@@ -110,7 +110,7 @@ async fn create_org(
         validate_org_text(&req.display_name, &req.description, &req.icon)?;
         let display_name =
             if req.display_name.is_empty() { req.name.clone() } else { req.display_name.clone() };
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let org = orgs::insert(
             &mut tx,
             &orgs::NewOrg {
@@ -194,7 +194,7 @@ async fn update_org(
             req.icon.as_deref().unwrap_or_default(),
         )?;
         let now = DbTime::now();
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let mut updated = orgs::update(&mut tx, org.id, &update, now).await.map_err(|e| match e {
             StoreError::Conflict { .. } => name_taken(&name),
             e => e.into(),
@@ -229,7 +229,7 @@ async fn delete_org(
         if org.is_default {
             return Err(ApiError::bad_request("Default organization cannot be deleted."));
         }
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let deleted = orgs::delete(&mut tx, org.id).await.map_err(|e| match e {
             StoreError::Conflict { .. } => {
                 ApiError::bad_request("Default organization cannot be deleted.")

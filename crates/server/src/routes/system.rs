@@ -38,7 +38,7 @@ async fn buildinfo(State(state): State<Shared>) -> Json<BuildInfo> {
 /// counts active users (dormant and suspended users take no seat).
 #[utoipa::path(get, path = "/api/v2/entitlements", tag = "Enterprise", responses((status = 200, body = Entitlements)))]
 async fn entitlements(State(state): State<Shared>, _actor: Actor) -> ApiResult<Json<Entitlements>> {
-    let active = users::count_active(&state.store).await?;
+    let active = users::count_active(state.legacy_store()).await?;
     let mut features = BTreeMap::new();
     let entitled = |actual: Option<i64>| Feature {
         entitlement: "entitled".into(),

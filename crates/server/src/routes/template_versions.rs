@@ -61,7 +61,7 @@ pub async fn job_to_api(
 ) -> ApiResult<ApiJob> {
     let status = job.status();
     let (queue_position, queue_size) = if status == JobStatus::Pending {
-        jobs::queue_position(&state.store, job).await?
+        jobs::queue_position(state.legacy_store(), job).await?
     } else {
         (0, 0)
     };
@@ -102,9 +102,9 @@ fn uuid_field(input: &serde_json::Value, key: &str) -> Option<Uuid> {
 
 /// The wire `TemplateVersion`, its import job included.
 pub async fn to_api(state: &Shared, v: &templates::TemplateVersion) -> ApiResult<ApiVersion> {
-    let job = jobs::get(&state.store, v.job_id).await?;
+    let job = jobs::get(state.legacy_store(), v.job_id).await?;
     let template = match v.template_id {
-        Some(t) => Some(templates::get(&state.store, t).await?),
+        Some(t) => Some(templates::get(state.legacy_store(), t).await?),
         None => None,
     };
     let metadata = ProvisionerJobMetadata {
@@ -119,7 +119,7 @@ pub async fn to_api(state: &Shared, v: &templates::TemplateVersion) -> ApiResult
         workspace_id: None,
         workspace_name: String::new(),
     };
-    let creator = users::get(&state.store, v.created_by).await?;
+    let creator = users::get(state.legacy_store(), v.created_by).await?;
     Ok(ApiVersion {
         id: v.id.uuid(),
         template_id: v.template_id.map(|t| t.uuid()),
@@ -189,7 +189,7 @@ async fn create_version(
                 let resolved = match readable_template(&state, &actor, TemplateId(id)).await {
                     Ok(r) if r.template.org_id == org.id => r,
                     Ok(_) => return Err(missing()),
-                    Err(e) if e.status == StatusCode::NOT_FOUND => return Err(missing()),
+                    Err(e) if e.status() == StatusCode::NOT_FOUND => return Err(missing()),
                     Err(e) => return Err(e),
                 };
                 actor.require(Action::Update, &resolved.authz.object())?;
@@ -220,7 +220,7 @@ async fn create_version(
             req.file_id.filter(|f| !f.is_nil()).ok_or_else(|| ApiError::required("file_id"))?;
         let file = match readable_file(&state, &actor, FileId(file_id)).await {
             Ok(f) => f,
-            Err(e) if e.status == StatusCode::NOT_FOUND => {
+            Err(e) if e.status() == StatusCode::NOT_FOUND => {
                 return Err(ApiError::new(StatusCode::NOT_FOUND, "File not found."));
             }
             Err(e) => return Err(e),
@@ -234,7 +234,7 @@ async fn create_version(
         }
         let now = DbTime::now();
         let version_id = TemplateVersionId::new_v4();
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let job = jobs::insert(
             &mut tx,
             &jobs::NewJob {
@@ -298,7 +298,7 @@ pub async fn readable_version(
     let Ok(id) = param.parse::<TemplateVersionId>() else {
         return Err(ApiError::bad_request(format!("Invalid UUID \"{param}\".")));
     };
-    let version = match templates::get_version(&state.store, id).await {
+    let version = match templates::get_version(state.legacy_store(), id).await {
         Ok(v) => v,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),
@@ -348,7 +348,7 @@ async fn get_version_logs(
             )
         })?,
     };
-    let logs = jobs::list_logs(&state.store, version.job_id, after).await?;
+    let logs = jobs::list_logs(state.legacy_store(), version.job_id, after).await?;
     let out: Vec<ProvisionerJobLog> = logs
         .into_iter()
         .map(|l| ProvisionerJobLog {
@@ -374,7 +374,7 @@ async fn list_template_versions(
 ) -> ApiResult<Response> {
     let Resolved { template, .. } = readable_template(&state, &actor, template_id(&param)?).await?;
     let mut out = Vec::new();
-    for v in templates::list_versions(&state.store, template.id).await? {
+    for v in templates::list_versions(state.legacy_store(), template.id).await? {
         out.push(to_api(&state, &v).await?);
     }
     Ok(json_response(StatusCode::OK, &out))
@@ -406,7 +406,9 @@ async fn set_active_version(
         entry.resource(template.id.uuid(), template.name.clone());
         actor.require(Action::Update, &authz.object())?;
         let id = req.id.filter(|v| !v.is_nil()).ok_or_else(|| ApiError::required("id"))?;
-        let version = match templates::get_version(&state.store, TemplateVersionId(id)).await {
+        let version = match templates::get_version(state.legacy_store(), TemplateVersionId(id))
+            .await
+        {
             Ok(v) => v,
             Err(StoreError::NotFound { .. }) => {
                 return Err(ApiError::new(StatusCode::NOT_FOUND, "Template version not found."));
@@ -418,7 +420,7 @@ async fn set_active_version(
                 "The provided template version doesn't belong to the specified template.",
             ));
         }
-        let status = jobs::get(&state.store, version.job_id).await?.status();
+        let status = jobs::get(state.legacy_store(), version.job_id).await?.status();
         if status != JobStatus::Succeeded {
             return Err(ApiError::bad_request(
                 "Only versions that have been built successfully can be promoted.",
@@ -428,7 +430,7 @@ async fn set_active_version(
                 status_str(status)
             )));
         }
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         templates::set_active_version(&mut tx, template.id, version.id, DbTime::now()).await?;
         entry.changed(
             &json!({"active_version_id": template.active_version_id}),

@@ -64,7 +64,7 @@ pub struct TemplateAuthz {
 
 impl TemplateAuthz {
     pub async fn load(state: &Shared, t: &templates::Template) -> ApiResult<Self> {
-        let acl = templates::get_acl(&state.store, t.id).await?;
+        let acl = templates::get_acl(state.legacy_store(), t.id).await?;
         Ok(TemplateAuthz {
             id: t.id.uuid(),
             org: t.org_id.uuid(),
@@ -95,7 +95,7 @@ pub async fn readable_template(
     actor: &Actor,
     id: TemplateId,
 ) -> ApiResult<Resolved> {
-    let template = match templates::get(&state.store, id).await {
+    let template = match templates::get(state.legacy_store(), id).await {
         Ok(t) if !t.deleted => t,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),
@@ -128,21 +128,21 @@ impl Converter {
         let org = match self.orgs.entry(t.org_id) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(orgs::get(&state.store, t.org_id).await?)
+                v.insert(orgs::get(state.legacy_store(), t.org_id).await?)
             }
         };
         let creator = match self.users.get(&t.created_by) {
             Some(name) => name.clone(),
             None => {
-                let name = users::get(&state.store, t.created_by).await?.username;
+                let name = users::get(state.legacy_store(), t.created_by).await?.username;
                 self.users.insert(t.created_by, name.clone());
                 name
             }
         };
         let provisioner = match t.active_version_id {
             Some(v) => {
-                let version = templates::get_version(&state.store, v).await?;
-                jobs::get(&state.store, version.job_id).await?.provisioner
+                let version = templates::get_version(state.legacy_store(), v).await?;
+                jobs::get(state.legacy_store(), version.job_id).await?.provisioner
             }
             None => String::new(),
         };
@@ -259,27 +259,29 @@ async fn create_template(
             .template_version_id
             .filter(|v| !v.is_nil())
             .ok_or_else(|| ApiError::required("template_version_id"))?;
-        let version = match templates::get_version(&state.store, TemplateVersionId(version_id))
-            .await
-        {
-            Ok(v) if v.org_id == org.id => v,
-            Ok(_) | Err(StoreError::NotFound { .. }) => return Err(version_missing(version_id)),
-            Err(e) => return Err(e.into()),
-        };
+        let version =
+            match templates::get_version(state.legacy_store(), TemplateVersionId(version_id)).await
+            {
+                Ok(v) if v.org_id == org.id => v,
+                Ok(_) | Err(StoreError::NotFound { .. }) => {
+                    return Err(version_missing(version_id));
+                }
+                Err(e) => return Err(e.into()),
+            };
         if version.template_id.is_some() {
             return Err(ApiError::bad_request(format!(
                 "Template version {version_id} is already part of a template"
             ))
             .validation("template_version_id", "Template version is already part of a template"));
         }
-        let job = jobs::get(&state.store, version.job_id).await?;
+        let job = jobs::get(state.legacy_store(), version.job_id).await?;
         if job.status() != JobStatus::Succeeded {
             return Err(ApiError::bad_request(format!(
                 "Template version {version_id} has not been imported successfully."
             ))
             .validation("template_version_id", "The version's import job has not succeeded"));
         }
-        match templates::get_by_name(&state.store, org.id, &req.name).await {
+        match templates::get_by_name(state.legacy_store(), org.id, &req.name).await {
             Ok(_) => return Err(name_taken(&req.name)),
             Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -289,7 +291,7 @@ async fn create_template(
             users: vec![],
             groups: if closed { vec![] } else { vec![(GroupId::everyone(org.id), use_actions())] },
         };
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let template = templates::insert(
             &mut tx,
             &templates::NewTemplate {
@@ -374,7 +376,7 @@ async fn parse_query(
     let org = match org_param {
         None => None,
         Some(param) => {
-            let found = orgs::get_by_id_or_name(&state.store, &param).await;
+            let found = orgs::get_by_id_or_name(state.legacy_store(), &param).await;
             match found {
                 Ok(o) if actor.can(Action::Read, &org_object(o.id)) => Some(o.id),
                 Ok(_) | Err(StoreError::NotFound { .. }) => {
@@ -402,7 +404,7 @@ async fn list(
     let page = crate::extract::Page::from_query(params)?;
     let filter = actor.subject.list_filter(Action::Read, ResourceType::Template);
     let listed = lists::templates(
-        &state.store,
+        state.legacy_store(),
         org,
         query,
         &filter,
@@ -456,7 +458,7 @@ async fn get_template_by_name(
     Path((org, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let org = resolve_org(&state, &actor, &org).await?;
-    let template = match templates::get_by_name(&state.store, org.id, &name).await {
+    let template = match templates::get_by_name(state.legacy_store(), org.id, &name).await {
         Ok(t) => t,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),
@@ -513,7 +515,7 @@ async fn update_template(
             description: req.description.as_deref().unwrap_or(&template.description),
             icon: req.icon.as_deref().unwrap_or(&template.icon),
         };
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let updated = templates::update(&mut tx, template.id, &update, DbTime::now())
             .await
             .map_err(|e| match e {
@@ -557,7 +559,7 @@ async fn delete_template(
         entry.org = Some(template.org_id);
         entry.resource(template.id.uuid(), template.name.clone());
         actor.require(Action::Delete, &authz.object())?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         // The store counts the workspaces whoever asks (those the caller cannot see still use
         // the template), under a lock a racing workspace creation also takes.
         templates::soft_delete(&mut tx, template.id, DbTime::now()).await.map_err(|e| match e {

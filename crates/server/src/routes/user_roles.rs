@@ -74,8 +74,8 @@ async fn get_user_roles(
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
     let user = resolve_user(&state, &actor, &param).await?;
-    let roles = users::get_site_roles(&state.store, user.id).await?;
-    let memberships = orgs::list_memberships(&state.store, user.id).await?;
+    let roles = users::get_site_roles(state.legacy_store(), user.id).await?;
+    let memberships = orgs::list_memberships(state.legacy_store(), user.id).await?;
     let organization_roles: BTreeMap<uuid::Uuid, Vec<String>> = memberships
         .into_iter()
         .filter(|m| actor.can(Action::Read, &member_object(m.org_id, user.id)))
@@ -99,7 +99,7 @@ async fn put_user_roles(
         entry.resource(user.id.uuid(), user.username.clone());
         // The whole decision runs on the roles read under the owner-set lock, so a concurrent
         // promotion or demotion cannot slip past the owner rules.
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let (target, current) =
             guard_account(&mut tx, &actor, user.id, AccountAction::ChangeRoles).await?;
         let change =

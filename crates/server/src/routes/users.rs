@@ -51,14 +51,14 @@ pub async fn resolve_user(state: &Shared, actor: &Actor, param: &str) -> ApiResu
     let found = if param == "me" {
         Ok(actor.user.clone())
     } else {
-        users::get_by_id_or_username(&state.store, param).await
+        users::get_by_id_or_username(state.legacy_store(), param).await
     };
     let user = match found {
         Ok(u) if !u.deleted => u,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::bad_request(USER_PARAM)),
         Err(e) => return Err(e.into()),
     };
-    if !actor.can(Action::Read, &Actor::user_object(user.id)) {
+    if !actor.can(Action::Read, &atrium_domain::Caller::user_object(user.id)) {
         return Err(ApiError::bad_request(USER_PARAM));
     }
     Ok(user)
@@ -75,8 +75,8 @@ pub fn user_json(u: &users::User, site_roles: &[String]) -> Value {
 /// The wire `User`, with its site roles and the ids of its orgs that `actor` may read (an org
 /// admin of A does not learn that the user is also in B).
 pub async fn to_api(state: &Shared, actor: &Actor, u: &users::User) -> ApiResult<ApiUser> {
-    let roles = users::get_site_roles(&state.store, u.id).await?;
-    let orgs = orgs::list_memberships(&state.store, u.id).await?;
+    let roles = users::get_site_roles(state.legacy_store(), u.id).await?;
+    let orgs = orgs::list_memberships(state.legacy_store(), u.id).await?;
     Ok(api_user(u, &roles, readable_orgs(actor, orgs.into_iter().map(|m| m.org_id))))
 }
 
@@ -110,7 +110,7 @@ pub async fn precheck_account(
     user: UserId,
     action: AccountAction,
 ) -> ApiResult<()> {
-    let roles = users::get_site_roles(&state.store, user).await?;
+    let roles = users::get_site_roles(state.legacy_store(), user).await?;
     account::check(&actor.subject, AccountTarget::new(user.uuid(), &roles), action)
         .map_err(account_error)
 }
@@ -246,12 +246,12 @@ async fn create_user(
         let mut org_ids: Vec<OrgId> =
             req.organization_ids.iter().filter(|o| !o.is_nil()).map(|o| OrgId(*o)).collect();
         if org_ids.is_empty() {
-            org_ids.push(orgs::get_default(&state.store).await?.id);
+            org_ids.push(orgs::get_default(state.legacy_store()).await?.id);
         }
         org_ids.sort();
         org_ids.dedup();
         for org in &org_ids {
-            match orgs::get(&state.store, *org).await {
+            match orgs::get(state.legacy_store(), *org).await {
                 Ok(_) => {}
                 Err(StoreError::NotFound { .. }) => {
                     return Err(ApiError::new(
@@ -267,7 +267,7 @@ async fn create_user(
             }
         }
         let now = DbTime::now();
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let user = users::insert(
             &mut tx,
             &users::NewUser {
@@ -316,7 +316,7 @@ async fn list_users(
     let page = crate::extract::Page::from_query(&params)?;
     let filter = actor.subject.list_filter(Action::Read, ResourceType::User);
     let listed = lists::users(
-        &state.store,
+        state.legacy_store(),
         &query,
         &filter,
         Page { limit: page.limit, offset: page.offset },
@@ -355,8 +355,8 @@ async fn delete_user(
         let user = resolve_user(&state, &actor, &param).await?;
         entry.resource(user.id.uuid(), user.username.clone());
         precheck_account(&state, &actor, user.id, AccountAction::Delete).await?;
-        actor.require(Action::Delete, &Actor::user_object(user.id))?;
-        let mut tx = state.store.begin().await?;
+        actor.require(Action::Delete, &atrium_domain::Caller::user_object(user.id))?;
+        let mut tx = state.legacy_store().begin().await?;
         // Decided again under the owner-set lock: only owners delete owners, never the last.
         guard_account(&mut tx, &actor, user.id, AccountAction::Delete).await?;
         // The store counts the user's workspaces without the caller's filter (a user admin
@@ -393,7 +393,7 @@ async fn update_profile(
     let result = async {
         let user = resolve_user(&state, &actor, &param).await?;
         entry.resource(user.id.uuid(), user.username.clone());
-        let object = Actor::user_object(user.id);
+        let object = atrium_domain::Caller::user_object(user.id);
         if !actor.can(Action::UpdatePersonal, &object) && !actor.can(Action::Update, &object) {
             return Err(ApiError::forbidden());
         }
@@ -405,7 +405,7 @@ async fn update_profile(
             return Err(ApiError::tag_failed("username", "username", &req.username));
         }
         validate_real_name(&req.name)?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         guard_account(&mut tx, &actor, user.id, AccountAction::ChangeProfile).await?;
         let update = users::ProfileUpdate {
             username: &req.username,
@@ -443,8 +443,8 @@ async fn set_status(
             UserStatus::Active | UserStatus::Dormant => AccountAction::Activate,
         };
         precheck_account(&state, &actor, user.id, action).await?;
-        actor.require(Action::Update, &Actor::user_object(user.id))?;
-        let mut tx = state.store.begin().await?;
+        actor.require(Action::Update, &atrium_domain::Caller::user_object(user.id))?;
+        let mut tx = state.legacy_store().begin().await?;
         guard_account(&mut tx, &actor, user.id, action).await?;
         let (before, updated) = change_status(&mut tx, user.id, status).await?;
         // A suspended user's running workspaces are stopped (activation does not restart them).
@@ -531,7 +531,7 @@ async fn update_password(
     let result = async {
         let user = resolve_user(&state, &actor, &param).await?;
         entry.resource(user.id.uuid(), user.username.clone());
-        if !actor.can(Action::UpdatePersonal, &Actor::user_object(user.id)) {
+        if !actor.can(Action::UpdatePersonal, &atrium_domain::Caller::user_object(user.id)) {
             return Err(ApiError::not_found());
         }
         precheck_account(&state, &actor, user.id, AccountAction::ChangePassword).await?;
@@ -559,7 +559,7 @@ async fn update_password(
             return Err(ApiError::bad_request("New password cannot match old password."));
         }
         let hashed = passwords::hash(req.password.clone()).await?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         guard_account(&mut tx, &actor, user.id, AccountAction::ChangePassword).await?;
         users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now()).await?;
         api_keys::delete_by_user(&mut tx, user.id).await?;

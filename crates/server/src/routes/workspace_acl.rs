@@ -98,7 +98,7 @@ pub struct WorkspaceAclResponse {
 async fn acl_response(state: &Shared, org: OrgId, acl: &Acl) -> ApiResult<WorkspaceAclResponse> {
     let mut out = WorkspaceAclResponse { users: vec![], group: vec![] };
     for (id, set) in &acl.users {
-        if let Ok(u) = users::get(&state.store, *id).await
+        if let Ok(u) = users::get(state.legacy_store(), *id).await
             && !u.deleted
         {
             out.users.push(WorkspaceGrantee {
@@ -113,7 +113,7 @@ async fn acl_response(state: &Shared, org: OrgId, acl: &Acl) -> ApiResult<Worksp
         let (name, avatar_url) = if id.is_everyone_of(org) {
             ("Everyone".to_owned(), String::new())
         } else {
-            match groups::get(&state.store, *id).await {
+            match groups::get(state.legacy_store(), *id).await {
                 Ok(g) => (g.name, g.avatar_url),
                 Err(_) => continue,
             }
@@ -141,7 +141,7 @@ async fn get_acl(
     // As Coder's dbauthz: reading the ACL needs what editing it needs (`create`), so a `use`
     // grantee does not learn who else the workspace is shared with.
     actor.require(Action::Create, &authz.object())?;
-    let acl = workspaces::get_acl(&state.store, ws.id).await?;
+    let acl = workspaces::get_acl(state.legacy_store(), ws.id).await?;
     Ok(json_response(StatusCode::OK, &acl_response(&state, ws.org_id, &acl).await?))
 }
 
@@ -187,14 +187,14 @@ async fn patch_acl(
                 )));
             }
         }
-        let old = workspaces::get_acl(&state.store, ws.id).await?;
+        let old = workspaces::get_acl(state.legacy_store(), ws.id).await?;
         let mut users_map: BTreeMap<UserId, ActionSet> = old.users.iter().copied().collect();
         let mut groups_map: BTreeMap<GroupId, ActionSet> = old.groups.iter().copied().collect();
         for (id, role) in &req.user_roles {
             let user: UserId = id.parse().map_err(|_| invalid("user_roles", format!("{id} is not a valid UUID.")))?;
             let set = parse_role("user_roles", role)?;
             if set.is_some() {
-                match users::get(&state.store, user).await {
+                match users::get(state.legacy_store(), user).await {
                     Ok(u) if !u.deleted => {}
                     Ok(_) | Err(StoreError::NotFound { .. }) => {
                         return Err(invalid("user_roles", format!("user with ID {id} does not exist")));
@@ -202,7 +202,7 @@ async fn patch_acl(
                     Err(e) => return Err(e.into()),
                 }
                 // Only members of the workspace's organization may be granted a role.
-                match orgs::get_member(&state.store, ws.org_id, user).await {
+                match orgs::get_member(state.legacy_store(), ws.org_id, user).await {
                     Ok(_) => {}
                     Err(StoreError::NotFound { .. }) => {
                         return Err(invalid(
@@ -222,7 +222,7 @@ async fn patch_acl(
             let group: GroupId = id.parse().map_err(|_| invalid("group_roles", format!("{id} is not a valid UUID.")))?;
             let set = parse_role("group_roles", role)?;
             if set.is_some() && !group.is_everyone_of(ws.org_id) {
-                match groups::get(&state.store, group).await {
+                match groups::get(state.legacy_store(), group).await {
                     Ok(g) if g.org_id == ws.org_id => {}
                     Ok(_) | Err(StoreError::NotFound { .. }) => {
                         return Err(invalid("group_roles", format!("group with ID {id} does not exist")));
@@ -236,7 +236,7 @@ async fn patch_acl(
             };
         }
         let new = Acl { users: users_map.into_iter().collect(), groups: groups_map.into_iter().collect() };
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         workspaces::set_acl(&mut tx, ws.id, &new).await?;
         let view = |acl: &Acl| {
             json!({
@@ -267,7 +267,7 @@ async fn delete_acl(
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
         actor.require(Action::Create, &authz.object())?;
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         workspaces::set_acl(&mut tx, ws.id, &Acl::default()).await?;
         entry.changed(&json!({"shared": true}), &json!({"shared": false}));
         audit::write(&mut tx, &actor.meta, &entry, 204).await?;

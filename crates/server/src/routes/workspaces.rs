@@ -59,7 +59,7 @@ impl WorkspaceAuthz {
         let (users, groups) = if dormant {
             (vec![], vec![])
         } else {
-            let acl = workspaces::get_acl(&state.store, ws.id).await?;
+            let acl = workspaces::get_acl(state.legacy_store(), ws.id).await?;
             (
                 acl.users.iter().map(|(u, s)| (u.uuid(), *s)).collect(),
                 acl.groups.iter().map(|(g, s)| (g.uuid(), *s)).collect(),
@@ -93,7 +93,7 @@ pub async fn resolve_workspace(
     param: &str,
 ) -> ApiResult<(workspaces::Workspace, WorkspaceAuthz)> {
     let id: WorkspaceId = param.parse().map_err(|_| ApiError::not_found())?;
-    let ws = match workspaces::get(&state.store, id).await {
+    let ws = match workspaces::get(state.legacy_store(), id).await {
         Ok(w) if !w.deleted => w,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),
@@ -105,7 +105,7 @@ pub async fn resolve_workspace(
 
 /// The wire `Workspace` with its latest build.
 pub async fn to_api(state: &Shared, ws: &workspaces::Workspace) -> ApiResult<Workspace> {
-    let owner = users::get(&state.store, ws.owner_id).await?;
+    let owner = users::get(state.legacy_store(), ws.owner_id).await?;
     view(state, ws, owner).await
 }
 
@@ -115,9 +115,9 @@ pub async fn view(
     ws: &workspaces::Workspace,
     owner: users::User,
 ) -> ApiResult<Workspace> {
-    let org = orgs::get(&state.store, ws.org_id).await?;
-    let template = templates::get(&state.store, ws.template_id).await?;
-    let latest = workspaces::latest_build(&state.store, ws.id).await?;
+    let org = orgs::get(state.legacy_store(), ws.org_id).await?;
+    let template = templates::get(state.legacy_store(), ws.template_id).await?;
+    let latest = workspaces::latest_build(state.legacy_store(), ws.id).await?;
     let build = build_with_template(state, ws, &owner, &template, &latest).await?;
     let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
     Ok(Workspace {
@@ -194,7 +194,7 @@ async fn create(
         let template_id = match (template_field, version_field) {
             (Some(t), _) => TemplateId(t),
             (None, Some(v)) => {
-                match templates::get_version(&state.store, TemplateVersionId(v)).await {
+                match templates::get_version(state.legacy_store(), TemplateVersionId(v)).await {
                     Ok(version) => version.template_id.ok_or_else(|| {
                         bad_template(
                             "template_version_id",
@@ -212,7 +212,7 @@ async fn create(
             }
             (None, None) => return Err(ApiError::required("template_id")),
         };
-        let template = match templates::get(&state.store, template_id).await {
+        let template = match templates::get(state.legacy_store(), template_id).await {
             Ok(t) => t,
             Err(StoreError::NotFound { .. }) => {
                 return Err(bad_template(
@@ -257,8 +257,12 @@ async fn create(
         let owner_subject = if owner.id == actor.id() {
             actor.subject.clone()
         } else {
-            let input = load_subject_input(state, owner.id).await?;
-            std::sync::Arc::new(crate::subject::build(&input, Scope::ALL, RoleOptions::default()))
+            let input = load_subject_input(&state.domain, owner.id).await?;
+            std::sync::Arc::new(atrium_engine::stored::build(
+                &input,
+                Scope::ALL,
+                RoleOptions::default(),
+            ))
         };
         if !owner_subject.can(Action::Use, &template_authz.object()) {
             return Err(ApiError::forbidden_with(format!(
@@ -280,13 +284,13 @@ async fn create(
             ApiError::conflict(format!("Workspace \"{}\" already exists.", req.name))
                 .validation("name", "This value is already in use and should be unique.")
         };
-        match workspaces::get_by_owner_and_name(&state.store, owner.id, &req.name).await {
+        match workspaces::get_by_owner_and_name(state.legacy_store(), owner.id, &req.name).await {
             Ok(_) => return Err(conflict()),
             Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
         let now = DbTime::now();
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let ws = workspaces::insert(
             &mut tx,
             &workspaces::NewWorkspace {
@@ -360,10 +364,13 @@ async fn create_for_user(
     let owner = resolve_user(&state, &actor, &user).await?;
     let (template_field, version_field) = template_fields(&req)?;
     let template_org = match (template_field, version_field) {
-        (Some(t), _) => templates::get(&state.store, TemplateId(t)).await.ok().map(|t| t.org_id),
-        (None, Some(v)) => {
-            templates::get_version(&state.store, TemplateVersionId(v)).await.ok().map(|v| v.org_id)
+        (Some(t), _) => {
+            templates::get(state.legacy_store(), TemplateId(t)).await.ok().map(|t| t.org_id)
         }
+        (None, Some(v)) => templates::get_version(state.legacy_store(), TemplateVersionId(v))
+            .await
+            .ok()
+            .map(|v| v.org_id),
         (None, None) => None,
     };
     let Some(org_id) = template_org else {
@@ -378,7 +385,7 @@ async fn create_for_user(
             ),
         });
     };
-    let org = orgs::get(&state.store, org_id).await?;
+    let org = orgs::get(state.legacy_store(), org_id).await?;
     create(&state, &actor, org, owner, req).await
 }
 
@@ -430,7 +437,7 @@ async fn parse_query(
     f.ids = p.list("id", |s| s.parse::<WorkspaceId>().ok());
     if let Some(o) = p.string("organization") {
         // An org the caller may not read is answered like a missing one.
-        let found = orgs::get_by_id_or_name(&state.store, &o)
+        let found = orgs::get_by_id_or_name(state.legacy_store(), &o)
             .await
             .ok()
             .filter(|org| actor.can(Action::Read, &org_object(org.id)));
@@ -474,7 +481,7 @@ async fn list_workspaces(
     let page = crate::extract::Page::from_query(&params)?;
     let authz = actor.subject.list_filter(Action::Read, ResourceType::Workspace);
     let listed = workspace_list::workspaces(
-        &state.store,
+        state.legacy_store(),
         &filter,
         &authz,
         Page { limit: page.limit, offset: page.offset },
@@ -514,7 +521,7 @@ async fn get_by_owner_and_name(
     Path((user, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let owner = resolve_user(&state, &actor, &user).await?;
-    let ws = match workspaces::get_by_owner_and_name(&state.store, owner.id, &name).await {
+    let ws = match workspaces::get_by_owner_and_name(state.legacy_store(), owner.id, &name).await {
         Ok(w) => w,
         Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
         Err(e) => return Err(e.into()),
@@ -544,7 +551,7 @@ async fn rename_workspace(
         if validate_name(&req.name).is_err() {
             return Err(ApiError::tag_failed("name", "workspace_name", &req.name));
         }
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let renamed = workspaces::rename(&mut tx, ws.id, &req.name, DbTime::now()).await.map_err(
             |e| match e {
                 StoreError::Conflict { .. } => {
@@ -569,7 +576,7 @@ pub async fn live_workspaces_of(
     state: &Shared,
     user: UserId,
 ) -> ApiResult<Vec<workspaces::Workspace>> {
-    Ok(workspaces::list_by_owner(&state.store, user)
+    Ok(workspaces::list_by_owner(state.legacy_store(), user)
         .await?
         .into_iter()
         .filter(|w| !w.deleted)

@@ -74,7 +74,7 @@ fn can_read_group(actor: &Actor, group: GroupId, org: OrgId) -> bool {
 
 /// A live user, or `None`.
 async fn live_user(state: &Shared, id: UserId) -> ApiResult<Option<users::User>> {
-    match users::get(&state.store, id).await {
+    match users::get(state.legacy_store(), id).await {
         Ok(u) if !u.deleted => Ok(Some(u)),
         Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
@@ -95,12 +95,12 @@ async fn get_acl(
     // As Coder's dbauthz: the ACL is read by those who may update the template, not by
     // everyone who may read (use) it.
     actor.require(Action::Update, &authz.object())?;
-    let acl = templates::get_acl(&state.store, template.id).await?;
-    let org = orgs::get(&state.store, template.org_id).await?;
+    let acl = templates::get_acl(state.legacy_store(), template.id).await?;
+    let org = orgs::get(state.legacy_store(), template.org_id).await?;
     let mut out = TemplateAcl { users: Vec::new(), groups: Vec::new() };
     for (id, set) in &acl.users {
         let Some(u) = live_user(&state, *id).await? else { continue };
-        if actor.can(Action::Read, &Actor::user_object(u.id)) {
+        if actor.can(Action::Read, &atrium_domain::Caller::user_object(u.id)) {
             let user = crate::routes::users::to_api(&state, &actor, &u).await?;
             out.users.push(TemplateUser { user, role: role_of(*set).to_owned() });
         }
@@ -109,7 +109,7 @@ async fn get_acl(
         let row = if id.is_everyone_of(org.id) {
             None
         } else {
-            match groups::get(&state.store, *id).await {
+            match groups::get(state.legacy_store(), *id).await {
                 Ok(g) if g.org_id == org.id => Some(g),
                 // A grant to a group of another org is inert; a deleted group has none.
                 Ok(_) | Err(StoreError::NotFound { .. }) => continue,
@@ -154,7 +154,7 @@ async fn validate_perms(
             } else if GroupId(id).is_everyone_of(org) {
                 true
             } else {
-                match groups::get(&state.store, GroupId(id)).await {
+                match groups::get(state.legacy_store(), GroupId(id)).await {
                     Ok(g) => g.org_id == org,
                     Err(StoreError::NotFound { .. }) => false,
                     Err(e) => return Err(e.into()),
@@ -213,7 +213,7 @@ async fn update_acl(
         if !errors.is_empty() {
             return Err(ApiError::bad_request(INVALID).validations(errors));
         }
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.legacy_store().begin().await?;
         let old = templates::get_acl(&mut tx, template.id).await?;
         let new = Acl {
             users: apply(&old.users, &user_changes, UserId),
@@ -243,11 +243,11 @@ async fn acl_available(
 ) -> ApiResult<Response> {
     let Resolved { template, authz } = resolve(&state, &actor, &param).await?;
     actor.require_or_404(Action::Update, &authz.object())?;
-    let org = orgs::get(&state.store, template.org_id).await?;
+    let org = orgs::get(state.legacy_store(), template.org_id).await?;
     let mut out = AclAvailable { users: Vec::new(), groups: Vec::new() };
-    for member in orgs::list_members(&state.store, org.id).await? {
+    for member in orgs::list_members(state.legacy_store(), org.id).await? {
         let Some(u) = live_user(&state, member.user_id).await? else { continue };
-        if actor.can(Action::Read, &Actor::user_object(u.id)) {
+        if actor.can(Action::Read, &atrium_domain::Caller::user_object(u.id)) {
             out.users.push(crate::routes::groups::reduced(&u));
         }
     }
@@ -256,7 +256,7 @@ async fn acl_available(
         out.groups.push(api_group_for(&state, &actor, &org, everyone, None).await?);
     }
     let filter = actor.subject.list_filter(Action::Read, ResourceType::Group);
-    for g in lists::groups(&state.store, org.id, &filter).await? {
+    for g in lists::groups(state.legacy_store(), org.id, &filter).await? {
         out.groups.push(api_group_for(&state, &actor, &org, g.id, Some(&g)).await?);
     }
     Ok(json_response(StatusCode::OK, &out))

@@ -7,9 +7,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
-
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// At most `limit` hits per `window` per key (a client address, or a user for password
 /// checks).
@@ -47,10 +45,10 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 
     /// [`Self::check`], or Coder's 429.
-    pub fn limit(&self, key: K) -> Result<(), ApiError> {
+    pub fn limit(&self, key: K) -> Result<(), Error> {
         self.check(key).map_err(|_| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
+            Error::new(
+                crate::error::Kind::TooManyRequests,
                 format!(
                     "You've been rate limited for sending more than {} requests in 1m0s.",
                     self.limit

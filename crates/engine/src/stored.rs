@@ -3,7 +3,7 @@
 //! roles expanded by name (silently dropped when they no longer exist); the user's groups; the
 //! key's scope.
 
-use atrium_engine::{BuiltinRole, Permission, Role, RoleOptions, Scope, Subject};
+use crate::{BuiltinRole, Permission, Role, RoleOptions, Scope, Subject};
 use uuid::Uuid;
 
 /// One org membership with its stored role names.
@@ -81,7 +81,7 @@ pub fn build(input: &SubjectInput, scope: Scope, options: RoleOptions) -> Subjec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use atrium_engine::{Action, Object, ResourceType};
+    use crate::{Action, Object, ResourceType};
 
     #[test]
     fn implied_roles_and_missing_custom_roles() {

@@ -17,7 +17,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// A PHC hash of a password that never matches, so an unknown email costs the same time as a
 /// wrong password (no user enumeration by timing).
@@ -27,7 +27,7 @@ const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Wb1Kk
 const MAX_M_COST: u32 = 64 * 1024;
 
 /// Hashes a password.
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> Result<String, Error> {
     pool().hash(password).await
 }
 
@@ -96,20 +96,20 @@ impl Hasher {
         self.permits.clone().try_acquire_owned().ok()
     }
 
-    async fn run(&self, work: Work) -> Result<Outcome, ApiError> {
-        let permit = self.permits.clone().acquire_owned().await.map_err(ApiError::internal)?;
+    async fn run(&self, work: Work) -> Result<Outcome, Error> {
+        let permit = self.permits.clone().acquire_owned().await.map_err(Error::internal)?;
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { work, permit, reply })
-            .map_err(|_| ApiError::internal("password hashing threads stopped"))?;
-        answer.await.map_err(|_| ApiError::internal("password hashing thread failed"))
+            .map_err(|_| Error::internal("password hashing threads stopped"))?;
+        answer.await.map_err(|_| Error::internal("password hashing thread failed"))
     }
 
     /// Hashes a password.
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: String) -> Result<String, Error> {
         match self.run(Work::Hash(password)).await? {
-            Outcome::Hashed(r) => r.map_err(ApiError::internal),
-            Outcome::Verified(_) => Err(ApiError::internal("unexpected hashing outcome")),
+            Outcome::Hashed(r) => r.map_err(Error::internal),
+            Outcome::Verified(_) => Err(Error::internal("unexpected hashing outcome")),
         }
     }
 

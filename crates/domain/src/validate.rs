@@ -4,7 +4,7 @@
 
 use atrium_engine::name;
 
-use crate::error::{ApiError, ApiResult, text};
+use crate::error::{Error, Result, text};
 
 /// Longest template description (Coder: `validate:"lt=128"`).
 pub const TEMPLATE_DESCRIPTION_MAX: usize = 127;
@@ -13,33 +13,33 @@ pub const ORG_DESCRIPTION_MAX: usize = 1024;
 /// Longest template-version message (Coder: `validate:"lt=1048577"`).
 pub const VERSION_MESSAGE_MAX: usize = 1_048_576;
 
-fn failed(field: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::bad_request(text::VALIDATION_FAILED).validation(field, detail)
+fn failed(field: &str, detail: impl Into<String>) -> Error {
+    Error::bad_request(text::VALIDATION_FAILED).validation(field, detail)
 }
 
 /// A display name (`field` is its JSON name).
-pub fn display_name(field: &str, value: &str) -> ApiResult<()> {
+pub fn display_name(field: &str, value: &str) -> Result<()> {
     name::validate_display_name(value).map_err(|e| failed(field, e))
 }
 
 /// A user's real name (`name`).
-pub fn real_name(value: &str) -> ApiResult<()> {
+pub fn real_name(value: &str) -> Result<()> {
     name::validate_real_name(value).map_err(|e| failed("name", e))
 }
 
 /// An email address (`email`), required.
-pub fn email(value: &str) -> ApiResult<()> {
+pub fn email(value: &str) -> Result<()> {
     if value.is_empty() {
-        return Err(ApiError::required("email"));
+        return Err(Error::required("email"));
     }
     if !name::email_valid(value) {
-        return Err(ApiError::tag_failed("email", "email", value));
+        return Err(Error::tag_failed("email", "email", value));
     }
     Ok(())
 }
 
 /// Free text of at most `max` characters.
-pub fn text(field: &str, value: &str, max: usize) -> ApiResult<()> {
+pub fn text(field: &str, value: &str, max: usize) -> Result<()> {
     if name::text_valid(value, max) {
         Ok(())
     } else {
@@ -48,7 +48,7 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<()> {
 }
 
 /// An icon or avatar URL: http(s) or a path on this server.
-pub fn icon_url(field: &str, value: &str) -> ApiResult<()> {
+pub fn icon_url(field: &str, value: &str) -> Result<()> {
     if name::icon_url_valid(value) {
         Ok(())
     } else {
@@ -63,7 +63,7 @@ pub fn icon_url(field: &str, value: &str) -> ApiResult<()> {
 }
 
 /// An API token's name (Coder's name rule; empty means a generated one).
-pub fn token_name(value: &str) -> ApiResult<()> {
+pub fn token_name(value: &str) -> Result<()> {
     if value.is_empty() {
         return Ok(());
     }

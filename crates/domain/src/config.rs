@@ -185,17 +185,6 @@ impl Config {
         }
     }
 
-    /// The accept loop's limits.
-    pub fn listener_limits(&self) -> crate::listener::Limits {
-        crate::listener::Limits {
-            header_read_timeout: self.http_header_read_timeout,
-            idle_timeout: self.http_idle_timeout,
-            max_connections: self
-                .http_max_connections
-                .unwrap_or_else(crate::listener::default_max_connections),
-        }
-    }
-
     /// The most jobs one organization may run at once (`--provisioner-org-max-jobs`).
     pub fn org_max_jobs(&self) -> u32 {
         self.provisioner_org_max_jobs.unwrap_or_else(|| {

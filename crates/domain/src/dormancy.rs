@@ -8,8 +8,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::Shared;
-use crate::actor::RequestMeta;
 use crate::audit::{self, Entry};
+use crate::caller::RequestMeta;
 
 pub fn spawn(state: Shared, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -35,11 +35,7 @@ pub async fn sweep(state: &Shared) -> Result<usize, atrium_store::StoreError> {
     ));
     let mut tx = state.store.begin().await?;
     let flipped = users::mark_dormant(&mut tx, cutoff, now).await?;
-    let meta = RequestMeta {
-        ip: std::net::IpAddr::from([127, 0, 0, 1]),
-        user_agent: "atrium dormancy sweep".into(),
-        request_id: uuid::Uuid::new_v4(),
-    };
+    let meta = RequestMeta::internal("atrium dormancy sweep");
     for user in &flipped {
         let mut entry = Entry::new("write", "user");
         entry.resource(user.id.uuid(), user.username.clone());
