@@ -1,6 +1,7 @@
 //! Wire types for Atrium's `/api/v2`, shared by the server and the CLI so they cannot drift.
 //! Field names and shapes follow Coder's `codersdk` (coder-api.md).
 
+pub mod authcheck;
 pub mod orgs;
 pub mod templates;
 pub mod users;

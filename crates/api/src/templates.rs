@@ -289,3 +289,11 @@ pub struct AclAvailable {
     pub users: Vec<ReducedUser>,
     pub groups: Vec<Group>,
 }
+
+/// `PATCH /templates/{template}/versions`: `{"id": <version>}`.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateActiveTemplateVersion {
+    #[serde(default)]
+    pub id: Option<Uuid>,
+}

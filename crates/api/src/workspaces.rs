@@ -115,3 +115,31 @@ pub struct WorkspacesResponse {
     pub workspaces: Vec<Workspace>,
     pub count: i64,
 }
+
+/// `PATCH /workspaces/{id}/acl`: user or group id → `admin`, `use` or `""` (remove).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct UpdateWorkspaceAcl {
+    pub user_roles: std::collections::BTreeMap<String, String>,
+    pub group_roles: std::collections::BTreeMap<String, String>,
+}
+
+/// One grantee and its role.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspaceGrantee {
+    pub id: Uuid,
+    /// Username or group name.
+    pub name: String,
+    pub avatar_url: String,
+    pub role: String,
+}
+
+/// `GET /workspaces/{id}/acl`; groups under `group`, as Coder's template ACL has them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspaceAclResponse {
+    pub users: Vec<WorkspaceGrantee>,
+    pub group: Vec<WorkspaceGrantee>,
+}

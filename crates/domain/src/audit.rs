@@ -5,7 +5,7 @@ use atrium_store::{Db, DbTime, JsonText, OrgId, UserId, UserStatus, audit, users
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::Shared;
+use crate::Domain;
 use crate::caller::{Caller, RequestMeta};
 use crate::error::{Error, Result};
 
@@ -109,7 +109,7 @@ pub async fn write(
 /// Audits a refused or failed request (its own write; the change itself was rolled back), then
 /// passes the result through.
 pub async fn finish<T>(
-    state: &Shared,
+    state: &Domain,
     meta: &RequestMeta,
     entry: &Entry,
     result: Result<T>,
@@ -121,7 +121,7 @@ pub async fn finish<T>(
 }
 
 /// Audits a refused or failed request on its own, with the engine's reasons when it has them.
-pub async fn refused(state: &Shared, meta: &RequestMeta, entry: &Entry, error: &Error) {
+pub async fn refused(state: &Domain, meta: &RequestMeta, entry: &Entry, error: &Error) {
     let mut entry = entry.clone();
     if !error.reasons.is_empty()
         && let Some(fields) = entry.additional_fields.as_object_mut()
@@ -139,7 +139,7 @@ pub async fn refused(state: &Shared, meta: &RequestMeta, entry: &Entry, error: &
 /// read is never overwritten. Returns the user as it now is (the caller refuses non-active
 /// users; a user deleted meanwhile is `NotFound`).
 pub async fn reactivate_dormant(
-    state: &Shared,
+    state: &Domain,
     user: &users::User,
     meta: &RequestMeta,
 ) -> Result<users::User> {

@@ -13,7 +13,7 @@ use atrium_store::{DbTime, UserId, UserStatus, api_keys, roles, users};
 use uuid::Uuid;
 
 use crate::error::{Error, Kind};
-use crate::{Shared, audit, tokens};
+use crate::{Domain, audit, tokens};
 
 /// Where a request came from, for audit rows and rate limits.
 #[derive(Clone, Debug)]
@@ -103,7 +103,7 @@ pub fn activity_interval(dormancy: Duration) -> Duration {
 }
 
 /// Resolves a session token (`<id>-<secret>`) to its caller, or 401 in Coder's words.
-pub async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Result<Caller, Error> {
+pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Result<Caller, Error> {
     let (id, secret) = tokens::split(token)
         .map_err(|e| Error::unauthorized(format!("Invalid API key format: {e}")))?;
     let key = match api_keys::get(&state.store, id).await {
@@ -188,7 +188,7 @@ pub async fn authenticate(state: &Shared, token: &str, meta: RequestMeta) -> Res
 /// The subject of an already-authenticated session as a new request would see it now, without
 /// a new request's side effects (no reactivation, no refresh): `None` once the key is gone or
 /// expired, or its user deleted or suspended. Long-lived streams re-judge their reader with it.
-pub async fn current_subject(state: &Shared, key_id: &str) -> Result<Option<Subject>, Error> {
+pub async fn current_subject(state: &Domain, key_id: &str) -> Result<Option<Subject>, Error> {
     let key = match api_keys::get(&state.store, key_id).await {
         Ok(k) => k,
         Err(atrium_store::StoreError::NotFound { .. }) => return Ok(None),
@@ -214,7 +214,7 @@ fn key_scope(scope: &str) -> Scope {
 }
 
 /// Everything needed to compile a user's subject, read from the store.
-pub async fn load_subject_input(state: &Shared, user: UserId) -> Result<SubjectInput, Error> {
+pub async fn load_subject_input(state: &Domain, user: UserId) -> Result<SubjectInput, Error> {
     let facts = atrium_store::subject_facts::load(&state.store, user).await?;
     let mut custom = Vec::new();
     // Only orgs where the member holds a non-built-in role need their custom roles read.

@@ -12,16 +12,34 @@
 //! - [`config`]: `atrium server`'s settings.
 
 pub mod audit;
+pub mod audit_log;
+pub mod auth;
+pub mod authcheck;
+pub mod builds;
 pub mod caller;
 pub mod config;
 pub mod convert;
 pub mod dormancy;
 pub mod error;
+pub mod files;
+pub mod groups;
 pub mod jobs;
+pub mod keys;
+pub mod members;
+pub mod org_roles;
+pub mod orgs;
 pub mod passwords;
 pub mod ratelimit;
+pub mod system;
+pub mod template_acl;
+pub mod template_versions;
+pub mod templates;
 pub mod tokens;
+pub mod user_roles;
+pub mod users;
 pub mod validate;
+pub mod workspace_acl;
+pub mod workspaces;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,10 +1,15 @@
 //! `GET /audit`: rows filtered by `read` on `audit_log` like any list (coder-api.md §1.8).
 
-use std::collections::BTreeMap;
-
-use atrium_api::users::{
-    AuditDiffField, AuditLog, AuditLogResponse, MinimalOrganization, User as ApiUser,
-};
+use crate::Shared;
+use crate::actor::Actor;
+use crate::convert::time;
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::QueryParams;
+use atrium_api::users::{AuditDiffField, AuditLog, AuditLogResponse, MinimalOrganization};
+#[allow(unused_imports)]
+use atrium_domain::audit_log::*;
+use atrium_domain::orgs::org_object;
+use atrium_domain::users::to_api;
 use atrium_engine::query::AuditQuery;
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::lists::{self, AuditFilter, Page};
@@ -12,39 +17,12 @@ use atrium_store::{OrgId, StoreError, orgs, users};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::Shared;
-use crate::actor::Actor;
-use crate::convert::time;
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::QueryParams;
-use crate::routes::orgs::org_object;
-use crate::routes::users::to_api;
-
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(list_audit_logs))
-}
-
-/// The actor of a row for a reader who may not read that user (an org auditor, say): only
-/// what Coder's `MinimalUser` carries (id, username, avatar); everything else empty.
-fn minimal_user(u: &users::User) -> ApiUser {
-    ApiUser {
-        id: u.id.uuid(),
-        username: u.username.clone(),
-        name: String::new(),
-        email: String::new(),
-        avatar_url: u.avatar_url.clone(),
-        created_at: ::time::OffsetDateTime::UNIX_EPOCH,
-        updated_at: ::time::OffsetDateTime::UNIX_EPOCH,
-        last_seen_at: None,
-        status: String::new(),
-        login_type: String::new(),
-        theme_preference: String::new(),
-        organization_ids: Vec::new(),
-        roles: Vec::new(),
-    }
 }
 
 /// Audit rows the caller may read, newest first.

@@ -1,10 +1,19 @@
 //! First-user setup, password login and logout (coder-api.md §1.1).
 
+use crate::Shared;
+use crate::actor::{Actor, Meta};
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::Body;
+use crate::passwords;
 use atrium_api::Response as Message;
 use atrium_api::users::{
     CreateFirstUserRequest, CreateFirstUserResponse, LoginWithPasswordRequest,
     LoginWithPasswordResponse,
 };
+#[allow(unused_imports)]
+use atrium_domain::auth::*;
+use atrium_domain::users::{user_json, validate_new_user};
 use atrium_engine::password::validate_password;
 use atrium_store::{DbTime, LoginType, OrgId, UserId, UserStatus, api_keys, orgs, users};
 use axum::extract::State;
@@ -13,14 +22,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-use crate::Shared;
-use crate::actor::{Actor, Meta};
-use crate::audit::{self, Entry};
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::Body;
-use crate::routes::users::{user_json, validate_new_user};
-use crate::{passwords, tokens};
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -130,36 +131,6 @@ fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
         format!("coder_session_token={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax");
     HeaderValue::from_str(&cookie)
         .unwrap_or(HeaderValue::from_static("coder_session_token=; Path=/"))
-}
-
-/// Creates a session key for `user` and returns the token.
-pub async fn create_session(
-    db: impl Into<atrium_store::Db<'_>>,
-    user: UserId,
-    login_type: LoginType,
-    lifetime: std::time::Duration,
-    token_name: &str,
-    scope: &str,
-) -> ApiResult<String> {
-    let new = tokens::generate().map_err(ApiError::internal)?;
-    let now = DbTime::now();
-    api_keys::insert(
-        db,
-        &api_keys::NewApiKey {
-            id: &new.id,
-            hashed_secret: &new.hashed_secret,
-            user_id: user,
-            login_type,
-            scope,
-            token_name,
-            lifetime_seconds: i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX),
-            expires_at: now + lifetime,
-            created_at: now,
-            ip_address: "",
-        },
-    )
-    .await?;
-    Ok(new.token())
 }
 
 /// Logs in with email and password; sets the session cookie.

@@ -2,183 +2,23 @@
 //! `POST /authcheck/explain`: one check answered with the engine's decision in plain words, for
 //! oneself or for a user whose roles the caller may read.
 
-use std::collections::BTreeMap;
-
-use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope};
-use atrium_store::{
-    GroupId, OrgId, StoreError, TemplateId, UserId, groups, orgs, templates, users,
-};
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
-
 use crate::Shared;
 use crate::actor::{Actor, load_subject_input};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
+#[allow(unused_imports)]
+use atrium_domain::authcheck::*;
+use atrium_engine::{Action, RoleOptions, Scope};
+use atrium_store::UserId;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(authcheck)).routes(routes!(explain))
-}
-
-/// Coder's `AuthorizationObject`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct CheckObject {
-    pub resource_type: String,
-    /// A user id, or `me`.
-    pub owner_id: String,
-    pub organization_id: String,
-    pub resource_id: String,
-    pub any_org: bool,
-}
-
-/// One check.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct Check {
-    pub object: CheckObject,
-    pub action: String,
-}
-
-/// `{"checks": {"<name>": Check}}`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct AuthorizationRequest {
-    pub checks: BTreeMap<String, Check>,
-}
-
-/// `POST /authcheck/explain`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct ExplainRequest {
-    pub object: CheckObject,
-    pub action: String,
-    /// Ask about this user instead of the caller.
-    pub user_id: Option<String>,
-}
-
-/// The engine's answer in words.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ExplainResponse {
-    pub allowed: bool,
-    pub reasons: Vec<String>,
-}
-
-/// A check's object with owned ACLs.
-struct Loaded {
-    resource_type: ResourceType,
-    id: Option<Uuid>,
-    owner: Option<Uuid>,
-    org: Option<Uuid>,
-    any_org: bool,
-    users: Vec<(Uuid, ActionSet)>,
-    groups: Vec<(Uuid, ActionSet)>,
-}
-
-impl Loaded {
-    fn object(&self) -> Object<'_> {
-        let mut o =
-            Object::of(self.resource_type).with_user_acl(&self.users).with_group_acl(&self.groups);
-        o.id = self.id;
-        o.owner = self.owner;
-        o.org = self.org;
-        o.any_org = self.any_org;
-        o
-    }
-}
-
-fn parse_uuid(value: &str) -> ApiResult<Option<Uuid>> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    Uuid::parse_str(value)
-        .map(Some)
-        .map_err(|_| ApiError::bad_request(format!("Object \"{value}\" id is not a valid uuid.")))
-}
-
-/// Builds the object of one check; with `resource_id`, the real row is loaded (an unreadable or
-/// missing row makes the check false, not an error: `Ok(None)`).
-async fn load(
-    state: &Shared,
-    me: UserId,
-    key: &str,
-    check: &Check,
-) -> ApiResult<(Action, Option<Loaded>)> {
-    let o = &check.object;
-    if o.resource_type.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "Object's \"resource_type\" field must be defined for key \"{key}\"."
-        )));
-    }
-    let resource_type = ResourceType::parse(&o.resource_type).ok_or_else(|| {
-        ApiError::bad_request(format!("Unknown resource type \"{}\".", o.resource_type))
-    })?;
-    let action = Action::parse(&check.action)
-        .ok_or_else(|| ApiError::bad_request(format!("Unknown action \"{}\".", check.action)))?;
-    let owner = if o.owner_id == "me" { Some(me.uuid()) } else { parse_uuid(&o.owner_id)? };
-    let mut loaded = Loaded {
-        resource_type,
-        id: parse_uuid(&o.resource_id)?,
-        owner,
-        org: parse_uuid(&o.organization_id)?,
-        any_org: o.any_org,
-        users: vec![],
-        groups: vec![],
-    };
-    let Some(id) = loaded.id else { return Ok((action, Some(loaded))) };
-    let absent = |e: StoreError| match e {
-        StoreError::NotFound { .. } => Ok(None),
-        e => Err(ApiError::from(e)),
-    };
-    match resource_type {
-        ResourceType::Template => {
-            let t = match templates::get(state.legacy_store(), TemplateId(id)).await {
-                Ok(t) if !t.deleted => t,
-                Ok(_) => return Ok((action, None)),
-                Err(e) => return absent(e).map(|n| (action, n)),
-            };
-            let acl = templates::get_acl(state.legacy_store(), t.id).await?;
-            loaded.org = Some(t.org_id.uuid());
-            loaded.users = acl.users.into_iter().map(|(u, a)| (u.uuid(), a)).collect();
-            loaded.groups = acl.groups.into_iter().map(|(g, a)| (g.uuid(), a)).collect();
-        }
-        ResourceType::User => match users::get(state.legacy_store(), UserId(id)).await {
-            Ok(u) if !u.deleted => loaded.owner = Some(u.id.uuid()),
-            Ok(_) => return Ok((action, None)),
-            Err(e) => return absent(e).map(|n| (action, n)),
-        },
-        ResourceType::Group => {
-            let org = match groups::get(state.legacy_store(), GroupId(id)).await {
-                Ok(g) => g.org_id,
-                Err(StoreError::NotFound { .. }) => {
-                    match orgs::get(state.legacy_store(), OrgId(id)).await {
-                        Ok(o) => o.id,
-                        Err(e) => return absent(e).map(|n| (action, n)),
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            };
-            loaded.org = Some(org.uuid());
-            loaded.groups =
-                vec![(id, [atrium_engine::Wild::Is(Action::Read)].into_iter().collect())];
-        }
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "Object type \"{}\" does not support \"resource_id\" field.",
-                other
-            ))
-            .validation(
-                "resource_type",
-                format!("resource type \"{other}\" does not support resource_id"),
-            ));
-        }
-    }
-    Ok((action, Some(loaded)))
 }
 
 /// Answers named authorization checks for the caller (roles and token scope).
@@ -217,7 +57,7 @@ async fn explain(
         None => actor.subject.clone(),
         Some(param) => {
             // A body field, not a path: an unreadable user is simply not found.
-            let user = crate::routes::users::resolve_user(&state, &actor, param)
+            let user = atrium_domain::users::resolve_user(&state, &actor, param)
                 .await
                 .map_err(|_| ApiError::not_found())?;
             actor.require(Action::Read, &atrium_domain::Caller::user_object(user.id))?;

@@ -1,10 +1,16 @@
 //! Uploads of template sources (coder-api.md §1.6): tar archives, stored once per content
 //! hash, each owned by whoever uploaded it (rbac.md §2).
 
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
 use atrium_api::Response as Message;
 use atrium_api::templates::UploadResponse;
+#[allow(unused_imports)]
+use atrium_domain::files::*;
 use atrium_engine::{Action, Object, ResourceType};
-use atrium_store::{DbTime, FileId, StoreError, files, templates};
+use atrium_store::{DbTime, FileId, files};
 use axum::body::Body as RawBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,38 +20,25 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::Shared;
-use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::routes::templates::TemplateAuthz;
-
-/// Coder's upload limit.
-pub const MAX_FILE_BYTES: usize = 10 << 20;
-/// Coder also takes zip archives (converting them to tar); Atrium takes tar only.
-const TAR: &str = "application/x-tar";
-
-pub fn routes() -> OpenApiRouter<Shared> {
-    OpenApiRouter::new().routes(routes!(upload_file)).routes(routes!(download_file))
-}
-
-/// The engine object of a file owned by `owner`: org-less, so a member's user-level grant
-/// covers their own uploads and only site roles (owner, template-admin) reach others'.
-pub fn file_object(id: FileId, owner: atrium_store::UserId) -> Object<'static> {
-    Object::of(ResourceType::File).with_id(id.uuid()).with_owner(owner.uuid())
-}
-
-fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "File is too large.")
-        .detail(format!("The maximum upload size is {} MiB.", MAX_FILE_BYTES >> 20))
-}
-
 /// An archive's bytes, as the OpenAPI document describes them (a binary string, not an array
 /// of numbers).
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)]
-struct Archive(Vec<u8>);
+pub struct Archive(Vec<u8>);
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+pub fn routes() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(upload_file)).routes(routes!(download_file))
+}
 
 /// Uploads a tar archive; the same bytes again (by the same user) give the same id with 200.
 #[utoipa::path(post, path = "/api/v2/files", tag = "Files",
@@ -78,7 +71,7 @@ async fn upload_file(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_FILE_BYTES) {
-            return Err(too_large());
+            return Err(too_large().into());
         }
         // Without a length header the limit is enforced while reading; the only way to fail
         // a read of a well-formed body is to pass it.
@@ -112,46 +105,6 @@ async fn upload_file(
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-/// Whether the actor may read the file: as one of its uploaders, through their role (its
-/// first uploader's file, for site roles), or — as Coder allows — by being able to update a
-/// template built from it.
-pub async fn can_read(state: &Shared, actor: &Actor, file: &files::File) -> ApiResult<bool> {
-    if actor.can(Action::Read, &file_object(file.id, file.created_by)) {
-        return Ok(true);
-    }
-    if files::is_uploader(state.legacy_store(), file.id, actor.id()).await?
-        && actor.can(Action::Read, &file_object(file.id, actor.id()))
-    {
-        return Ok(true);
-    }
-    for template in templates::list_using_file(state.legacy_store(), file.id).await? {
-        let authz = TemplateAuthz::load(state, &template).await?;
-        if actor.can(Action::Update, &authz.object()) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// A file the actor may read, or 404.
-pub async fn readable_file(state: &Shared, actor: &Actor, id: FileId) -> ApiResult<files::File> {
-    let file = match files::get(state.legacy_store(), id).await {
-        Ok(f) => f,
-        Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
-    if can_read(state, actor, &file).await? { Ok(file) } else { Err(ApiError::not_found()) }
 }
 
 /// The uploaded bytes.

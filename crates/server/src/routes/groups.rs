@@ -1,12 +1,20 @@
 //! Groups (coder-api.md §1.5). Each org has an implicit Everyone group whose id is the org id:
 //! it holds every member, and cannot be renamed, edited or deleted.
 
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::{Body, QueryParams};
+use crate::validate;
 use atrium_api::Response as Message;
-use atrium_api::orgs::{CreateGroupRequest, Group, PatchGroupRequest, ReducedUser};
-use atrium_engine::name::validate_name;
-use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_api::orgs::{CreateGroupRequest, Group, PatchGroupRequest};
+#[allow(unused_imports)]
+use atrium_domain::groups::*;
+use atrium_domain::orgs::resolve_org;
+use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::lists;
-use atrium_store::{DbTime, GroupId, GroupSource, OrgId, StoreError, UserId, groups, orgs, users};
+use atrium_store::{DbTime, GroupId, GroupSource, StoreError, groups, orgs, users};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,184 +22,12 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::Shared;
-use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::convert::time;
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::{Body, QueryParams};
-use crate::routes::orgs::resolve_org;
-use crate::validate;
-
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(list_org_groups, create_group))
         .routes(routes!(get_group_by_name))
         .routes(routes!(list_groups))
         .routes(routes!(get_group, patch_group, delete_group))
-}
-
-const EVERYONE: &str = "Everyone";
-
-/// A group as the engine sees it: members of a group may read it (rbac.md §7.3); for the
-/// Everyone group the entry is keyed by the org id, so every member reads it.
-pub fn with_group_object<T>(group: GroupId, org: OrgId, f: impl FnOnce(&Object<'_>) -> T) -> T {
-    let acl = [(group.uuid(), [Wild::Is(Action::Read)].into_iter().collect::<ActionSet>())];
-    let object = Object::of(ResourceType::Group)
-        .with_id(group.uuid())
-        .in_org(org.uuid())
-        .with_group_acl(&acl);
-    f(&object)
-}
-
-/// A group (stored, or the synthesized Everyone group).
-struct Resolved {
-    id: GroupId,
-    org: orgs::Organization,
-    row: Option<groups::Group>,
-}
-
-impl Resolved {
-    fn is_everyone(&self) -> bool {
-        self.row.is_none()
-    }
-    fn name(&self) -> &str {
-        self.row.as_ref().map_or(EVERYONE, |g| g.name.as_str())
-    }
-}
-
-/// A user in Coder's `ReducedUser` shape.
-pub fn reduced(u: &users::User) -> ReducedUser {
-    ReducedUser {
-        id: u.id.uuid(),
-        username: u.username.clone(),
-        name: u.name.clone(),
-        email: u.email.clone(),
-        avatar_url: u.avatar_url.clone(),
-        created_at: time(u.created_at),
-        updated_at: time(u.updated_at),
-        last_seen_at: u.last_seen_at.map(time),
-        status: u.status.as_str().to_owned(),
-        login_type: u.login_type.as_str().to_owned(),
-        theme_preference: String::new(),
-    }
-}
-
-/// A group's member ids: a stored group's rows, or every member of the org for its Everyone
-/// group (`row` is `None`).
-async fn member_ids(
-    state: &Shared,
-    org: OrgId,
-    row: Option<&groups::Group>,
-) -> ApiResult<Vec<UserId>> {
-    Ok(match row {
-        Some(r) => groups::list_members(state.legacy_store(), r.id).await?,
-        None => orgs::list_members(state.legacy_store(), org)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect(),
-    })
-}
-
-/// A group membership as the engine sees it: owned by the member, in the group's org
-/// (rbac.md §2, `group_member`).
-pub fn group_member_object(org: OrgId, user: UserId) -> Object<'static> {
-    Object::of(ResourceType::GroupMember)
-        .with_id(user.uuid())
-        .with_owner(user.uuid())
-        .in_org(org.uuid())
-}
-
-/// The wire group (a stored one, or the org's Everyone group when `row` is `None`) as `actor`
-/// may see it. As Coder's dbauthz: `members` is post-filtered by `read` on each membership (a
-/// plain member sees only themselves), while `total_member_count` counts every live member
-/// (Coder counts them once the group itself is readable).
-pub async fn api_group_for(
-    state: &Shared,
-    actor: &Actor,
-    org: &orgs::Organization,
-    id: GroupId,
-    row: Option<&groups::Group>,
-) -> ApiResult<Group> {
-    let ids = member_ids(state, org.id, row).await?;
-    let mut members = Vec::new();
-    let mut total: i64 = 0;
-    for id in ids {
-        match users::get(state.legacy_store(), id).await {
-            Ok(u) if !u.deleted => {
-                total += 1;
-                if actor.can(Action::Read, &group_member_object(org.id, u.id)) {
-                    members.push(reduced(&u));
-                }
-            }
-            Ok(_) | Err(StoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let (display_name, avatar_url, quota, source) = match row {
-        Some(r) => (
-            r.display_name.clone(),
-            r.avatar_url.clone(),
-            i64::from(r.quota_allowance),
-            r.source.as_str(),
-        ),
-        None => (String::new(), String::new(), 0, "user"),
-    };
-    Ok(Group {
-        id: id.uuid(),
-        name: row.map_or(EVERYONE, |g| g.name.as_str()).to_owned(),
-        display_name,
-        organization_id: org.id.uuid(),
-        organization_name: org.name.clone(),
-        organization_display_name: org.display_name.clone(),
-        total_member_count: total,
-        members,
-        avatar_url,
-        quota_allowance: quota,
-        source: source.to_owned(),
-    })
-}
-
-async fn api_group(state: &Shared, actor: &Actor, g: &Resolved) -> ApiResult<Group> {
-    api_group_for(state, actor, &g.org, g.id, g.row.as_ref()).await
-}
-
-/// Loads a group by id (the org id means its Everyone group) with a read check → 404.
-async fn resolve_group(state: &Shared, actor: &Actor, param: &str) -> ApiResult<Resolved> {
-    let Ok(id) = param.parse::<GroupId>() else { return Err(ApiError::not_found()) };
-    let resolved = match groups::get(state.legacy_store(), id).await {
-        Ok(row) => {
-            Resolved { id, org: orgs::get(state.legacy_store(), row.org_id).await?, row: Some(row) }
-        }
-        Err(StoreError::NotFound { .. }) => {
-            match orgs::get(state.legacy_store(), OrgId(id.uuid())).await {
-                Ok(org) => Resolved { id, org, row: None },
-                Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let readable = with_group_object(resolved.id, resolved.org.id, |o| actor.can(Action::Read, o));
-    if readable { Ok(resolved) } else { Err(ApiError::not_found()) }
-}
-
-async fn readable_groups(
-    state: &Shared,
-    actor: &Actor,
-    org: orgs::Organization,
-) -> ApiResult<Vec<Resolved>> {
-    let mut out = Vec::new();
-    let everyone = GroupId::everyone(org.id);
-    if with_group_object(everyone, org.id, |o| actor.can(Action::Read, o)) {
-        out.push(Resolved { id: everyone, org: org.clone(), row: None });
-    }
-    let filter = actor.subject.list_filter(Action::Read, ResourceType::Group);
-    for row in lists::groups(state.legacy_store(), org.id, &filter).await? {
-        out.push(Resolved { id: row.id, org: org.clone(), row: Some(row) });
-    }
-    Ok(out)
 }
 
 /// The org's groups the caller may read, Everyone first.
@@ -295,17 +131,6 @@ async fn get_group(
     Ok(json_response(StatusCode::OK, &api_group(&state, &actor, &g).await?))
 }
 
-fn check_group_name(name: &str) -> ApiResult<()> {
-    if name == EVERYONE {
-        return Err(ApiError::bad_request("Invalid group name.")
-            .validation("name", "\"Everyone\" is a reserved group name"));
-    }
-    if name.is_empty() {
-        return Err(ApiError::required("name"));
-    }
-    validate_name(name).map_err(|_| ApiError::tag_failed("name", "group_name", name))
-}
-
 /// Creates a group in the org.
 #[utoipa::path(post, path = "/api/v2/organizations/{organization}/groups", tag = "Enterprise",
     request_body = CreateGroupRequest, params(("organization" = String, Path)),
@@ -360,16 +185,6 @@ async fn create_group(
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
-}
-
-fn parse_user_ids(list: &[String]) -> ApiResult<Vec<UserId>> {
-    list.iter()
-        .map(|s| {
-            s.parse::<UserId>().map_err(|_| {
-                ApiError::bad_request(format!("ID \"{s}\" must be a valid user UUID."))
-            })
-        })
-        .collect()
 }
 
 /// Renames a group or adds and removes members (user ids; they must be org members).

@@ -1,27 +1,26 @@
 //! Session keys and API tokens of a user (coder-api.md §1.2, "API keys / tokens").
 
-use std::time::Duration;
-
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::{Body, QueryParams};
+use crate::validate;
 use atrium_api::Response as Message;
 use atrium_api::users::{ApiKey, CreateTokenRequest, GenerateApiKeyResponse};
-use atrium_engine::{Action, Object, ResourceType};
-use atrium_store::{DbTime, LoginType, StoreError, UserId, api_keys};
+use atrium_domain::auth::create_session;
+#[allow(unused_imports)]
+use atrium_domain::keys::*;
+use atrium_domain::users::resolve_user;
+use atrium_engine::Action;
+use atrium_store::{DbTime, LoginType, api_keys};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-use crate::Shared;
-use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::convert::time;
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::{Body, QueryParams};
-use crate::routes::auth::create_session;
-use crate::routes::users::resolve_user;
-use crate::validate;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -30,25 +29,6 @@ pub fn routes() -> OpenApiRouter<Shared> {
         .routes(routes!(get_token_by_name))
         .routes(routes!(get_key, delete_key))
         .routes(routes!(expire_key))
-}
-
-fn key_object(owner: UserId) -> Object<'static> {
-    Object::of(ResourceType::ApiKey).with_owner(owner.uuid())
-}
-
-fn api_key(k: &api_keys::ApiKey) -> ApiKey {
-    ApiKey {
-        id: k.id.clone(),
-        user_id: k.user_id.uuid(),
-        last_used: time(k.last_used),
-        expires_at: time(k.expires_at),
-        created_at: time(k.created_at),
-        updated_at: time(k.updated_at),
-        login_type: k.login_type.as_str().to_owned(),
-        scope: k.scope.clone(),
-        token_name: k.token_name.clone(),
-        lifetime_seconds: k.lifetime_seconds,
-    }
 }
 
 /// A new session key for the user (the CLI's `login --token` flow).
@@ -128,10 +108,10 @@ async fn create_token(
         let key = create_session(&mut tx, user.id, LoginType::Token, lifetime, &name, scope)
             .await
             .map_err(|e| {
-                if e.status() == StatusCode::CONFLICT {
+                if e.kind == atrium_domain::Kind::Conflict {
                     ApiError::conflict(format!("A token with name \"{name}\" already exists."))
                 } else {
-                    e
+                    ApiError(e)
                 }
             })?;
         audit::write(&mut tx, &actor.meta, &entry, 201).await?;
@@ -171,23 +151,6 @@ async fn get_token_by_name(
     actor.require_or_404(Action::Read, &key_object(user.id))?;
     let key = api_keys::get_token_by_name(state.legacy_store(), user.id, &name).await?;
     Ok(json_response(StatusCode::OK, &api_key(&key)))
-}
-
-async fn owned_key(
-    state: &Shared,
-    actor: &Actor,
-    param: &str,
-    id: &str,
-    action: Action,
-) -> ApiResult<api_keys::ApiKey> {
-    let user = resolve_user(state, actor, param).await?;
-    let key = match api_keys::get(state.legacy_store(), id).await {
-        Ok(k) if k.user_id == user.id => k,
-        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
-    actor.require_or_404(action, &key_object(user.id))?;
-    Ok(key)
 }
 
 /// A key by id.

@@ -1,14 +1,24 @@
 //! Organization members and their org roles (coder-api.md §1.3, rbac.md §4.2).
 
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::{Body, QueryParams};
 use atrium_api::Response as Message;
 use atrium_api::orgs::{
     OrganizationMember, OrganizationMemberWithUserData, PaginatedMembersResponse,
 };
-use atrium_api::users::{SlimRole, UpdateRoles};
+use atrium_api::users::UpdateRoles;
+#[allow(unused_imports)]
+use atrium_domain::members::*;
+use atrium_domain::orgs::resolve_org;
+use atrium_domain::user_roles::assign_error;
+use atrium_domain::users::resolve_user;
 use atrium_engine::assign::{Assignable, RoleScope, can_assign, check_role_change};
 use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
-use atrium_store::lists::{self, Page};
-use atrium_store::{DbTime, OrgId, StoreError, UserId, orgs, roles, users};
+use atrium_store::lists::Page;
+use atrium_store::{DbTime, StoreError, orgs, roles};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,125 +26,12 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::Shared;
-use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::convert::time;
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::{Body, QueryParams};
-use crate::routes::orgs::resolve_org;
-use crate::routes::user_roles::assign_error;
-use crate::routes::users::resolve_user;
-
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(list_members))
         .routes(routes!(paginated_members))
         .routes(routes!(get_member, add_member, remove_member))
         .routes(routes!(update_member_roles))
-}
-
-/// The engine object of a membership (owned by the member, in the org).
-pub fn member_object(org: OrgId, user: UserId) -> Object<'static> {
-    Object::of(ResourceType::OrganizationMember)
-        .with_id(user.uuid())
-        .with_owner(user.uuid())
-        .in_org(org.uuid())
-}
-
-/// Org role names as `SlimRole`s (display names from built-ins or the org's custom roles).
-pub async fn slim_org_roles(
-    state: &Shared,
-    org: OrgId,
-    names: &[String],
-) -> ApiResult<Vec<SlimRole>> {
-    let mut out = Vec::with_capacity(names.len());
-    for name in names {
-        let display_name = match BuiltinRole::parse(name) {
-            Some(b) => b.display_name().to_owned(),
-            None => match roles::get(state.legacy_store(), org, name).await {
-                Ok(r) => r.display_name,
-                Err(StoreError::NotFound { .. }) => String::new(),
-                Err(e) => return Err(e.into()),
-            },
-        };
-        out.push(SlimRole { name: name.clone(), display_name, organization_id: org.to_string() });
-    }
-    Ok(out)
-}
-
-async fn api_member(
-    state: &Shared,
-    m: &orgs::Member,
-    roles: &[String],
-) -> ApiResult<OrganizationMember> {
-    Ok(OrganizationMember {
-        user_id: m.user_id.uuid(),
-        organization_id: m.org_id.uuid(),
-        created_at: time(m.created_at),
-        updated_at: time(m.updated_at),
-        roles: slim_org_roles(state, m.org_id, roles).await?,
-    })
-}
-
-/// Resolves `{user}` on a member route: the membership must exist and be readable (404
-/// otherwise), as Coder's member-param lookup; no site-level read of the user is needed.
-async fn resolve_member(
-    state: &Shared,
-    actor: &Actor,
-    org: OrgId,
-    param: &str,
-) -> ApiResult<(users::User, orgs::Member)> {
-    let user = if param == "me" {
-        actor.user.clone()
-    } else {
-        let found = users::get_by_id_or_username(state.legacy_store(), param).await;
-        match found {
-            Ok(u) if !u.deleted => u,
-            Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
-            Err(e) => return Err(e.into()),
-        }
-    };
-    actor.require_or_404(Action::Read, &member_object(org, user.id))?;
-    match orgs::get_member(state.legacy_store(), org, user.id).await {
-        Ok(m) => Ok((user, m)),
-        Err(StoreError::NotFound { .. }) => Err(ApiError::not_found()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn with_user_data(
-    state: &Shared,
-    m: &orgs::Member,
-) -> ApiResult<OrganizationMemberWithUserData> {
-    let roles = orgs::get_member_roles(state.legacy_store(), m.org_id, m.user_id).await?;
-    let user = users::get(state.legacy_store(), m.user_id).await?;
-    let site = users::get_site_roles(state.legacy_store(), m.user_id).await?;
-    let global_roles = crate::routes::users::api_user(&user, &site, vec![]).roles;
-    Ok(OrganizationMemberWithUserData {
-        member: api_member(state, m, &roles).await?,
-        username: user.username,
-        name: user.name,
-        email: user.email,
-        avatar_url: user.avatar_url,
-        global_roles,
-    })
-}
-
-async fn listed(
-    state: &Shared,
-    actor: &Actor,
-    param: &str,
-    page: Page,
-) -> ApiResult<(Vec<OrganizationMemberWithUserData>, i64)> {
-    let org = resolve_org(state, actor, param).await?;
-    let filter = actor.subject.list_filter(Action::Read, ResourceType::OrganizationMember);
-    let rows = lists::org_members(state.legacy_store(), org.id, &filter, page).await?;
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for m in &rows.rows {
-        out.push(with_user_data(state, m).await?);
-    }
-    Ok((out, rows.count))
 }
 
 /// Members of an organization the caller may read.

@@ -2,12 +2,22 @@
 //! delete — validated by the engine in Coder's order (rbac.md §4.3, §5). Custom roles are free
 //! in Atrium; unknown type/action pairs are refused on update as on create.
 
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::Body;
+use crate::validate;
 use atrium_api::Response as Message;
 use atrium_api::users::{AssignableRoles, Role as ApiRole};
+#[allow(unused_imports)]
+use atrium_domain::org_roles::*;
+use atrium_domain::orgs::resolve_org;
+use atrium_domain::user_roles::api_role;
 use atrium_engine::assign::{Assignable, can_assign};
-use atrium_engine::custom_role::{CustomRoleError, CustomRoleRequest, RawPermission};
-use atrium_engine::{Action, BuiltinRole, Object, ResourceType, RoleOptions};
-use atrium_store::{CustomRoleId, DbTime, OrgId, StoreError, roles};
+use atrium_engine::custom_role::CustomRoleRequest;
+use atrium_engine::{Action, BuiltinRole, RoleOptions};
+use atrium_store::{CustomRoleId, DbTime, StoreError, roles};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,45 +25,10 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::Shared;
-use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::Body;
-use crate::routes::orgs::resolve_org;
-use crate::routes::user_roles::api_role;
-use crate::validate;
-use atrium_domain::caller::parse_permission;
-
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(list_org_roles, create_role, update_role))
         .routes(routes!(delete_role))
-}
-
-fn roles_object(org: OrgId) -> Object<'static> {
-    Object::of(ResourceType::AssignOrgRole).in_org(org.uuid())
-}
-
-/// A stored custom role in Coder's `Role` JSON (permissions as stored, in order).
-pub fn custom_api_role(r: &roles::CustomRole) -> ApiRole {
-    let perms = |list: &[RawPermission]| {
-        list.iter()
-            .map(|p| atrium_api::users::Permission {
-                negate: p.negate,
-                resource_type: p.resource_type.clone(),
-                action: p.action.clone(),
-            })
-            .collect()
-    };
-    ApiRole {
-        name: r.name.clone(),
-        organization_id: r.org_id.to_string(),
-        display_name: r.display_name.clone(),
-        site_permissions: perms(&r.site_permissions.0),
-        organization_permissions: perms(&r.org_permissions.0),
-        user_permissions: perms(&r.user_permissions.0),
-    }
 }
 
 /// Built-in org roles (those with a display name) and the org's custom roles, each with
@@ -88,47 +63,6 @@ async fn list_org_roles(
         });
     }
     Ok(json_response(StatusCode::OK, &out))
-}
-
-fn failed(detail: impl Into<String>) -> ApiError {
-    ApiError::bad_request("Failed to update role permissions").detail(detail)
-}
-
-/// Shared by create and update: the engine's checks in Coder's order, with the RBAC check on
-/// the role object between the request-shape checks and the permission checks (§5.2 step 8).
-async fn validated(
-    actor: &Actor,
-    org: OrgId,
-    req: &CustomRoleRequest,
-    action: Action,
-) -> ApiResult<Vec<RawPermission>> {
-    let checked = req.validate(org.uuid(), &actor.subject);
-    match &checked {
-        Err(CustomRoleError::InvalidName { name, .. }) => {
-            return Err(ApiError::tag_failed("name", "username", name));
-        }
-        Err(e @ CustomRoleError::ReservedName(_)) => {
-            return Err(ApiError::bad_request("Reserved role name").detail(e.to_string()));
-        }
-        Err(e @ CustomRoleError::SitePermissions) => {
-            return Err(ApiError::bad_request(
-                "Invalid request, not allowed to assign site wide permissions for an organization role.",
-            )
-            .detail(e.to_string()));
-        }
-        Err(e @ CustomRoleError::UserPermissions) => {
-            return Err(ApiError::bad_request(
-                "Invalid request, not allowed to assign user permissions for an organization role.",
-            )
-            .detail(e.to_string()));
-        }
-        Err(CustomRoleError::UnknownPairs(_) | CustomRoleError::Permission { .. }) | Ok(_) => {}
-    }
-    actor.require_or_404(action, &roles_object(org))?;
-    match checked {
-        Ok(_) => Ok(req.organization_permissions.clone()),
-        Err(e) => Err(failed(e.to_string())),
-    }
 }
 
 async fn save_role(
@@ -244,9 +178,4 @@ async fn delete_role(
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
-}
-
-/// Engine permissions of a stored role (used by the explain endpoint and the CLI).
-pub fn engine_permissions(r: &roles::CustomRole) -> Vec<atrium_engine::Permission> {
-    r.org_permissions.0.iter().filter_map(parse_permission).collect()
 }

@@ -1,18 +1,18 @@
 //! Build info, health and entitlements.
 
-use std::collections::BTreeMap;
-
-use atrium_api::BuildInfo;
-use atrium_api::users::{Entitlements, Feature};
-use atrium_store::users;
-use axum::Json;
-use axum::extract::State;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
 use crate::Shared;
 use crate::actor::Actor;
 use crate::error::ApiResult;
+use atrium_api::BuildInfo;
+use atrium_api::users::{Entitlements, Feature};
+#[allow(unused_imports)]
+use atrium_domain::system::*;
+use atrium_store::users;
+use axum::Json;
+use axum::extract::State;
+use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(buildinfo)).routes(routes!(entitlements))

@@ -5,40 +5,36 @@
 //! its user and group ACL — so an Everyone entry (keyed by the org id) lets every org member
 //! read and use it, and an `admin` entry is every template action.
 
-mod acl;
-
-use std::collections::HashMap;
-
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::{Body, QueryParams};
+use crate::validate;
 use atrium_api::Response as Message;
-use atrium_api::templates::{
-    CreateTemplateRequest, Template as ApiTemplate, TemplateAutostartRequirement,
-    TemplateAutostopRequirement, UpdateTemplateMeta,
-};
+use atrium_api::templates::{CreateTemplateRequest, Template as ApiTemplate, UpdateTemplateMeta};
+use atrium_domain::orgs::{org_object, resolve_org};
+#[allow(unused_imports)]
+use atrium_domain::templates::*;
 use atrium_engine::name::validate_name;
 use atrium_engine::query::{QueryError, TermParser, terms};
-use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::jobs::{self, JobStatus};
 use atrium_store::lists::{self, Page, TemplateQuery};
 use atrium_store::{
-    Acl, DbTime, GroupId, OrgId, StoreError, TemplateId, TemplateVersionId, UserId, orgs,
-    templates, users, workspaces,
+    Acl, DbTime, GroupId, OrgId, StoreError, TemplateId, TemplateVersionId, orgs, templates,
+    workspaces,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::json;
+use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::Shared;
-use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::convert::time;
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::{Body, QueryParams};
-use crate::routes::orgs::{org_object, resolve_org};
-use crate::validate;
+mod acl;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -47,185 +43,6 @@ pub fn routes() -> OpenApiRouter<Shared> {
         .routes(routes!(list_templates))
         .routes(routes!(get_template, update_template, delete_template))
         .merge(acl::routes())
-}
-
-/// `use`: read the template and create workspaces from it (rbac.md §7.1).
-pub fn use_actions() -> ActionSet {
-    [Wild::Is(Action::Read), Wild::Is(Action::Use)].into_iter().collect()
-}
-
-/// A template as the engine sees it, with its ACL loaded.
-pub struct TemplateAuthz {
-    id: Uuid,
-    org: Uuid,
-    users: Vec<(Uuid, ActionSet)>,
-    groups: Vec<(Uuid, ActionSet)>,
-}
-
-impl TemplateAuthz {
-    pub async fn load(state: &Shared, t: &templates::Template) -> ApiResult<Self> {
-        let acl = templates::get_acl(state.legacy_store(), t.id).await?;
-        Ok(TemplateAuthz {
-            id: t.id.uuid(),
-            org: t.org_id.uuid(),
-            users: acl.users.iter().map(|(u, s)| (u.uuid(), *s)).collect(),
-            groups: acl.groups.iter().map(|(g, s)| (g.uuid(), *s)).collect(),
-        })
-    }
-
-    pub fn object(&self) -> Object<'_> {
-        Object::of(ResourceType::Template)
-            .with_id(self.id)
-            .in_org(self.org)
-            .with_user_acl(&self.users)
-            .with_group_acl(&self.groups)
-    }
-}
-
-/// A live template the actor may read, with its engine object.
-pub struct Resolved {
-    pub template: templates::Template,
-    pub authz: TemplateAuthz,
-}
-
-/// Loads a live template by id with a read check; missing, deleted and unreadable templates
-/// all answer 404.
-pub async fn readable_template(
-    state: &Shared,
-    actor: &Actor,
-    id: TemplateId,
-) -> ApiResult<Resolved> {
-    let template = match templates::get(state.legacy_store(), id).await {
-        Ok(t) if !t.deleted => t,
-        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
-    let authz = TemplateAuthz::load(state, &template).await?;
-    actor.require_or_404(Action::Read, &authz.object())?;
-    Ok(Resolved { template, authz })
-}
-
-/// `{template}`: a uuid (Coder takes ids only here).
-pub fn template_id(param: &str) -> ApiResult<TemplateId> {
-    param.parse().map_err(|e: uuid::Error| {
-        ApiError::bad_request(format!("Invalid UUID \"{param}\".")).detail(e.to_string())
-    })
-}
-
-async fn resolve(state: &Shared, actor: &Actor, param: &str) -> ApiResult<Resolved> {
-    readable_template(state, actor, template_id(param)?).await
-}
-
-/// Looks up what the wire `Template` shows besides the row: org names, creator, provisioner.
-#[derive(Default)]
-struct Converter {
-    orgs: HashMap<OrgId, orgs::Organization>,
-    users: HashMap<UserId, String>,
-}
-
-impl Converter {
-    async fn convert(&mut self, state: &Shared, t: &templates::Template) -> ApiResult<ApiTemplate> {
-        let org = match self.orgs.entry(t.org_id) {
-            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(orgs::get(state.legacy_store(), t.org_id).await?)
-            }
-        };
-        let creator = match self.users.get(&t.created_by) {
-            Some(name) => name.clone(),
-            None => {
-                let name = users::get(state.legacy_store(), t.created_by).await?.username;
-                self.users.insert(t.created_by, name.clone());
-                name
-            }
-        };
-        let provisioner = match t.active_version_id {
-            Some(v) => {
-                let version = templates::get_version(state.legacy_store(), v).await?;
-                jobs::get(state.legacy_store(), version.job_id).await?.provisioner
-            }
-            None => String::new(),
-        };
-        Ok(api_template(t, org, creator, provisioner))
-    }
-}
-
-const ALL_DAYS: [&str; 7] =
-    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-
-fn api_template(
-    t: &templates::Template,
-    org: &orgs::Organization,
-    created_by_name: String,
-    provisioner: String,
-) -> ApiTemplate {
-    // Scheduling is not Atrium's: these are Coder's defaults for a new template.
-    ApiTemplate {
-        id: t.id.uuid(),
-        created_at: time(t.created_at),
-        updated_at: time(t.updated_at),
-        organization_id: t.org_id.uuid(),
-        organization_name: org.name.clone(),
-        organization_display_name: org.display_name.clone(),
-        organization_icon: org.icon.clone(),
-        name: t.name.clone(),
-        display_name: t.display_name.clone(),
-        provisioner,
-        active_version_id: t.active_version_id.map(|v| v.uuid()).unwrap_or_default(),
-        active_user_count: 0,
-        build_time_stats: json!({}),
-        description: t.description.clone(),
-        deprecated: false,
-        deprecation_message: String::new(),
-        deleted: t.deleted,
-        icon: t.icon.clone(),
-        default_ttl_ms: 0,
-        activity_bump_ms: 3_600_000,
-        autostop_requirement: TemplateAutostopRequirement { days_of_week: vec![], weeks: 1 },
-        autostart_requirement: TemplateAutostartRequirement {
-            days_of_week: ALL_DAYS.iter().map(|d| (*d).to_owned()).collect(),
-        },
-        created_by_id: t.created_by.uuid(),
-        created_by_name,
-        allow_user_autostart: true,
-        allow_user_autostop: true,
-        allow_user_cancel_workspace_jobs: false,
-        failure_ttl_ms: 0,
-        time_til_dormant_ms: 0,
-        time_til_dormant_autodelete_ms: 0,
-        require_active_version: false,
-        max_port_share_level: "owner".into(),
-        use_classic_parameter_flow: false,
-    }
-}
-
-/// The wire `Template` of one row.
-pub async fn to_api(state: &Shared, t: &templates::Template) -> ApiResult<ApiTemplate> {
-    Converter::default().convert(state, t).await
-}
-
-/// The template as audit diffs see it.
-fn template_json(t: &templates::Template) -> Value {
-    json!({"name": t.name, "display_name": t.display_name, "description": t.description,
-           "icon": t.icon, "active_version_id": t.active_version_id, "deleted": t.deleted})
-}
-
-/// Coder's `template_display_name`: at most 64 characters, no surrounding whitespace.
-fn validate_display_name(name: &str) -> ApiResult<()> {
-    if name.chars().count() > 64 || name.trim() != name {
-        return Err(ApiError::tag_failed("display_name", "template_display_name", name));
-    }
-    Ok(())
-}
-
-fn name_taken(name: &str) -> ApiError {
-    ApiError::conflict(format!("Template with name \"{name}\" already exists."))
-        .validation("name", "This value is already in use and should be unique.")
-}
-
-fn version_missing(id: Uuid) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, format!("Template version \"{id}\" does not exist."))
-        .validation("template_version_id", "Template version does not exist")
 }
 
 /// Creates a template from an imported version; Everyone gets `use` unless asked otherwise
@@ -264,7 +81,7 @@ async fn create_template(
             {
                 Ok(v) if v.org_id == org.id => v,
                 Ok(_) | Err(StoreError::NotFound { .. }) => {
-                    return Err(version_missing(version_id));
+                    return Err(version_missing(version_id).into());
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -282,7 +99,7 @@ async fn create_template(
             .validation("template_version_id", "The version's import job has not succeeded"));
         }
         match templates::get_by_name(state.legacy_store(), org.id, &req.name).await {
-            Ok(_) => return Err(name_taken(&req.name)),
+            Ok(_) => return Err(name_taken(&req.name).into()),
             Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -316,7 +133,7 @@ async fn create_template(
         templates::set_acl(&mut tx, template.id, &acl).await?;
         entry.resource(template.id.uuid(), template.name.clone());
         let mut new = template_json(&template);
-        new["group_acl"] = acl::acl_json(&acl)["group_acl"].clone();
+        new["group_acl"] = atrium_domain::template_acl::acl_json(&acl)["group_acl"].clone();
         entry.changed(&json!({}), &new);
         audit::write(&mut tx, &actor.meta, &entry, 201).await?;
         tx.commit().await?;
@@ -327,10 +144,6 @@ async fn create_template(
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
-}
-
-fn search_error(errors: Vec<QueryError>) -> ApiError {
-    ApiError::invalid_query("Invalid template search query.", errors)
 }
 
 /// `q` for template lists (coder-api.md §2.4): free text, `name`, `exact_name`,
@@ -371,7 +184,7 @@ async fn parse_query(
     }
     let errors = p.finish();
     if !errors.is_empty() {
-        return Err(search_error(errors));
+        return Err(search_error(errors).into());
     }
     let org = match org_param {
         None => None,
@@ -380,12 +193,12 @@ async fn parse_query(
             match found {
                 Ok(o) if actor.can(Action::Read, &org_object(o.id)) => Some(o.id),
                 Ok(_) | Err(StoreError::NotFound { .. }) => {
-                    return Err(search_error(vec![QueryError {
+                    return Err(ApiError::from(search_error(vec![QueryError {
                         field: "organization".into(),
                         detail: format!(
                             "Organization \"{param}\" either does not exist, or you are unauthorized to view it"
                         ),
-                    }]));
+                    }])));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -528,10 +341,10 @@ async fn update_template(
         let mut new = template_json(&updated);
         if req.disable_everyone_group_access == Some(true) {
             let mut acl = templates::get_acl(&mut tx, template.id).await?;
-            old["group_acl"] = acl::acl_json(&acl)["group_acl"].clone();
+            old["group_acl"] = atrium_domain::template_acl::acl_json(&acl)["group_acl"].clone();
             acl.groups.retain(|(g, _)| !g.is_everyone_of(template.org_id));
             templates::set_acl(&mut tx, template.id, &acl).await?;
-            new["group_acl"] = acl::acl_json(&acl)["group_acl"].clone();
+            new["group_acl"] = atrium_domain::template_acl::acl_json(&acl)["group_acl"].clone();
         }
         entry.resource(updated.id.uuid(), updated.name.clone());
         entry.changed(&old, &new);

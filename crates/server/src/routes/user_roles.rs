@@ -1,67 +1,32 @@
 //! Site roles of a user and the assignable role list (coder-api.md §1.2, rbac.md §4).
 
-use std::collections::BTreeMap;
-
+use crate::Shared;
+use crate::actor::Actor;
+use crate::audit::{self, Entry};
+use crate::error::{ApiResult, json_response};
+use crate::extract::Body;
 use atrium_api::Response as Message;
-use atrium_api::users::{
-    AssignableRoles, Permission as ApiPermission, Role as ApiRole, UpdateRoles, UserRoles,
-};
+use atrium_api::users::{AssignableRoles, UpdateRoles, UserRoles};
+use atrium_domain::members::member_object;
+#[allow(unused_imports)]
+use atrium_domain::user_roles::*;
+use atrium_domain::users::{guard_account, keep_an_owner, resolve_user, to_api};
 use atrium_engine::account::{self, AccountAction};
-use atrium_engine::assign::{AssignError, Assignable, RoleScope, can_assign, check_role_change};
-use atrium_engine::{Action, BuiltinRole, Object, Permission, ResourceType, Role, RoleOptions};
+use atrium_engine::assign::{Assignable, RoleScope, can_assign, check_role_change};
+use atrium_engine::{Action, BuiltinRole, Object, ResourceType, RoleOptions};
 use atrium_store::{DbTime, orgs, users};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
+use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-use crate::Shared;
-use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::Body;
-use crate::routes::members::member_object;
-use crate::routes::users::{guard_account, keep_an_owner, resolve_user, to_api};
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
         .routes(routes!(get_user_roles, put_user_roles))
         .routes(routes!(list_site_roles))
-}
-
-pub fn api_permission(p: &Permission) -> ApiPermission {
-    ApiPermission {
-        negate: p.negate,
-        resource_type: p.resource_type.to_string(),
-        action: p.action.to_string(),
-    }
-}
-
-/// An engine role in Coder's `Role` JSON.
-pub fn api_role(role: &Role) -> ApiRole {
-    ApiRole {
-        name: role.name.clone(),
-        organization_id: role.org.map(|o| o.to_string()).unwrap_or_default(),
-        display_name: role.display_name.clone(),
-        site_permissions: role.site.iter().map(api_permission).collect(),
-        organization_permissions: role.org_perms.iter().map(api_permission).collect(),
-        user_permissions: role.user.iter().map(api_permission).collect(),
-    }
-}
-
-/// Maps an assignment refusal to Coder's statuses: RBAC denial → 403, the rest → 400 with the
-/// error text as message.
-pub fn assign_error(e: AssignError) -> ApiError {
-    match e {
-        AssignError::Forbidden => ApiError::forbidden(),
-        e @ (AssignError::NotAnOrgRole
-        | AssignError::NotASiteRole
-        | AssignError::Suffixed(_)
-        | AssignError::Unsupported(_)
-        | AssignError::NotAuthorized(_)) => ApiError::bad_request(e.to_string()),
-    }
 }
 
 /// `{roles, organization_roles}` of a user; org roles only in orgs whose members the caller

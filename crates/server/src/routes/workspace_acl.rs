@@ -8,124 +8,28 @@
 //! must belong to the workspace's organization (users as members, groups as its groups or its
 //! Everyone group). Removing a grant needs only `create`.
 
-use std::collections::BTreeMap;
-
-use atrium_api::Response as Message;
-use atrium_engine::{Action, ActionSet, Wild};
-use atrium_store::value::Acl;
-use atrium_store::{GroupId, OrgId, StoreError, UserId, groups, orgs, users, workspaces};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-use uuid::Uuid;
-
 use crate::Shared;
 use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
-use crate::routes::workspaces::resolve_workspace;
+use atrium_api::Response as Message;
+#[allow(unused_imports)]
+use atrium_domain::workspace_acl::*;
+use atrium_domain::workspaces::resolve_workspace;
+use atrium_engine::{Action, ActionSet};
+use atrium_store::value::Acl;
+use atrium_store::{GroupId, StoreError, UserId, groups, orgs, users, workspaces};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(get_acl, patch_acl, delete_acl))
-}
-
-/// `admin`: everything but `delete` (`create` doubles as "may edit the ACL").
-fn admin_actions() -> ActionSet {
-    [
-        Action::Create,
-        Action::Read,
-        Action::Update,
-        Action::Start,
-        Action::Stop,
-        Action::Ssh,
-        Action::ApplicationConnect,
-        Action::CreateAgent,
-        Action::DeleteAgent,
-    ]
-    .into_iter()
-    .map(Wild::Is)
-    .collect()
-}
-
-/// `use`: connect and power, no changes.
-fn use_actions() -> ActionSet {
-    [Action::ApplicationConnect, Action::Read, Action::Ssh, Action::Start, Action::Stop]
-        .into_iter()
-        .map(Wild::Is)
-        .collect()
-}
-
-fn role_of(set: ActionSet) -> &'static str {
-    if set == admin_actions() {
-        "admin"
-    } else if set == use_actions() {
-        "use"
-    } else {
-        ""
-    }
-}
-
-/// `PATCH /workspaces/{id}/acl`: user or group id → `admin`, `use` or `""` (remove).
-#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct UpdateWorkspaceAcl {
-    pub user_roles: BTreeMap<String, String>,
-    pub group_roles: BTreeMap<String, String>,
-}
-
-/// One grantee and its role.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct WorkspaceGrantee {
-    pub id: Uuid,
-    /// Username or group name.
-    pub name: String,
-    pub avatar_url: String,
-    pub role: String,
-}
-
-/// `GET /workspaces/{id}/acl`; groups under `group`, as Coder's template ACL has them.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct WorkspaceAclResponse {
-    pub users: Vec<WorkspaceGrantee>,
-    pub group: Vec<WorkspaceGrantee>,
-}
-
-async fn acl_response(state: &Shared, org: OrgId, acl: &Acl) -> ApiResult<WorkspaceAclResponse> {
-    let mut out = WorkspaceAclResponse { users: vec![], group: vec![] };
-    for (id, set) in &acl.users {
-        if let Ok(u) = users::get(state.legacy_store(), *id).await
-            && !u.deleted
-        {
-            out.users.push(WorkspaceGrantee {
-                id: id.uuid(),
-                name: u.username,
-                avatar_url: u.avatar_url,
-                role: role_of(*set).into(),
-            });
-        }
-    }
-    for (id, set) in &acl.groups {
-        let (name, avatar_url) = if id.is_everyone_of(org) {
-            ("Everyone".to_owned(), String::new())
-        } else {
-            match groups::get(state.legacy_store(), *id).await {
-                Ok(g) => (g.name, g.avatar_url),
-                Err(_) => continue,
-            }
-        };
-        out.group.push(WorkspaceGrantee {
-            id: id.uuid(),
-            name,
-            avatar_url,
-            role: role_of(*set).into(),
-        });
-    }
-    Ok(out)
 }
 
 /// Who the workspace is shared with; needs `create` on the workspace (403 otherwise, where
@@ -143,19 +47,6 @@ async fn get_acl(
     actor.require(Action::Create, &authz.object())?;
     let acl = workspaces::get_acl(state.legacy_store(), ws.id).await?;
     Ok(json_response(StatusCode::OK, &acl_response(&state, ws.org_id, &acl).await?))
-}
-
-fn invalid(field: &str, detail: String) -> ApiError {
-    ApiError::bad_request("Invalid request to update workspace ACL").validation(field, detail)
-}
-
-fn parse_role(field: &str, role: &str) -> ApiResult<Option<ActionSet>> {
-    match role {
-        "admin" => Ok(Some(admin_actions())),
-        "use" => Ok(Some(use_actions())),
-        "" => Ok(None),
-        other => Err(invalid(field, format!("role \"{other}\" is not a valid workspace role"))),
-    }
 }
 
 /// Shares the workspace with users and groups (merged: unnamed grantees keep their role).
@@ -197,7 +88,7 @@ async fn patch_acl(
                 match users::get(state.legacy_store(), user).await {
                     Ok(u) if !u.deleted => {}
                     Ok(_) | Err(StoreError::NotFound { .. }) => {
-                        return Err(invalid("user_roles", format!("user with ID {id} does not exist")));
+                        return Err(invalid("user_roles", format!("user with ID {id} does not exist")).into());
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -205,10 +96,10 @@ async fn patch_acl(
                 match orgs::get_member(state.legacy_store(), ws.org_id, user).await {
                     Ok(_) => {}
                     Err(StoreError::NotFound { .. }) => {
-                        return Err(invalid(
+                        return Err(ApiError::from(invalid(
                             "user_roles",
                             format!("user with ID {id} is not a member of the workspace's organization"),
-                        ));
+                        )));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -225,7 +116,7 @@ async fn patch_acl(
                 match groups::get(state.legacy_store(), group).await {
                     Ok(g) if g.org_id == ws.org_id => {}
                     Ok(_) | Err(StoreError::NotFound { .. }) => {
-                        return Err(invalid("group_roles", format!("group with ID {id} does not exist")));
+                        return Err(invalid("group_roles", format!("group with ID {id} does not exist")).into());
                     }
                     Err(e) => return Err(e.into()),
                 }

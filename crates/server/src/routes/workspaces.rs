@@ -1,18 +1,28 @@
 //! Workspaces (coder-api.md §1.7, §2.3): create (also on a user's behalf), list with `q`, get,
 //! rename. Builds live in [`super::builds`].
 
+use crate::Shared;
+use crate::actor::{Actor, load_subject_input};
+use crate::audit::{self, Entry};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::extract::{Body, QueryParams};
 use atrium_api::Response as Message;
 use atrium_api::workspaces::{
-    CreateWorkspaceRequest, UpdateWorkspaceRequest, Workspace, WorkspaceHealth, WorkspacesResponse,
+    CreateWorkspaceRequest, UpdateWorkspaceRequest, Workspace, WorkspacesResponse,
 };
+use atrium_domain::builds::queue_build;
+use atrium_domain::orgs::resolve_org;
+use atrium_domain::templates::TemplateAuthz;
+use atrium_domain::users::resolve_user;
+#[allow(unused_imports)]
+use atrium_domain::workspaces::*;
 use atrium_engine::name::validate_name;
-use atrium_engine::query::{QueryError, TermParser, terms};
-use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope};
+use atrium_engine::{Action, Object, ResourceType, RoleOptions, Scope};
 use atrium_store::lists::Page;
-use atrium_store::workspace_list::{self, WorkspaceFilter};
+use atrium_store::workspace_list::{self};
 use atrium_store::{
-    BuildReason, BuildTransition, DbTime, StoreError, TemplateId, TemplateVersionId, UserId,
-    WorkspaceId, orgs, templates, users, workspaces,
+    BuildReason, BuildTransition, DbTime, StoreError, TemplateId, TemplateVersionId, WorkspaceId,
+    orgs, templates, users, workspaces,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,18 +30,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
-
-use crate::Shared;
-use crate::actor::{Actor, load_subject_input};
-use crate::audit::{self, Entry};
-use crate::convert::time;
-use crate::error::{ApiError, ApiResult, json_response};
-use crate::extract::{Body, QueryParams};
-use crate::routes::builds::{build_with_template, queue_build};
-use crate::routes::orgs::{org_object, resolve_org};
-use crate::routes::templates::TemplateAuthz;
-use crate::routes::users::resolve_user;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new()
@@ -40,131 +38,6 @@ pub fn routes() -> OpenApiRouter<Shared> {
         .routes(routes!(list_workspaces))
         .routes(routes!(get_workspace, rename_workspace))
         .routes(routes!(get_by_owner_and_name))
-}
-
-/// A workspace as the engine sees it: `workspace` with its sharing ACLs, or, once dormant,
-/// `workspace_dormant` without them (rbac.md §2, §7.2).
-pub struct WorkspaceAuthz {
-    dormant: bool,
-    id: Uuid,
-    owner: Uuid,
-    org: Uuid,
-    users: Vec<(Uuid, ActionSet)>,
-    groups: Vec<(Uuid, ActionSet)>,
-}
-
-impl WorkspaceAuthz {
-    pub async fn load(state: &Shared, ws: &workspaces::Workspace) -> ApiResult<Self> {
-        let dormant = ws.dormant_at.is_some();
-        let (users, groups) = if dormant {
-            (vec![], vec![])
-        } else {
-            let acl = workspaces::get_acl(state.legacy_store(), ws.id).await?;
-            (
-                acl.users.iter().map(|(u, s)| (u.uuid(), *s)).collect(),
-                acl.groups.iter().map(|(g, s)| (g.uuid(), *s)).collect(),
-            )
-        };
-        Ok(WorkspaceAuthz {
-            dormant,
-            id: ws.id.uuid(),
-            owner: ws.owner_id.uuid(),
-            org: ws.org_id.uuid(),
-            users,
-            groups,
-        })
-    }
-
-    pub fn object(&self) -> Object<'_> {
-        let t = if self.dormant { ResourceType::WorkspaceDormant } else { ResourceType::Workspace };
-        Object::of(t)
-            .with_id(self.id)
-            .with_owner(self.owner)
-            .in_org(self.org)
-            .with_user_acl(&self.users)
-            .with_group_acl(&self.groups)
-    }
-}
-
-/// A live workspace the actor may read (else 404).
-pub async fn resolve_workspace(
-    state: &Shared,
-    actor: &Actor,
-    param: &str,
-) -> ApiResult<(workspaces::Workspace, WorkspaceAuthz)> {
-    let id: WorkspaceId = param.parse().map_err(|_| ApiError::not_found())?;
-    let ws = match workspaces::get(state.legacy_store(), id).await {
-        Ok(w) if !w.deleted => w,
-        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(ApiError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
-    let authz = WorkspaceAuthz::load(state, &ws).await?;
-    actor.require_or_404(Action::Read, &authz.object())?;
-    Ok((ws, authz))
-}
-
-/// The wire `Workspace` with its latest build.
-pub async fn to_api(state: &Shared, ws: &workspaces::Workspace) -> ApiResult<Workspace> {
-    let owner = users::get(state.legacy_store(), ws.owner_id).await?;
-    view(state, ws, owner).await
-}
-
-/// [`to_api`] with the owner already known (the caller, usually).
-pub async fn view(
-    state: &Shared,
-    ws: &workspaces::Workspace,
-    owner: users::User,
-) -> ApiResult<Workspace> {
-    let org = orgs::get(state.legacy_store(), ws.org_id).await?;
-    let template = templates::get(state.legacy_store(), ws.template_id).await?;
-    let latest = workspaces::latest_build(state.legacy_store(), ws.id).await?;
-    let build = build_with_template(state, ws, &owner, &template, &latest).await?;
-    let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
-    Ok(Workspace {
-        id: ws.id.uuid(),
-        created_at: time(ws.created_at),
-        updated_at: time(ws.updated_at),
-        owner_id: owner.id.uuid(),
-        owner_name: owner.username.clone(),
-        owner_avatar_url: owner.avatar_url.clone(),
-        organization_id: org.id.uuid(),
-        organization_name: org.name.clone(),
-        template_id: template.id.uuid(),
-        template_name: template.name.clone(),
-        template_display_name: template.display_name.clone(),
-        template_icon: template.icon.clone(),
-        template_active_version_id: active,
-        template_require_active_version: false,
-        outdated: build.template_version_id != active,
-        latest_build: build,
-        name: ws.name.clone(),
-        last_used_at: time(ws.last_used_at),
-        dormant_at: ws.dormant_at.map(time),
-        deleting_at: None,
-        automatic_updates: "never".into(),
-        health: WorkspaceHealth { healthy: true, failing_agents: vec![] },
-        favorite: false,
-    })
-}
-
-fn bad_template(field: &str, message: String) -> ApiError {
-    ApiError::bad_request(message).validation(field, "template not found")
-}
-
-/// `template_id` and `template_version_id` exclude each other (Coder's `excluded_with`
-/// validator; a nil UUID counts as absent). Returns the two, normalized.
-fn template_fields(req: &CreateWorkspaceRequest) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
-    let template = req.template_id.filter(|t| !t.is_nil());
-    let version = req.template_version_id.filter(|v| !v.is_nil());
-    if let (Some(t), Some(v)) = (template, version) {
-        let tag = |value: Uuid| {
-            format!("Validation failed for tag \"excluded_with\" with value: \"{value}\"")
-        };
-        return Err(ApiError::bad_request(crate::error::text::VALIDATION_FAILED)
-            .validation("template_id", tag(t))
-            .validation("template_version_id", tag(v)));
-    }
-    Ok((template, version))
 }
 
 /// The create flow both routes share (Coder's `createWorkspace`).
@@ -202,10 +75,10 @@ async fn create(
                         )
                     })?,
                     Err(StoreError::NotFound { .. }) => {
-                        return Err(bad_template(
+                        return Err(ApiError::from(bad_template(
                             "template_version_id",
                             format!("Template version \"{v}\" doesn't exist."),
-                        ));
+                        )));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -215,10 +88,10 @@ async fn create(
         let template = match templates::get(state.legacy_store(), template_id).await {
             Ok(t) => t,
             Err(StoreError::NotFound { .. }) => {
-                return Err(bad_template(
+                return Err(ApiError::from(bad_template(
                     "template_id",
                     format!("Template \"{template_id}\" doesn't exist."),
-                ));
+                )));
             }
             Err(e) => return Err(e.into()),
         };
@@ -230,10 +103,10 @@ async fn create(
         }
         let template_authz = TemplateAuthz::load(state, &template).await?;
         if !actor.can(Action::Read, &template_authz.object()) {
-            return Err(bad_template(
+            return Err(ApiError::from(bad_template(
                 "template_id",
                 format!("Template \"{template_id}\" doesn't exist."),
-            ));
+            )));
         }
         if template.org_id != org.id {
             return Err(ApiError::forbidden_with(format!(
@@ -374,7 +247,7 @@ async fn create_for_user(
         (None, None) => None,
     };
     let Some(org_id) = template_org else {
-        return Err(match (template_field, version_field) {
+        return Err(ApiError(match (template_field, version_field) {
             (None, Some(v)) => bad_template(
                 "template_version_id",
                 format!("Template version \"{v}\" doesn't exist."),
@@ -383,86 +256,10 @@ async fn create_for_user(
                 "template_id",
                 format!("Template \"{}\" doesn't exist.", t.unwrap_or_default()),
             ),
-        });
+        }));
     };
     let org = orgs::get(state.legacy_store(), org_id).await?;
     create(&state, &actor, org, owner, req).await
-}
-
-/// Workspace statuses Coder accepts in `status:`.
-const STATUSES: &[&str] = &[
-    "pending",
-    "starting",
-    "running",
-    "stopping",
-    "stopped",
-    "failed",
-    "canceling",
-    "canceled",
-    "deleting",
-    "deleted",
-];
-
-/// Parses the workspaces `q` (coder-api.md §2.3) into a store filter.
-async fn parse_query(
-    state: &Shared,
-    actor: &Actor,
-    q: &str,
-) -> Result<WorkspaceFilter, Vec<QueryError>> {
-    let mut p = TermParser::new(terms(q, "name")?);
-    let mut f = WorkspaceFilter::default();
-    let mut errors = Vec::new();
-    if let Some(name) = p.string("name") {
-        // Free text `owner/name` names both.
-        let parts: Vec<&str> = name.split('/').collect();
-        match parts.as_slice() {
-            [n] => f.name = Some((*n).to_owned()),
-            [o, n] => {
-                f.owner_username = Some((*o).to_owned());
-                f.name = Some((*n).to_owned());
-            }
-            _ => errors.push(QueryError {
-                field: "q".into(),
-                detail: format!("Query element \"{name}\" can only contain 1 '/'"),
-            }),
-        }
-    }
-    match p.string("owner").as_deref() {
-        Some("me") => f.owner_id = Some(actor.id()),
-        Some(o) => f.owner_username = Some(o.to_owned()),
-        None => {}
-    }
-    f.template_name = p.string("template");
-    f.status = p.one_of("status", STATUSES);
-    f.ids = p.list("id", |s| s.parse::<WorkspaceId>().ok());
-    if let Some(o) = p.string("organization") {
-        // An org the caller may not read is answered like a missing one.
-        let found = orgs::get_by_id_or_name(state.legacy_store(), &o)
-            .await
-            .ok()
-            .filter(|org| actor.can(Action::Read, &org_object(org.id)));
-        match found {
-            Some(org) => f.org_id = Some(org.id),
-            None => errors.push(QueryError {
-                field: "organization".into(),
-                detail: format!(
-                    "organization \"{o}\" either does not exist, or you are unauthorized to view it"
-                ),
-            }),
-        }
-    }
-    if let Some(d) = p.string("dormant") {
-        match d.as_str() {
-            "true" => f.dormant = Some(true),
-            "false" => f.dormant = Some(false),
-            _ => errors.push(QueryError {
-                field: "dormant".into(),
-                detail: format!("Query param \"dormant\" must be a valid boolean: \"{d}\""),
-            }),
-        }
-    }
-    errors.extend(p.finish());
-    if errors.is_empty() { Ok(f) } else { Err(errors) }
 }
 
 /// Workspaces the caller may read, filtered by `q`.
@@ -568,17 +365,4 @@ async fn rename_workspace(
     }
     .await;
     audit::finish(&state, &actor.meta, &entry, result).await
-}
-
-/// Users an org's workspaces belong to, for the suspension stop (kept here with the other
-/// workspace logic).
-pub async fn live_workspaces_of(
-    state: &Shared,
-    user: UserId,
-) -> ApiResult<Vec<workspaces::Workspace>> {
-    Ok(workspaces::list_by_owner(state.legacy_store(), user)
-        .await?
-        .into_iter()
-        .filter(|w| !w.deleted)
-        .collect())
 }

@@ -3,82 +3,29 @@
 //! `""` (remove); the Everyone group is addressed by the org id. Editing needs `create` on
 //! the template — "only those who may create the template edit its ACL".
 
-use std::collections::BTreeMap;
-
-use atrium_api::Response as Message;
-use atrium_api::ValidationError;
-use atrium_api::templates::{
-    AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
-};
-use atrium_engine::{Action, ActionSet, ResourceType};
-use atrium_store::{
-    Acl, GroupId, OrgId, StoreError, UserId, groups, lists, orgs, templates, users,
-};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use serde_json::{Map, Value, json};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use super::{Resolved, resolve, use_actions};
+use super::{Resolved, resolve};
 use crate::Shared;
 use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::Body;
-use crate::routes::groups::api_group_for;
+use atrium_api::Response as Message;
+use atrium_api::templates::{
+    AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
+};
+use atrium_domain::groups::api_group_for;
+#[allow(unused_imports)]
+use atrium_domain::template_acl::*;
+use atrium_engine::{Action, ResourceType};
+use atrium_store::{Acl, GroupId, StoreError, UserId, groups, lists, orgs, templates};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(get_acl, update_acl)).routes(routes!(acl_available))
-}
-
-/// The wire role of a stored action set: exactly `["*"]` is `admin`, exactly `{read, use}`
-/// is `use`, anything else (a set written by another tool) shows as `""`.
-pub fn role_of(set: ActionSet) -> &'static str {
-    if set == ActionSet::WILDCARD {
-        "admin"
-    } else if set == use_actions() {
-        "use"
-    } else {
-        ""
-    }
-}
-
-/// The action set of a wire role; `None` for `""` (remove) and for unknown roles.
-fn actions_of(role: &str) -> Option<ActionSet> {
-    match role {
-        "admin" => Some(ActionSet::WILDCARD),
-        "use" => Some(use_actions()),
-        _ => None,
-    }
-}
-
-fn set_json(set: ActionSet) -> Value {
-    Value::Array(set.iter().map(|a| Value::String(a.to_string())).collect())
-}
-
-/// `{"user_acl": {id: [actions]}, "group_acl": {...}}`, as audit diffs show ACLs.
-pub fn acl_json(acl: &Acl) -> Value {
-    let users: Map<String, Value> =
-        acl.users.iter().map(|(u, s)| (u.to_string(), set_json(*s))).collect();
-    let groups: Map<String, Value> =
-        acl.groups.iter().map(|(g, s)| (g.to_string(), set_json(*s))).collect();
-    json!({"user_acl": users, "group_acl": groups})
-}
-
-/// A group object: its members may read it (rbac.md §7.3); for Everyone, every org member.
-fn can_read_group(actor: &Actor, group: GroupId, org: OrgId) -> bool {
-    crate::routes::groups::with_group_object(group, org, |o| actor.can(Action::Read, o))
-}
-
-/// A live user, or `None`.
-async fn live_user(state: &Shared, id: UserId) -> ApiResult<Option<users::User>> {
-    match users::get(state.legacy_store(), id).await {
-        Ok(u) if !u.deleted => Ok(Some(u)),
-        Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// The template's ACL entries the caller may see (users and groups they may read); needs
@@ -101,7 +48,7 @@ async fn get_acl(
     for (id, set) in &acl.users {
         let Some(u) = live_user(&state, *id).await? else { continue };
         if actor.can(Action::Read, &atrium_domain::Caller::user_object(u.id)) {
-            let user = crate::routes::users::to_api(&state, &actor, &u).await?;
+            let user = atrium_domain::users::to_api(&state, &actor, &u).await?;
             out.users.push(TemplateUser { user, role: role_of(*set).to_owned() });
         }
     }
@@ -122,70 +69,6 @@ async fn get_acl(
         }
     }
     Ok(json_response(StatusCode::OK, &out))
-}
-
-const INVALID: &str = "Invalid request to update template ACL";
-
-/// Checks one of the two maps: roles first, then ids, then (except for removals) that the
-/// grantee exists; every problem is reported. Returns the parsed entries.
-async fn validate_perms(
-    state: &Shared,
-    org: OrgId,
-    perms: &BTreeMap<String, String>,
-    field: &str,
-    users_not_groups: bool,
-) -> ApiResult<(Vec<(uuid::Uuid, Option<ActionSet>)>, Vec<ValidationError>)> {
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
-    let invalid = |detail: String| ValidationError { field: field.to_owned(), detail };
-    for (key, role) in perms {
-        if !role.is_empty() && actions_of(role).is_none() {
-            errors.push(invalid(format!("role \"{role}\" is not a valid template role")));
-            continue;
-        }
-        let Ok(id) = key.parse::<uuid::Uuid>() else {
-            errors.push(invalid(format!("{key} is not a valid UUID.")));
-            continue;
-        };
-        let actions = actions_of(role);
-        if actions.is_some() {
-            let exists = if users_not_groups {
-                live_user(state, UserId(id)).await?.is_some()
-            } else if GroupId(id).is_everyone_of(org) {
-                true
-            } else {
-                match groups::get(state.legacy_store(), GroupId(id)).await {
-                    Ok(g) => g.org_id == org,
-                    Err(StoreError::NotFound { .. }) => false,
-                    Err(e) => return Err(e.into()),
-                }
-            };
-            if !exists {
-                let kind = if users_not_groups { "user" } else { "group" };
-                errors.push(invalid(format!("{kind} with ID {id} does not exist")));
-                continue;
-            }
-        }
-        entries.push((id, actions));
-    }
-    Ok((entries, errors))
-}
-
-/// Applies entries to one side of the ACL: a set replaces the grantee's entry, `None` removes
-/// it; grantees not named keep theirs.
-fn apply<K: Ord + Copy>(
-    current: &[(K, ActionSet)],
-    changes: &[(uuid::Uuid, Option<ActionSet>)],
-    key: impl Fn(uuid::Uuid) -> K,
-) -> Vec<(K, ActionSet)> {
-    let mut map: BTreeMap<K, ActionSet> = current.iter().copied().collect();
-    for (id, set) in changes {
-        match set {
-            Some(set) => map.insert(key(*id), *set),
-            None => map.remove(&key(*id)),
-        };
-    }
-    map.into_iter().collect()
 }
 
 /// Grants, changes or removes ACL entries.
@@ -248,7 +131,7 @@ async fn acl_available(
     for member in orgs::list_members(state.legacy_store(), org.id).await? {
         let Some(u) = live_user(&state, member.user_id).await? else { continue };
         if actor.can(Action::Read, &atrium_domain::Caller::user_object(u.id)) {
-            out.users.push(crate::routes::groups::reduced(&u));
+            out.users.push(atrium_domain::groups::reduced(&u));
         }
     }
     let everyone = GroupId::everyone(org.id);
