@@ -48,6 +48,8 @@ use atrium_store::{Store, StoreError, UserId};
 
 /// Plain values the wire and the routes share with the store: typed ids, statuses, times.
 pub use atrium_store::jobs::JobStatus;
+/// `limit` / `offset` paging (limit `None` = no limit).
+pub use atrium_store::lists::Page;
 pub use atrium_store::{
     AuditLogId, BuildReason, BuildTransition, DbTime, FileId, GroupId, JobId, JobKind, LoginType,
     OrgId, TemplateId, TemplateVersionId, UserStatus, WorkspaceBuildId, WorkspaceId,
