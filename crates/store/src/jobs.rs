@@ -287,3 +287,13 @@ pub async fn fail_stale(
         .await
         .map(|r| r.rows_affected()))?)
 }
+
+/// The jobs with these ids, in one statement.
+pub async fn get_many(
+    db: impl Into<Db<'_>>,
+    ids: impl IntoIterator<Item = JobId>,
+) -> Result<Vec<ProvisionerJob>, StoreError> {
+    let ids = ids.into_iter().map(|id| id.to_string());
+    let select = concat!("SELECT ", job_cols!(), " FROM provisioner_jobs");
+    crate::batch::by_ids(db.into(), select, "id", ids, "").await
+}

@@ -34,6 +34,7 @@
 //! commands use [`Store::open_sqlite`], which takes no lock and may write alongside.
 
 pub mod authz_sql;
+pub mod batch;
 pub mod db;
 pub mod dialect;
 pub mod error;

@@ -439,3 +439,13 @@ pub async fn get_by_id_or_name(
         Err(_) => get_by_name(db, key).await,
     }
 }
+
+/// The organizations with these ids, in one statement.
+pub async fn get_many(
+    db: impl Into<Db<'_>>,
+    ids: impl IntoIterator<Item = OrgId>,
+) -> Result<Vec<Organization>, StoreError> {
+    let ids = ids.into_iter().map(|id| id.to_string());
+    let select = concat!("SELECT ", cols!(), " FROM organizations");
+    crate::batch::by_ids(db.into(), select, "id", ids, "").await
+}

@@ -353,3 +353,23 @@ pub async fn list_using_file(
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_as(LIST_USING_FILE).bind(file).fetch_all(c).await)?)
 }
+
+/// The templates with these ids (deleted ones included), in one statement.
+pub async fn get_many(
+    db: impl Into<Db<'_>>,
+    ids: impl IntoIterator<Item = TemplateId>,
+) -> Result<Vec<Template>, StoreError> {
+    let ids = ids.into_iter().map(|id| id.to_string());
+    crate::batch::by_ids(db.into(), concat!("SELECT ", cols!(), " FROM templates"), "id", ids, "")
+        .await
+}
+
+/// The template versions with these ids, in one statement.
+pub async fn get_versions(
+    db: impl Into<Db<'_>>,
+    ids: impl IntoIterator<Item = TemplateVersionId>,
+) -> Result<Vec<TemplateVersion>, StoreError> {
+    let ids = ids.into_iter().map(|id| id.to_string());
+    let select = concat!("SELECT ", version_cols!(), " FROM template_versions");
+    crate::batch::by_ids(db.into(), select, "id", ids, "").await
+}

@@ -419,3 +419,13 @@ pub async fn get_by_id_or_username(db: impl Into<Db<'_>>, key: &str) -> Result<U
         Err(_) => get_by_username(db, key).await,
     }
 }
+
+/// The users with these ids (deleted ones included: views name former owners and initiators),
+/// in one statement.
+pub async fn get_many(
+    db: impl Into<Db<'_>>,
+    ids: impl IntoIterator<Item = UserId>,
+) -> Result<Vec<User>, StoreError> {
+    let ids = ids.into_iter().map(|id| id.to_string());
+    crate::batch::by_ids(db.into(), concat!("SELECT ", cols!(), " FROM users"), "id", ids, "").await
+}

@@ -428,3 +428,15 @@ pub async fn count_live_by_template(
         .fetch_one(c)
         .await)?)
 }
+
+/// The latest build of each of these workspaces (those that have one), in one statement.
+pub async fn latest_builds(
+    db: impl Into<Db<'_>>,
+    workspaces: impl IntoIterator<Item = WorkspaceId>,
+) -> Result<Vec<WorkspaceBuild>, StoreError> {
+    let ids = workspaces.into_iter().map(|id| id.to_string());
+    let select = concat!("SELECT ", build_cols!(), " FROM workspace_builds b");
+    let latest = "AND b.build_number = (SELECT MAX(l.build_number) FROM workspace_builds l \
+                  WHERE l.workspace_id = b.workspace_id)";
+    crate::batch::by_ids(db.into(), select, "b.workspace_id", ids, latest).await
+}

@@ -1,0 +1,41 @@
+//! Batched reads: the rows of many ids in one statement, so a page of N objects costs a fixed
+//! number of statements whatever N is (views load each related table once per page).
+
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, QueryBuilder};
+
+use crate::db::{Db, on_conn};
+use crate::error::StoreError;
+
+/// `select` (a `SELECT … FROM table t` with no `WHERE`) for the rows whose `column` is one of
+/// `ids` (duplicates collapse), then `tail` (an extra condition starting with `AND`, or "").
+pub(crate) async fn by_ids<T>(
+    db: Db<'_>,
+    select: &str,
+    column: &str,
+    ids: impl IntoIterator<Item = String>,
+    tail: &str,
+) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut ids: Vec<String> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = db.conn().await?;
+    on_conn!(conn, |c| {
+        let mut qb = QueryBuilder::new(select);
+        qb.push(format_args!(" WHERE {column} IN ("));
+        let mut sep = qb.separated(", ");
+        for id in &ids {
+            sep.push_bind(id.clone());
+        }
+        qb.push(") ");
+        qb.push(tail);
+        Ok(qb.build_query_as::<T>().fetch_all(&mut *c).await?)
+    })
+}
