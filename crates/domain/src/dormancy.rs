@@ -7,9 +7,9 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::Shared;
 use crate::audit::{self, Entry};
 use crate::caller::RequestMeta;
+use crate::{Domain, Shared};
 
 pub fn spawn(state: Shared, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -27,9 +27,15 @@ pub fn spawn(state: Shared, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     })
 }
 
-/// One pass: flips idle active users to dormant and audits each.
-pub async fn sweep(state: &Shared) -> Result<usize, atrium_store::StoreError> {
-    let now = DbTime::now();
+/// One pass now: flips idle active users to dormant and audits each.
+pub async fn sweep(state: &Domain) -> Result<usize, atrium_store::StoreError> {
+    sweep_at(state, DbTime::now()).await
+}
+
+/// One pass as if the time were `now` (tests drive the sweep through time with it): users
+/// with no activity since `now` minus the dormancy period become dormant, each flip audited.
+/// Returns how many flipped.
+pub async fn sweep_at(state: &Domain, now: DbTime) -> Result<usize, atrium_store::StoreError> {
     let cutoff = DbTime::from_unix_micros(now.unix_micros().saturating_sub(
         i64::try_from(state.config.user_dormancy_period.as_micros()).unwrap_or(i64::MAX),
     ));

@@ -16,6 +16,9 @@ pub mod listener;
 pub mod redact;
 pub mod routes;
 
+/// The domain layer the routes call (tests and the CLI reach its system operations here).
+pub use atrium_domain as domain;
+
 // TRANSITIONAL(issue 15): paths the route modules still use; they move with them.
 pub use atrium_domain::{config, convert, jobs, passwords, ratelimit, tokens, validate};
 
@@ -86,6 +89,11 @@ impl RunningServer {
         };
         self.state.domain.close().await;
         result
+    }
+
+    /// The domain this server serves (tests drive sweeps through it).
+    pub fn domain(&self) -> &atrium_domain::Shared {
+        &self.state.domain
     }
 
     /// Asks the server to shut down gracefully.

@@ -1,7 +1,6 @@
 //! HTTP hardening: cross-site requests with the session cookie, NUL characters, password-check
 //! limits, server-side request ids, slow clients and the connection cap, credentials in logs.
 
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -335,39 +334,8 @@ both_backends!(
     }
 );
 
-/// A `Write` into a shared buffer, for a subscriber the test can read.
-#[derive(Clone)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The process-wide log capture (each test runs in its own process under nextest).
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Captured(buffer.clone());
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _ = tracing::subscriber::set_global_default(subscriber);
-        buffer
-    })
-    .clone()
-}
-
 both_backends!(credentials_never_reach_the_log, |server: TestServer| async move {
-    let logs = captured_logs();
+    let logs = crate::common::logs::captured_logs();
     let token = server.owner.token.clone().unwrap();
     let anon = server.anonymous();
     let r = anon.get(&format!("/api/v2/users/me?coder_session_token={token}")).await;

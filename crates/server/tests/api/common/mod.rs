@@ -1,6 +1,8 @@
 //! `TestServer`: a real server on 127.0.0.1:0 with a fresh database (SQLite in a temp dir, or
 //! a fresh PostgreSQL database), and a small HTTP client that speaks like any Coder client.
 
+pub mod logs;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use atrium_api::users::{CreateFirstUserRequest, CreateFirstUserResponse, User};
@@ -154,6 +156,11 @@ impl TestServer {
             owner_id: first.user_id,
             default_org: first.organization_id,
         }
+    }
+
+    /// The running server's domain (to drive sweeps at a chosen time).
+    pub fn domain(&self) -> &atrium_server::domain::Shared {
+        self.server.as_ref().expect("the server is running").domain()
     }
 
     /// A client with no session.
