@@ -5,8 +5,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
-use atrium_engine::password::validate_password;
-use atrium_store::{DbTime, LoginType, Store, api_keys, users};
+use atrium_server::domain::host::Host;
 
 /// Where the database is.
 #[derive(clap::Args, Clone, Debug)]
@@ -45,36 +44,21 @@ fn new_password() -> Result<String, String> {
 }
 
 pub async fn run(args: Args) -> Result<String, String> {
-    let store = match &args.postgres_url {
-        Some(url) => Store::open_postgres(url).await,
+    let host = match &args.postgres_url {
+        Some(url) => Host::open_postgres(url).await?,
         None => {
             let dir = args.data_dir.clone().unwrap_or_else(atrium_server::config::default_data_dir);
-            if !dir.join("atrium.db").exists() {
-                return Err(format!("no Atrium database in {}", dir.display()));
-            }
-            Store::open_sqlite(&dir).await
+            Host::open_sqlite(&dir).await?
         }
-    }
-    .map_err(|e| e.to_string())?;
-    let user = users::get_by_username(&store, &args.username)
-        .await
-        .map_err(|_| format!("user \"{}\" not found", args.username))?;
-    if user.login_type != LoginType::Password {
-        return Err(format!(
-            "user \"{}\" has login type \"{}\"; only password users have a password",
-            user.username,
-            user.login_type.as_str()
-        ));
-    }
-    let password = new_password()?;
-    validate_password(&password).map_err(|e| format!("password not strong enough: {e}"))?;
-    let hashed = atrium_server::passwords::hash(password).await.map_err(|e| e.body.message)?;
-    let mut tx = store.begin().await.map_err(|e| e.to_string())?;
-    users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now())
-        .await
-        .map_err(|e| e.to_string())?;
-    api_keys::delete_by_user(&mut tx, user.id).await.map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())?;
-    store.close().await;
-    Ok(format!("Password has been reset for user {}!", user.username))
+    };
+    // Refuse an unknown or non-password user before asking for a password.
+    let result = match host.password_user(&args.username).await {
+        Ok(_) => match new_password() {
+            Ok(password) => host.reset_password(&args.username, password).await,
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    host.close().await;
+    result.map(|name| format!("Password has been reset for user {name}!"))
 }

@@ -23,6 +23,7 @@ pub mod dormancy;
 pub mod error;
 pub mod files;
 pub mod groups;
+pub mod host;
 pub mod jobs;
 pub mod keys;
 pub mod members;
