@@ -48,6 +48,8 @@ use std::time::Duration;
 use atrium_store::{Store, StoreError, UserId};
 
 /// Plain values the wire and the routes share with the store: typed ids, statuses, times.
+/// Why the store could not open (start-up errors).
+pub use atrium_store::StoreError;
 pub use atrium_store::jobs::JobStatus;
 /// `limit` / `offset` paging (limit `None` = no limit).
 pub use atrium_store::lists::Page;

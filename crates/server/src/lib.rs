@@ -55,7 +55,7 @@ pub type Shared = Arc<AppState>;
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error(transparent)]
-    Store(#[from] atrium_store::StoreError),
+    Store(#[from] atrium_domain::StoreError),
     #[error("cannot listen on {address}: {source}")]
     Listen { address: SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
