@@ -45,7 +45,7 @@ pub mod workspaces;
 use std::sync::Arc;
 use std::time::Duration;
 
-use atrium_store::{Store, StoreError, UserId};
+use atrium_store::{Store, UserId};
 
 /// Plain values the wire and the routes share with the store: typed ids, statuses, times.
 /// Why the store could not open (start-up errors).

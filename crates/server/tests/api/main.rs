@@ -24,6 +24,7 @@ mod members;
 mod openapi;
 mod orgs;
 mod reads;
+mod refusals;
 mod roles;
 mod sandbox;
 mod sessions;
