@@ -326,7 +326,7 @@ pub async fn next_chunk(
                 Ok(false) => return None,
                 Err(e) => {
                     f.done = true;
-                    return Some((Err(stream_error(e.body.message)), f));
+                    return Some((Err(stream_error(e.into_body().message)), f));
                 }
             }
         }

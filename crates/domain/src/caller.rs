@@ -34,17 +34,16 @@ impl RequestMeta {
     }
 }
 
-/// An authenticated, active user with their compiled subject. Fields are read-only outside
-/// the domain: a caller is made by [`authenticate`] and nothing else.
+/// An authenticated, active user with their compiled subject. Non-exhaustive, so no code
+/// outside the domain can assemble one: a caller is made by [`authenticate`] and nothing else.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Caller {
     // TRANSITIONAL(issue 15): public until every route calls domain operations.
     pub user: users::User,
     pub key_id: String,
     pub subject: Arc<Subject>,
     pub meta: RequestMeta,
-    /// Private, so no code outside the domain can assemble a caller.
-    _sealed: (),
 }
 
 impl Caller {
@@ -182,7 +181,7 @@ pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Res
     let input = load_subject_input(state, user.id).await?;
     let scope = key_scope(&key.scope);
     let subject = atrium_engine::stored::build(&input, scope, RoleOptions::default());
-    Ok(Caller { user, key_id: key.id, subject: Arc::new(subject), meta, _sealed: () })
+    Ok(Caller { user, key_id: key.id, subject: Arc::new(subject), meta })
 }
 
 /// The subject of an already-authenticated session as a new request would see it now, without

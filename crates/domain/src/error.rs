@@ -56,15 +56,26 @@ impl Kind {
     }
 }
 
-/// A refused or failed operation: Coder's body plus, for refusals, the engine's reasons.
+/// What an [`Error`] holds (boxed, so results stay small).
 #[derive(Debug)]
-pub struct Error {
+pub struct Details {
     pub kind: Kind,
     pub body: Body,
     /// Why the engine refused (in words), for the audit row and the server log; never sent.
     pub reasons: Vec<String>,
     /// Logged for internal errors; never sent.
     pub cause: Option<String>,
+}
+
+/// A refused or failed operation: Coder's body plus, for refusals, the engine's reasons.
+#[derive(Debug)]
+pub struct Error(Box<Details>);
+
+impl std::ops::Deref for Error {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -83,26 +94,38 @@ impl std::error::Error for Error {}
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, body: Body::message(message), reasons: Vec::new(), cause: None }
+        Error(Box::new(Details {
+            kind,
+            body: Body::message(message),
+            reasons: Vec::new(),
+            cause: None,
+        }))
+    }
+    /// The body sent to the client.
+    pub fn into_body(self) -> Body {
+        self.0.body
     }
     pub fn status(&self) -> u16 {
         self.kind.status()
     }
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.body.detail = detail.into();
+        self.0.body.detail = detail.into();
         self
     }
     pub fn validation(mut self, field: impl Into<String>, detail: impl Into<String>) -> Self {
-        self.body.validations.push(ValidationError { field: field.into(), detail: detail.into() });
+        self.0
+            .body
+            .validations
+            .push(ValidationError { field: field.into(), detail: detail.into() });
         self
     }
     pub fn validations(mut self, v: Vec<ValidationError>) -> Self {
-        self.body.validations.extend(v);
+        self.0.body.validations.extend(v);
         self
     }
     /// The engine's reasons for a refusal.
     pub fn because(mut self, reasons: Vec<String>) -> Self {
-        self.reasons = reasons;
+        self.0.reasons = reasons;
         self
     }
 
@@ -151,12 +174,12 @@ impl Error {
     }
     /// An internal error whose cause is logged, not sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Error {
+        Error(Box::new(Details {
             kind: Kind::Internal,
             body: Body::message(text::INTERNAL),
             reasons: Vec::new(),
             cause: Some(cause.to_string()),
-        }
+        }))
     }
     pub fn is_not_found(&self) -> bool {
         self.kind == Kind::NotFound

@@ -51,7 +51,7 @@ impl Host {
     pub async fn reset_password(&self, username: &str, password: String) -> Result<String, String> {
         let name = self.password_user(username).await?;
         validate_password(&password).map_err(|e| format!("password not strong enough: {e}"))?;
-        let hashed = passwords::hash(password).await.map_err(|e| e.body.message)?;
+        let hashed = passwords::hash(password).await.map_err(|e| e.into_body().message)?;
         let user = users::get_by_username(&self.store, &name).await.map_err(|e| e.to_string())?;
         let mut tx = self.store.begin().await.map_err(|e| e.to_string())?;
         users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now())

@@ -106,7 +106,7 @@ impl IntoResponse for ApiError {
         } else if !e.reasons.is_empty() {
             tracing::info!(%status, reasons = ?e.reasons, "request refused");
         }
-        json_response(status, &e.body)
+        json_response(status, &e.into_body())
     }
 }
 
