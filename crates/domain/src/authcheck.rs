@@ -2,28 +2,96 @@
 //! `POST /authcheck/explain`: one check answered with the engine's decision in plain words, for
 //! oneself or for a user whose roles the caller may read.
 
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
-pub use atrium_api::authcheck::*;
-use atrium_engine::{Action, ActionSet, Object, ResourceType};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use atrium_api::authcheck::{AuthorizationRequest, Check, ExplainRequest, ExplainResponse};
+use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope};
 use atrium_store::{
     GroupId, OrgId, StoreError, TemplateId, UserId, groups, orgs, templates, users,
 };
 use uuid::Uuid;
 
+use crate::caller::load_subject_input;
+use crate::{Caller, Domain, Error, Result};
+
+/// Answers the caller's named checks (Coder's `POST /authcheck`): each check is allowed when
+/// the caller's roles and token scope allow its action on its object. A check naming a row by
+/// `resource_id` is judged against the real row; a missing row makes it false. Needs no
+/// permission of its own: it only tells callers what they may do.
+pub async fn authcheck(
+    d: &Domain,
+    caller: &Caller,
+    req: &AuthorizationRequest,
+) -> Result<BTreeMap<String, bool>> {
+    let with_ids = req.checks.values().filter(|c| !c.object.resource_id.is_empty()).count();
+    if with_ids > 10 {
+        return Err(Error::bad_request(format!(
+            "Endpoint only supports using \"resource_id\" field 10 times, found {with_ids} usages. Remove {} objects with this field set.",
+            with_ids - 10
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for (key, check) in &req.checks {
+        let (action, loaded) = load(d, caller.id(), key, check).await?;
+        let allowed = loaded.is_some_and(|l| caller.can(action, &l.object()));
+        out.insert(key.clone(), allowed);
+    }
+    Ok(out)
+}
+
+/// Explains one decision in plain words, naming the roles and permissions involved, for the
+/// caller or for another user (`user_id`). Explaining another user's decision requires `read`
+/// on that user (an unreadable or missing user is 404, a readable one without the right is
+/// 403). A row named by `resource_id` is explained only when the caller may read it; otherwise
+/// the answer is the one a missing row gets, so explain is no existence oracle.
+pub async fn explain(d: &Domain, caller: &Caller, req: &ExplainRequest) -> Result<ExplainResponse> {
+    let subject = match req.user_id.as_deref().filter(|u| !u.is_empty() && *u != "me") {
+        None => caller.subject.clone(),
+        Some(param) => {
+            // A body field, not a path: an unreadable user is simply not found.
+            let user = crate::users::resolve_user(d, caller, param)
+                .await
+                .map_err(|_| Error::not_found())?;
+            caller.require(Action::Read, &Caller::user_object(user.id))?;
+            let input = load_subject_input(d, user.id).await?;
+            Arc::new(atrium_engine::stored::build(&input, Scope::ALL, RoleOptions::default()))
+        }
+    };
+    let check = Check { object: req.object.clone(), action: req.action.clone() };
+    let (action, loaded) = load(d, UserId(subject.id()), "explain", &check).await?;
+    // A loaded row is explained only to a caller who may read it: otherwise the answer is the
+    // one a missing row gets, so explain is no existence oracle (and never leaks its ACL).
+    let loaded = loaded.filter(|l| l.id.is_none() || caller.can(Action::Read, &l.object()));
+    Ok(match loaded {
+        Some(l) => {
+            let object = l.object();
+            let decision = subject.authorize(action, &object);
+            ExplainResponse {
+                allowed: decision.allowed,
+                reasons: subject.explain(&decision, action, &object),
+            }
+        }
+        None => ExplainResponse {
+            allowed: false,
+            reasons: vec!["the object does not exist or cannot be read".into()],
+        },
+    })
+}
+
 /// A check's object with owned ACLs.
-pub struct Loaded {
-    pub resource_type: ResourceType,
-    pub id: Option<Uuid>,
-    pub owner: Option<Uuid>,
-    pub org: Option<Uuid>,
-    pub any_org: bool,
-    pub users: Vec<(Uuid, ActionSet)>,
-    pub groups: Vec<(Uuid, ActionSet)>,
+struct Loaded {
+    resource_type: ResourceType,
+    id: Option<Uuid>,
+    owner: Option<Uuid>,
+    org: Option<Uuid>,
+    any_org: bool,
+    users: Vec<(Uuid, ActionSet)>,
+    groups: Vec<(Uuid, ActionSet)>,
 }
 
 impl Loaded {
-    pub fn object(&self) -> Object<'_> {
+    fn object(&self) -> Object<'_> {
         let mut o =
             Object::of(self.resource_type).with_user_acl(&self.users).with_group_acl(&self.groups);
         o.id = self.id;
@@ -34,7 +102,7 @@ impl Loaded {
     }
 }
 
-pub fn parse_uuid(value: &str) -> Result<Option<Uuid>> {
+fn parse_uuid(value: &str) -> Result<Option<Uuid>> {
     if value.is_empty() {
         return Ok(None);
     }
@@ -45,7 +113,7 @@ pub fn parse_uuid(value: &str) -> Result<Option<Uuid>> {
 
 /// Builds the object of one check; with `resource_id`, the real row is loaded (an unreadable or
 /// missing row makes the check false, not an error: `Ok(None)`).
-pub async fn load(
+async fn load(
     state: &Domain,
     me: UserId,
     key: &str,

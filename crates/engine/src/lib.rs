@@ -9,15 +9,20 @@
 //! - [`filter`]: residual predicates for authorized lists.
 //! - [`custom_role`], [`assign`]: custom-role validation and role assignment rules.
 //! - [`account`]: who may act on whose account (owners' accounts, your own, the last owner).
+//! - [`acl`]: the template and workspace ACL role tables (`admin`, `use`).
+//! - [`group`]: groups and group memberships as engine objects.
+//! - [`name`]: name, display-name, real-name, email and URL rules.
 //! - [`stored`]: a user's subject from their stored role names (rbac.md §1.8).
 //! - [`request`]: the JSON request format of `atrium authz check`.
 
 pub mod account;
+pub mod acl;
 pub mod assign;
 pub mod authorize;
 pub mod custom_role;
 pub mod explain;
 pub mod filter;
+pub mod group;
 pub mod name;
 pub mod password;
 pub mod query;

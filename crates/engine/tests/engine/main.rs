@@ -12,3 +12,4 @@ mod assignment;
 mod custom_roles;
 mod decisions;
 mod filter;
+mod rules;
