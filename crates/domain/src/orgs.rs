@@ -208,7 +208,7 @@ fn validate_org_name(name: &str) -> Result<()> {
 fn validate_org_text(display_name: &str, description: &str, icon: &str) -> Result<()> {
     validate::display_name("display_name", display_name)?;
     validate::text("description", description, validate::ORG_DESCRIPTION_MAX)?;
-    Ok(validate::icon_url("icon", icon)?)
+    validate::icon_url("icon", icon)
 }
 
 /// A name already taken (the unique index on `lower(name)`) is Coder's 409; any other store
