@@ -1,14 +1,169 @@
 //! Organization members and their org roles (coder-api.md §1.3, rbac.md §4.2).
 
+use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::orgs::resolve_org;
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
-use atrium_api::orgs::{OrganizationMember, OrganizationMemberWithUserData};
-use atrium_api::users::SlimRole;
+use crate::user_roles::assign_error;
+use crate::users::resolve_user;
+use crate::{Caller, Domain, Error, Result};
+use atrium_api::orgs::{
+    OrganizationMember, OrganizationMemberWithUserData, PaginatedMembersResponse,
+};
+use atrium_api::users::{SlimRole, UpdateRoles};
+use atrium_engine::assign::{Assignable, RoleScope, can_assign, check_role_change};
 use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
 use atrium_store::lists::{self, Page};
-use atrium_store::{OrgId, StoreError, UserId, orgs, roles, users};
+use atrium_store::{DbTime, OrgId, StoreError, UserId, orgs, roles, users};
+use serde_json::json;
+
+/// Every member of an organization the caller may read, as far as the caller may read them
+/// (the org is 404 when unreadable; members are filtered by the engine's residual filter).
+pub async fn list(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+) -> Result<Vec<OrganizationMemberWithUserData>> {
+    Ok(listed(d, caller, org, Page::default()).await?.0)
+}
+
+/// A page of [`list`], with the count of every member the caller may read.
+pub async fn paginated(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    page: Page,
+) -> Result<PaginatedMembersResponse> {
+    let (members, count) = listed(d, caller, org, page).await?;
+    Ok(PaginatedMembersResponse { members, count })
+}
+
+/// One member; an org or membership the caller may not read is not found.
+pub async fn get(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    user: &str,
+) -> Result<OrganizationMemberWithUserData> {
+    let org = resolve_org(d, caller, org).await?;
+    let (_, m) = resolve_member(d, caller, org.id, user).await?;
+    with_user_data(d, &m).await
+}
+
+/// Adds a user to an organization (also to its Everyone group, which is implicit). Requires
+/// `create` on the membership and the right to assign `organization-member` there. Already a
+/// member is Coder's 400 (decided by the primary key inside the transaction).
+pub async fn add(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<OrganizationMember> {
+    let mut entry = Entry::new("create", "organization_member").by(caller);
+    let result = async {
+        let org = resolve_org(d, caller, org).await?;
+        entry.org = Some(org.id);
+        let user = resolve_user(d, caller, user).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        caller.require(Action::Create, &member_object(org.id, user.id))?;
+        // Joining hands out the implied organization-member role, so the actor must be able to
+        // assign it (Coder's member insert runs the role-assignment check).
+        let assign = Object::of(ResourceType::AssignOrgRole).in_org(org.id.uuid());
+        if !caller.can(Action::Assign, &assign)
+            || !can_assign(
+                caller.subject().roles(),
+                Assignable::Builtin(BuiltinRole::OrganizationMember),
+                Some(org.id.uuid()),
+            )
+        {
+            return Err(Error::forbidden());
+        }
+        let mut tx = d.legacy_store().begin().await?;
+        let m = orgs::add_member(&mut tx, org.id, user.id, DbTime::now()).await.map_err(|e| {
+            match e {
+                StoreError::Conflict { constraint }
+                    if constraint == "organization_members_pkey" =>
+                {
+                    Error::bad_request("Organization member already exists in this organization")
+                }
+                // The org (or the user) went away since it was read.
+                e if e.is_foreign_key_conflict() => Error::not_found(),
+                e => e.into(),
+            }
+        })?;
+        entry.changed(&json!({}), &json!({"user_id": user.id, "organization_id": org.id}));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        api_member(d, &m, &[]).await
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Removes a member (requires `delete` on the membership); their org roles and the org's group
+/// memberships go with it.
+pub async fn remove(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<()> {
+    let mut entry = Entry::new("delete", "organization_member").by(caller);
+    let result = async {
+        let org = resolve_org(d, caller, org).await?;
+        entry.org = Some(org.id);
+        let (user, _) = resolve_member(d, caller, org.id, user).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        caller.require(Action::Delete, &member_object(org.id, user.id))?;
+        let mut tx = d.legacy_store().begin().await?;
+        orgs::remove_member(&mut tx, org.id, user.id).await?;
+        entry.changed(&json!({"user_id": user.id, "organization_id": org.id}), &json!({}));
+        audit::write(&mut tx, caller.meta(), &entry, 204).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Replaces a member's org roles (`organization-member` is implicit). Never one's own; each
+/// role added or removed must be assignable by the caller (the engine's role-change check).
+pub async fn update_roles(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    user: &str,
+    req: &UpdateRoles,
+) -> Result<OrganizationMember> {
+    let mut entry = Entry::new("write", "organization_member").by(caller);
+    let result = async {
+        let org = resolve_org(d, caller, org).await?;
+        entry.org = Some(org.id);
+        let (user, m) = resolve_member(d, caller, org.id, user).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        if user.id == caller.id() {
+            return Err(Error::bad_request("You cannot change your own organization roles.")
+                .detail("Another user with the appropriate permissions must change your roles."));
+        }
+        // The current roles and the org's custom roles are read inside the write transaction,
+        // so the change is computed from what it replaces.
+        let mut tx = d.legacy_store().begin().await?;
+        let current = orgs::get_member_roles(&mut tx, org.id, user.id).await?;
+        let custom = roles::list(&mut tx, org.id).await?;
+        let change = check_role_change(
+            caller.subject(),
+            RoleScope::Org(org.id.uuid()),
+            &current,
+            &req.roles,
+            |name| {
+                custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.name.clone())
+            },
+        )
+        .map_err(assign_error)?;
+        let mut new: Vec<String> =
+            current.iter().filter(|r| !change.removed.contains(r)).cloned().collect();
+        new.extend(change.added.iter().cloned());
+        new.sort();
+        new.dedup();
+        let names: Vec<&str> = new.iter().map(String::as_str).collect();
+        orgs::set_member_roles(&mut tx, org.id, user.id, &names, DbTime::now()).await?;
+        entry.changed(&json!({"roles": current}), &json!({"roles": new}));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        api_member(d, &m, &new).await
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
 
 /// The engine object of a membership (owned by the member, in the org).
 pub fn member_object(org: OrgId, user: UserId) -> Object<'static> {
@@ -35,7 +190,7 @@ pub async fn slim_org_roles(state: &Domain, org: OrgId, names: &[String]) -> Res
     Ok(out)
 }
 
-pub async fn api_member(
+async fn api_member(
     state: &Domain,
     m: &orgs::Member,
     roles: &[String],
@@ -51,14 +206,14 @@ pub async fn api_member(
 
 /// Resolves `{user}` on a member route: the membership must exist and be readable (404
 /// otherwise), as Coder's member-param lookup; no site-level read of the user is needed.
-pub async fn resolve_member(
+async fn resolve_member(
     state: &Domain,
     actor: &Caller,
     org: OrgId,
     param: &str,
 ) -> Result<(users::User, orgs::Member)> {
     let user = if param == "me" {
-        actor.user.clone()
+        actor.user().clone()
     } else {
         let found = users::get_by_id_or_username(state.legacy_store(), param).await;
         match found {
@@ -75,7 +230,7 @@ pub async fn resolve_member(
     }
 }
 
-pub async fn with_user_data(
+async fn with_user_data(
     state: &Domain,
     m: &orgs::Member,
 ) -> Result<OrganizationMemberWithUserData> {
@@ -93,14 +248,14 @@ pub async fn with_user_data(
     })
 }
 
-pub async fn listed(
+async fn listed(
     state: &Domain,
     actor: &Caller,
     param: &str,
     page: Page,
 ) -> Result<(Vec<OrganizationMemberWithUserData>, i64)> {
     let org = resolve_org(state, actor, param).await?;
-    let filter = actor.subject.list_filter(Action::Read, ResourceType::OrganizationMember);
+    let filter = actor.subject().list_filter(Action::Read, ResourceType::OrganizationMember);
     let rows = lists::org_members(state.legacy_store(), org.id, &filter, page).await?;
     let mut out = Vec::with_capacity(rows.rows.len());
     for m in &rows.rows {

@@ -2,16 +2,158 @@
 //! delete — validated by the engine in Coder's order (rbac.md §4.3, §5). Custom roles are free
 //! in Atrium; unknown type/action pairs are refused on update as on create.
 
+use crate::audit::{self, Entry};
 use crate::caller::parse_permission;
-#[allow(unused_imports)]
+use crate::orgs::resolve_org;
+use crate::user_roles::api_role;
+use crate::validate;
 use crate::{Caller, Domain, Error, Kind, Result};
-use atrium_api::users::Role as ApiRole;
+use atrium_api::users::{AssignableRoles, Role as ApiRole};
+use atrium_engine::assign::{Assignable, can_assign};
 use atrium_engine::custom_role::{CustomRoleError, CustomRoleRequest, RawPermission};
-use atrium_engine::{Action, Object, ResourceType};
-use atrium_store::{OrgId, roles};
+use atrium_engine::{Action, BuiltinRole, Object, ResourceType, RoleOptions};
+use atrium_store::{CustomRoleId, DbTime, OrgId, StoreError, roles};
+use serde_json::json;
 
-pub fn roles_object(org: OrgId) -> Object<'static> {
+/// The engine object of an org's role assignments.
+fn roles_object(org: OrgId) -> Object<'static> {
     Object::of(ResourceType::AssignOrgRole).in_org(org.uuid())
+}
+
+/// The org's built-in roles (those with a display name) and its custom roles, each with
+/// whether the caller may assign it. Requires `read` on the org's role assignments (404).
+pub async fn list(d: &Domain, caller: &Caller, org: &str) -> Result<Vec<AssignableRoles>> {
+    let org = resolve_org(d, caller, org).await?;
+    caller.require_or_404(Action::Read, &roles_object(org.id))?;
+    let held = caller.subject().roles();
+    let mut out: Vec<AssignableRoles> = BuiltinRole::ALL
+        .into_iter()
+        .filter(|b| b.is_org_role() && !b.display_name().is_empty())
+        .filter_map(|b| b.expand(Some(org.id.uuid()), RoleOptions::default()).ok())
+        .map(|role| AssignableRoles {
+            assignable: role
+                .builtin
+                .is_some_and(|b| can_assign(held, Assignable::Builtin(b), Some(org.id.uuid()))),
+            built_in: true,
+            role: api_role(&role),
+        })
+        .collect();
+    for custom in roles::list(d.legacy_store(), org.id).await? {
+        out.push(AssignableRoles {
+            assignable: can_assign(held, Assignable::CustomOrg, Some(org.id.uuid())),
+            built_in: false,
+            role: custom_api_role(&custom),
+        });
+    }
+    Ok(out)
+}
+
+/// Creates a custom role in the organization: the engine's checks in Coder's order, with
+/// `create` on the org's role assignments between them. A name taken is a 400 (decided by the
+/// unique index inside the transaction).
+pub async fn create(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &CustomRoleRequest,
+) -> Result<ApiRole> {
+    save(d, caller, org, req, true).await
+}
+
+/// Replaces a custom role's display name and permissions, as [`create`] checks them (with
+/// `update`); an unknown role is not found.
+pub async fn update(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &CustomRoleRequest,
+) -> Result<ApiRole> {
+    save(d, caller, org, req, false).await
+}
+
+async fn save(
+    d: &Domain,
+    caller: &Caller,
+    param: &str,
+    req: &CustomRoleRequest,
+    create: bool,
+) -> Result<ApiRole> {
+    let mut entry = Entry::new(if create { "create" } else { "write" }, "custom_role").by(caller);
+    entry.resource_target = req.name.clone();
+    let result = async {
+        let org = resolve_org(d, caller, param).await?;
+        entry.org = Some(org.id);
+        let action = if create { Action::Create } else { Action::Update };
+        validate::display_name("display_name", &req.display_name)?;
+        let perms = validated(caller, org.id, req, action).await?;
+        let def = roles::RoleDefinition {
+            display_name: &req.display_name,
+            site_permissions: &[],
+            org_permissions: &perms,
+            user_permissions: &[],
+        };
+        let now = DbTime::now();
+        let mut tx = d.legacy_store().begin().await?;
+        let (old, role) = if create {
+            let role = roles::insert(&mut tx, CustomRoleId::new_v4(), org.id, &req.name, &def, now)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict { constraint }
+                        if constraint == "custom_roles_name_key" =>
+                    {
+                        failed(format!(
+                            "a custom role named \"{}\" already exists ({constraint})",
+                            req.name
+                        ))
+                    }
+                    // The org went away since it was read.
+                    e if e.is_foreign_key_conflict() => Error::not_found(),
+                    e => e.into(),
+                })?;
+            (json!({}), role)
+        } else {
+            let old = roles::get(&mut tx, org.id, &req.name).await?;
+            let role = roles::update(&mut tx, org.id, &old.name, &def, now).await?;
+            (json!(custom_api_role(&old)), role)
+        };
+        entry.resource(role.id.uuid(), role.name.clone());
+        entry.changed(&old, &json!(custom_api_role(&role)));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        Ok(custom_api_role(&role))
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Deletes a custom role (requires `delete` on the org's role assignments); members keep the
+/// name, which then grants nothing.
+pub async fn delete(d: &Domain, caller: &Caller, org: &str, name: &str) -> Result<()> {
+    let mut entry = Entry::new("delete", "custom_role").by(caller);
+    entry.resource_target = name.to_owned();
+    let result = async {
+        let org = resolve_org(d, caller, org).await?;
+        entry.org = Some(org.id);
+        caller.require(Action::Delete, &roles_object(org.id))?;
+        let not_found = || {
+            Error::new(Kind::NotFound, format!("No custom role with the name {name} found"))
+                .detail("no role found")
+        };
+        let mut tx = d.legacy_store().begin().await?;
+        let old = match roles::get(&mut tx, org.id, name).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound { .. }) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        roles::delete(&mut tx, org.id, &old.name).await?;
+        entry.resource(old.id.uuid(), old.name.clone());
+        entry.changed(&json!(custom_api_role(&old)), &json!({}));
+        audit::write(&mut tx, caller.meta(), &entry, 204).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
 }
 
 /// A stored custom role in Coder's `Role` JSON (permissions as stored, in order).
@@ -35,19 +177,19 @@ pub fn custom_api_role(r: &roles::CustomRole) -> ApiRole {
     }
 }
 
-pub fn failed(detail: impl Into<String>) -> Error {
+fn failed(detail: impl Into<String>) -> Error {
     Error::bad_request("Failed to update role permissions").detail(detail)
 }
 
 /// Shared by create and update: the engine's checks in Coder's order, with the RBAC check on
 /// the role object between the request-shape checks and the permission checks (§5.2 step 8).
-pub async fn validated(
+async fn validated(
     actor: &Caller,
     org: OrgId,
     req: &CustomRoleRequest,
     action: Action,
 ) -> Result<Vec<RawPermission>> {
-    let checked = req.validate(org.uuid(), &actor.subject);
+    let checked = req.validate(org.uuid(), actor.subject());
     match &checked {
         Err(CustomRoleError::InvalidName { name, .. }) => {
             return Err(Error::tag_failed("name", "username", name));

@@ -2,27 +2,17 @@
 
 use crate::Shared;
 use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::error::{ApiError, ApiResult, json_response};
+use crate::error::{ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
 use atrium_api::Response as Message;
 use atrium_api::orgs::{
     OrganizationMember, OrganizationMemberWithUserData, PaginatedMembersResponse,
 };
 use atrium_api::users::UpdateRoles;
-#[allow(unused_imports)]
-use atrium_domain::members::*;
-use atrium_domain::orgs::resolve_org;
-use atrium_domain::user_roles::assign_error;
-use atrium_domain::users::resolve_user;
-use atrium_engine::assign::{Assignable, RoleScope, can_assign, check_role_change};
-use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
-use atrium_store::lists::Page;
-use atrium_store::{DbTime, StoreError, orgs, roles};
+use atrium_domain::{Page, members};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -42,8 +32,7 @@ async fn list_members(
     actor: Actor,
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
-    let (members, _) = listed(&state, &actor, &param, Page::default()).await?;
-    Ok(json_response(StatusCode::OK, &members))
+    Ok(json_response(StatusCode::OK, &members::list(&state, &actor, &param).await?))
 }
 
 /// A page of members with the total count.
@@ -57,9 +46,8 @@ async fn paginated_members(
     params: QueryParams,
 ) -> ApiResult<Response> {
     let page = crate::extract::Page::from_query(&params)?;
-    let (members, count) =
-        listed(&state, &actor, &param, Page { limit: page.limit, offset: page.offset }).await?;
-    Ok(json_response(StatusCode::OK, &PaginatedMembersResponse { members, count }))
+    let page = Page { limit: page.limit, offset: page.offset };
+    Ok(json_response(StatusCode::OK, &members::paginated(&state, &actor, &param, page).await?))
 }
 
 /// One member.
@@ -70,9 +58,7 @@ async fn get_member(
     actor: Actor,
     Path((org, user)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let org = resolve_org(&state, &actor, &org).await?;
-    let (_, m) = resolve_member(&state, &actor, org.id, &user).await?;
-    Ok(json_response(StatusCode::OK, &with_user_data(&state, &m).await?))
+    Ok(json_response(StatusCode::OK, &members::get(&state, &actor, &org, &user).await?))
 }
 
 /// Adds a user to an organization (also adds them to its Everyone group, which is implicit).
@@ -84,41 +70,7 @@ async fn add_member(
     actor: Actor,
     Path((org, user)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let mut entry = Entry::new("create", "organization_member").by(&actor);
-    let result = async {
-        let org = resolve_org(&state, &actor, &org).await?;
-        entry.org = Some(org.id);
-        let user = resolve_user(&state, &actor, &user).await?;
-        entry.resource(user.id.uuid(), user.username.clone());
-        actor.require(Action::Create, &member_object(org.id, user.id))?;
-        // Joining hands out the implied organization-member role, so the actor must be able to
-        // assign it (Coder's member insert runs the role-assignment check).
-        let assign = Object::of(ResourceType::AssignOrgRole).in_org(org.id.uuid());
-        if !actor.can(Action::Assign, &assign)
-            || !can_assign(
-                actor.subject.roles(),
-                Assignable::Builtin(BuiltinRole::OrganizationMember),
-                Some(org.id.uuid()),
-            )
-        {
-            return Err(ApiError::forbidden());
-        }
-        let mut tx = state.legacy_store().begin().await?;
-        let m = orgs::add_member(&mut tx, org.id, user.id, DbTime::now()).await.map_err(
-            |e| match e {
-                StoreError::Conflict { .. } => {
-                    ApiError::bad_request("Organization member already exists in this organization")
-                }
-                e => e.into(),
-            },
-        )?;
-        entry.changed(&json!({}), &json!({"user_id": user.id, "organization_id": org.id}));
-        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
-        tx.commit().await?;
-        Ok(json_response(StatusCode::OK, &api_member(&state, &m, &[]).await?))
-    }
-    .await;
-    audit::finish(&state, &actor.meta, &entry, result).await
+    Ok(json_response(StatusCode::OK, &members::add(&state, &actor, &org, &user).await?))
 }
 
 /// Removes a member (their org roles go with the membership).
@@ -129,25 +81,8 @@ async fn remove_member(
     actor: Actor,
     Path((org, user)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let mut entry = Entry::new("delete", "organization_member").by(&actor);
-    let result = async {
-        let org = resolve_org(&state, &actor, &org).await?;
-        entry.org = Some(org.id);
-        let (user, _) = resolve_member(&state, &actor, org.id, &user).await?;
-        entry.resource(user.id.uuid(), user.username.clone());
-        actor.require(Action::Delete, &member_object(org.id, user.id))?;
-        let mut tx = state.legacy_store().begin().await?;
-        orgs::remove_member(&mut tx, org.id, user.id).await.map_err(|e| match e {
-            StoreError::NotFound { .. } => ApiError::not_found(),
-            e => e.into(),
-        })?;
-        entry.changed(&json!({"user_id": user.id, "organization_id": org.id}), &json!({}));
-        audit::write(&mut tx, &actor.meta, &entry, 204).await?;
-        tx.commit().await?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    }
-    .await;
-    audit::finish(&state, &actor.meta, &entry, result).await
+    members::remove(&state, &actor, &org, &user).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Replaces a member's org roles (`organization-member` is implicit).
@@ -160,41 +95,6 @@ async fn update_member_roles(
     Path((org, user)): Path<(String, String)>,
     Body(req): Body<UpdateRoles>,
 ) -> ApiResult<Response> {
-    let mut entry = Entry::new("write", "organization_member").by(&actor);
-    let result = async {
-        let org = resolve_org(&state, &actor, &org).await?;
-        entry.org = Some(org.id);
-        let (user, m) = resolve_member(&state, &actor, org.id, &user).await?;
-        entry.resource(user.id.uuid(), user.username.clone());
-        if user.id == actor.id() {
-            return Err(ApiError::bad_request("You cannot change your own organization roles.")
-                .detail("Another user with the appropriate permissions must change your roles."));
-        }
-        let current = orgs::get_member_roles(state.legacy_store(), org.id, user.id).await?;
-        let custom = roles::list(state.legacy_store(), org.id).await?;
-        let change = check_role_change(
-            &actor.subject,
-            RoleScope::Org(org.id.uuid()),
-            &current,
-            &req.roles,
-            |name| {
-                custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.name.clone())
-            },
-        )
-        .map_err(assign_error)?;
-        let mut new: Vec<String> =
-            current.iter().filter(|r| !change.removed.contains(r)).cloned().collect();
-        new.extend(change.added.iter().cloned());
-        new.sort();
-        new.dedup();
-        let mut tx = state.legacy_store().begin().await?;
-        let names: Vec<&str> = new.iter().map(String::as_str).collect();
-        orgs::set_member_roles(&mut tx, org.id, user.id, &names, DbTime::now()).await?;
-        entry.changed(&json!({"roles": current}), &json!({"roles": new}));
-        audit::write(&mut tx, &actor.meta, &entry, 200).await?;
-        tx.commit().await?;
-        Ok(json_response(StatusCode::OK, &api_member(&state, &m, &new).await?))
-    }
-    .await;
-    audit::finish(&state, &actor.meta, &entry, result).await
+    let member = members::update_roles(&state, &actor, &org, &user, &req).await?;
+    Ok(json_response(StatusCode::OK, &member))
 }

@@ -258,3 +258,51 @@ both_backends!(who_may_read_and_change_groups, |s: TestServer| async move {
     );
     s.stop().await;
 });
+
+both_backends!(parallel_writes_keep_group_names_and_members_unique, |s: TestServer| async move {
+    let (org, _) = create_org(&s).await;
+    let (_, m1) = member(&s, org, &[], &[]).await;
+    let name = unique("raced");
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (owner, name) = (s.owner.clone(), name.clone());
+            tokio::spawn(async move { create_group(&owner, org, &name).await })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => created.push(uuid_of(&r.body["id"])),
+            // The unique constraint decides, inside the transaction.
+            StatusCode::CONFLICT => {
+                assert_eq!(r.message(), format!("A group named \"{name}\" already exists."));
+            }
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!(created.len(), 1);
+    let group = created[0];
+    assert_eq!(group_list(&s.owner, org).await.iter().filter(|g| g["name"] == name).count(), 1);
+
+    // Parallel adds of one user: each is a 200 or Coder's 400, and the user is in once.
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let owner = s.owner.clone();
+            let body = json!({"add_users": [m1.id.to_string()]});
+            tokio::spawn(async move { patch_group(&owner, group, &body).await })
+        })
+        .collect();
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::OK => {}
+            StatusCode::BAD_REQUEST => {
+                assert_eq!(r.message(), "Cannot add the same user to a group twice!");
+            }
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    let r = get_group(&s.owner, group).await;
+    assert_eq!(member_ids(&r.body), [m1.id]);
+});

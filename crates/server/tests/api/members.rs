@@ -245,3 +245,29 @@ both_backends!(assignment_is_checked_on_the_change_only, |s: TestServer| async m
     assert!(org_roles(&s, org, fresh.id).await.is_empty());
     s.stop().await;
 });
+
+both_backends!(parallel_adds_of_one_member_let_exactly_one_in, |s: TestServer| async move {
+    let (org, _) = create_org(&s).await;
+    let (_, alice) = s.user_with_roles(&[]).await;
+    let before = members(&s, org).await.len();
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let owner = s.owner.clone();
+            tokio::spawn(async move { add_member_by(&owner, org, alice.id).await })
+        })
+        .collect();
+    let mut added = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::OK => added += 1,
+            // The primary key decides, inside the transaction: Coder's 400, never a 409 or 500.
+            StatusCode::BAD_REQUEST => {
+                assert_eq!(r.message(), "Organization member already exists in this organization");
+            }
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!(added, 1);
+    assert_eq!(members(&s, org).await.len(), before + 1);
+});
