@@ -73,7 +73,7 @@ pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) 
 
 /// Site roles with whether the caller may assign each (the static table, rbac.md §4.3).
 /// Authorizes reading assignable roles.
-pub fn list_site_roles(caller: &Caller) -> Result<Vec<AssignableRoles>> {
+pub async fn list_site_roles(caller: &Caller) -> Result<Vec<AssignableRoles>> {
     caller.require(Action::Read, &Object::of(ResourceType::AssignRole))?;
     Ok(BuiltinRole::ALL
         .into_iter()

@@ -47,5 +47,5 @@ async fn put_user_roles(
 /// Site roles with whether the caller may assign each (the static table, rbac.md §4.3).
 #[utoipa::path(get, path = "/api/v2/users/roles", tag = "Members", responses((status = 200, body = Vec<AssignableRoles>)))]
 async fn list_site_roles(actor: Actor) -> ApiResult<Response> {
-    Ok(json_response(StatusCode::OK, &user_roles::list_site_roles(&actor)?))
+    Ok(json_response(StatusCode::OK, &user_roles::list_site_roles(&actor).await?))
 }
