@@ -185,7 +185,8 @@ pub async fn logout(d: &Domain, caller: &Caller) -> Result<()> {
     audit::finish(d, caller.meta(), &entry, result).await
 }
 
-/// Creates a session key for `user` and returns the token.
+/// Creates a session key for `user` inside the caller's transaction and returns the token.
+/// Authorizes nothing: the operations that call it (login, setup, keys) have.
 pub async fn create_session(
     db: impl Into<atrium_store::Db<'_>>,
     user: UserId,
