@@ -1,12 +1,95 @@
-//! Site roles of a user and the assignable role list (coder-api.md §1.2, rbac.md §4).
+//! Site roles of a user and the assignable role list (coder-api.md §1.2, rbac.md §4), and the
+//! role views and assignment errors the org-role routes share.
 
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
-use atrium_api::users::{Permission as ApiPermission, Role as ApiRole};
-use atrium_engine::assign::AssignError;
-use atrium_engine::{Permission, Role};
+use std::collections::BTreeMap;
 
-pub fn api_permission(p: &Permission) -> ApiPermission {
+use atrium_api::users::{
+    AssignableRoles, Permission as ApiPermission, Role as ApiRole, UpdateRoles, User as ApiUser,
+    UserRoles,
+};
+use atrium_engine::account::{self, AccountAction};
+use atrium_engine::assign::{AssignError, Assignable, RoleScope, can_assign, check_role_change};
+use atrium_engine::{Action, BuiltinRole, Object, Permission, ResourceType, Role, RoleOptions};
+use atrium_store::{DbTime, orgs, users};
+use serde_json::json;
+
+use crate::audit::{self, Entry};
+use crate::members::member_object;
+use crate::users::{guard_account, keep_an_owner, resolve_user, to_api};
+use crate::{Caller, Domain, Error, Result};
+
+/// `{roles, organization_roles}` of a user the caller may read ([`resolve_user`]); org roles
+/// only in orgs whose members the caller may read.
+pub async fn get(d: &Domain, caller: &Caller, user: &str) -> Result<UserRoles> {
+    let user = resolve_user(d, caller, user).await?;
+    let roles = users::get_site_roles(d.legacy_store(), user.id).await?;
+    let memberships = orgs::list_memberships(d.legacy_store(), user.id).await?;
+    let organization_roles: BTreeMap<uuid::Uuid, Vec<String>> = memberships
+        .into_iter()
+        .filter(|m| caller.can(Action::Read, &member_object(m.org_id, user.id)))
+        .map(|m| (m.org_id.uuid(), m.roles))
+        .collect();
+    Ok(UserRoles { roles, organization_roles })
+}
+
+/// Replaces a user's site roles (`member` is implicit). Authorizes the account rules for role
+/// changes (not your own, only owners touch owners, never the last owner) and assigning or
+/// unassigning each changed role, all on the roles read under the owner-set lock.
+pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) -> Result<ApiUser> {
+    let mut entry = Entry::new("write", "user").by(caller);
+    let result = async {
+        let user = resolve_user(d, caller, user).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        // The whole decision runs on the roles read under the owner-set lock, so a concurrent
+        // promotion or demotion cannot slip past the owner rules.
+        let mut tx = d.legacy_store().begin().await?;
+        let (target, current) =
+            guard_account(&mut tx, caller, user.id, AccountAction::ChangeRoles).await?;
+        let change =
+            check_role_change(caller.subject(), RoleScope::Site, &current, &req.roles, |_| None)
+                .map_err(assign_error)?;
+        let removes_owner = change.removed.iter().any(|r| r == BuiltinRole::Owner.name());
+        if account::removes_an_owner(target, AccountAction::ChangeRoles, removes_owner) {
+            keep_an_owner(&mut tx, user.id, AccountAction::ChangeRoles).await?;
+        }
+        let mut new: Vec<String> = req.roles.iter().filter(|r| *r != "member").cloned().collect();
+        new.sort();
+        new.dedup();
+        users::set_site_roles(
+            &mut tx,
+            user.id,
+            &new.iter().map(String::as_str).collect::<Vec<_>>(),
+            DbTime::now(),
+        )
+        .await?;
+        entry.changed(&json!({"roles": current}), &json!({"roles": new}));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        to_api(d, caller, &user).await
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Site roles with whether the caller may assign each (the static table, rbac.md §4.3).
+/// Authorizes reading assignable roles.
+pub async fn list_site_roles(caller: &Caller) -> Result<Vec<AssignableRoles>> {
+    caller.require(Action::Read, &Object::of(ResourceType::AssignRole))?;
+    Ok(BuiltinRole::ALL
+        .into_iter()
+        .filter(|b| !b.is_org_role() && *b != BuiltinRole::Member && !b.display_name().is_empty())
+        .filter_map(|b| b.expand(None, RoleOptions::default()).ok())
+        .map(|role| AssignableRoles {
+            assignable: role.builtin.is_some_and(|b| {
+                can_assign(caller.subject().roles(), Assignable::Builtin(b), None)
+            }),
+            built_in: true,
+            role: api_role(&role),
+        })
+        .collect())
+}
+
+fn api_permission(p: &Permission) -> ApiPermission {
     ApiPermission {
         negate: p.negate,
         resource_type: p.resource_type.to_string(),

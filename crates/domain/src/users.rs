@@ -1,17 +1,336 @@
 //! Users: create, list, get, profile, password, delete, suspend and activate
-//! (coder-api.md §1.2, §3).
+//! (coder-api.md §1.2, §3), and the user helpers other areas share (resolving `{user}`, the
+//! wire view, the account rules under the owner-set lock).
 
-use crate::convert::time;
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
-use atrium_api::users::{SlimRole, User as ApiUser};
+use atrium_api::users::{
+    CreateUserRequest, GetUsersResponse, SlimRole, UpdateUserPasswordRequest,
+    UpdateUserProfileRequest, User as ApiUser,
+};
 use atrium_engine::account::{self, AccountAction, AccountRefusal, AccountTarget};
 use atrium_engine::name::validate_name;
-use atrium_engine::{Action, BuiltinRole};
-use atrium_store::{DbTime, OrgId, StoreError, Tx, UserId, UserStatus, orgs, users};
+use atrium_engine::password::validate_password;
+use atrium_engine::query::UserQuery;
+use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
+use atrium_store::{
+    DbTime, LoginType, OrgId, StoreError, Tx, UserId, UserStatus, api_keys, lists, orgs, users,
+    workspaces,
+};
 use serde_json::{Value, json};
 
-pub const USER_PARAM: &str = "\"user\" must be an existing uuid or username.";
+use crate::audit::{self, Entry};
+use crate::convert::time;
+use crate::{Caller, Domain, Error, Kind, Page, Result, passwords};
+
+/// Creates a user (in the default org unless orgs are given). Authorizes creating users and,
+/// for every org the user joins, creating members there; the row is audited as `create user`.
+pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Result<ApiUser> {
+    let mut entry = Entry::new("create", "user").by(caller);
+    entry.resource_target = req.username.clone();
+    let result = async {
+        if !caller.can(Action::Create, &Object::of(ResourceType::User)) {
+            return Err(Error::forbidden_with("You are not authorized to create users."));
+        }
+        validate_new_user(&req.email, &req.username, &req.name)?;
+        let login_type = match req.login_type.as_str() {
+            "" | "password" => LoginType::Password,
+            "none" => LoginType::None,
+            other => {
+                return Err(Error::bad_request(format!(
+                    "Unsupported login type \"{other}\" for manually creating new users."
+                )));
+            }
+        };
+        let hashed = match login_type {
+            LoginType::Password => {
+                if req.password.is_empty() {
+                    return Err(Error::required("password"));
+                }
+                validate_password(&req.password).map_err(|e| {
+                    Error::bad_request("Password not strong enough!")
+                        .validation("password", e.to_string())
+                })?;
+                Some(passwords::hash(req.password.clone()).await?)
+            }
+            _ if !req.password.is_empty() => {
+                return Err(Error::bad_request(format!(
+                    "Password cannot be set for non-password (\"{}\") authentication.",
+                    login_type.as_str()
+                )));
+            }
+            _ => None,
+        };
+        let status = match req.user_status.as_deref() {
+            None | Some("") | Some("dormant") => UserStatus::Dormant,
+            Some("active") => UserStatus::Active,
+            Some(other) => return Err(Error::tag_failed("user_status", "oneof", other)),
+        };
+        // No org, or the nil UUID Coder's UI sends, means the current default org.
+        let mut org_ids: Vec<OrgId> =
+            req.organization_ids.iter().filter(|o| !o.is_nil()).map(|o| OrgId(*o)).collect();
+        if org_ids.is_empty() {
+            org_ids.push(orgs::get_default(d.legacy_store()).await?.id);
+        }
+        org_ids.sort();
+        org_ids.dedup();
+        for org in &org_ids {
+            match orgs::get(d.legacy_store(), *org).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(Error::new(
+                        Kind::NotFound,
+                        format!("Organization does not exist with the provided id \"{org}\"."),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let member = Object::of(ResourceType::OrganizationMember).in_org(org.uuid());
+            if !caller.can(Action::Create, &member) {
+                return Err(Error::forbidden());
+            }
+        }
+        let now = DbTime::now();
+        let mut tx = d.legacy_store().begin().await?;
+        let user = users::insert(
+            &mut tx,
+            &users::NewUser {
+                id: UserId::new_v4(),
+                username: &req.username,
+                email: &req.email,
+                name: &req.name,
+                avatar_url: "",
+                hashed_password: hashed.as_deref(),
+                login_type,
+                status,
+                created_at: now,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { .. } => conflict_user(),
+            e => e.into(),
+        })?;
+        for org in &org_ids {
+            orgs::add_member(&mut tx, *org, user.id, now).await?;
+        }
+        entry.resource(user.id.uuid(), user.username.clone());
+        entry.changed(&json!({}), &user_json(&user, &[]));
+        audit::write(&mut tx, caller.meta(), &entry, 201).await?;
+        tx.commit().await?;
+        Ok(api_user(&user, &[], readable_orgs(caller, org_ids.iter().copied())))
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// The users the caller may read (the engine's list filter), matching the user search query
+/// `q` (coder-api.md §2.2), one page of them and the total count.
+pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<GetUsersResponse> {
+    let query = UserQuery::parse(q)
+        .map_err(|errors| Error::invalid_query("Invalid user search query.", errors))?;
+    let filter = caller.subject().list_filter(Action::Read, ResourceType::User);
+    let listed = lists::users(d.legacy_store(), &query, &filter, page).await?;
+    let mut users = Vec::with_capacity(listed.rows.len());
+    for u in &listed.rows {
+        users.push(to_api(d, caller, u).await?);
+    }
+    Ok(GetUsersResponse { users, count: listed.count })
+}
+
+/// A user by id, username or `me`, if the caller may read it ([`resolve_user`]).
+pub async fn get(d: &Domain, caller: &Caller, user: &str) -> Result<ApiUser> {
+    let user = resolve_user(d, caller, user).await?;
+    to_api(d, caller, &user).await
+}
+
+/// Soft-deletes a user. Authorizes deleting the user and the account rules (only owners
+/// delete owners, never yourself nor the last owner); refused (417) while the user owns
+/// workspaces, counted without the caller's filter.
+pub async fn delete(d: &Domain, caller: &Caller, user: &str) -> Result<()> {
+    let mut entry = Entry::new("delete", "user").by(caller);
+    let result = async {
+        let user = resolve_user(d, caller, user).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        precheck_account(d, caller, user.id, AccountAction::Delete).await?;
+        caller.require(Action::Delete, &Caller::user_object(user.id))?;
+        let mut tx = d.legacy_store().begin().await?;
+        // Decided again under the owner-set lock: only owners delete owners, never the last.
+        guard_account(&mut tx, caller, user.id, AccountAction::Delete).await?;
+        // The store counts the user's workspaces without the caller's filter (a user admin
+        // must not delete users whose workspaces it cannot see, Coder bug #19209), under a
+        // lock a racing workspace creation also takes.
+        users::soft_delete(&mut tx, user.id, DbTime::now()).await.map_err(|e| match e {
+            StoreError::Conflict { constraint } if constraint == workspaces::OWNER_HAS_WORKSPACES => {
+                Error::new(
+                    Kind::ExpectationFailed,
+                    "You cannot delete a user that has workspaces. Delete their workspaces and try again!",
+                )
+            }
+            e => e.into(),
+        })?;
+        entry.changed(&json!({"deleted": false}), &json!({"deleted": true}));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Updates username and display name. Authorizes updating the user (or its personal fields)
+/// and the account rules for profile changes.
+pub async fn update_profile(
+    d: &Domain,
+    caller: &Caller,
+    user: &str,
+    req: &UpdateUserProfileRequest,
+) -> Result<ApiUser> {
+    let mut entry = Entry::new("write", "user").by(caller);
+    let result = async {
+        let user = resolve_user(d, caller, user).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        let object = Caller::user_object(user.id);
+        if !caller.can(Action::UpdatePersonal, &object) && !caller.can(Action::Update, &object) {
+            return Err(Error::forbidden());
+        }
+        precheck_account(d, caller, user.id, AccountAction::ChangeProfile).await?;
+        if req.username.is_empty() {
+            return Err(Error::required("username"));
+        }
+        if validate_name(&req.username).is_err() {
+            return Err(Error::tag_failed("username", "username", &req.username));
+        }
+        validate_real_name(&req.name)?;
+        let mut tx = d.legacy_store().begin().await?;
+        guard_account(&mut tx, caller, user.id, AccountAction::ChangeProfile).await?;
+        let update = users::ProfileUpdate {
+            username: &req.username,
+            name: &req.name,
+            avatar_url: &user.avatar_url,
+        };
+        let updated = users::update_profile(&mut tx, user.id, &update, DbTime::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => conflict_user()
+                    .validation("username", "this value is already in use and should be unique"),
+                e => e.into(),
+            })?;
+        entry.changed(&user_json(&user, &[]), &user_json(&updated, &[]));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        to_api(d, caller, &updated).await
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Suspends a user: their sessions and tokens stop working at once and their running
+/// workspaces are stopped. Authorizes updating the user and the account rules (not yourself,
+/// only owners suspend owners, never the last owner).
+pub async fn suspend(d: &Domain, caller: &Caller, user: &str) -> Result<ApiUser> {
+    set_status(d, caller, user, UserStatus::Suspended).await
+}
+
+/// Reactivates a user (their workspaces stay stopped). Authorizes updating the user and the
+/// account rules.
+pub async fn activate(d: &Domain, caller: &Caller, user: &str) -> Result<ApiUser> {
+    set_status(d, caller, user, UserStatus::Active).await
+}
+
+async fn set_status(
+    d: &Domain,
+    caller: &Caller,
+    param: &str,
+    status: UserStatus,
+) -> Result<ApiUser> {
+    let mut entry = Entry::new("write", "user").by(caller);
+    let result = async {
+        let user = resolve_user(d, caller, param).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        let action = match status {
+            UserStatus::Suspended => AccountAction::Suspend,
+            UserStatus::Active | UserStatus::Dormant => AccountAction::Activate,
+        };
+        precheck_account(d, caller, user.id, action).await?;
+        caller.require(Action::Update, &Caller::user_object(user.id))?;
+        let mut tx = d.legacy_store().begin().await?;
+        guard_account(&mut tx, caller, user.id, action).await?;
+        let (before, updated) = change_status(&mut tx, user.id, status).await?;
+        // A suspended user's running workspaces are stopped (activation does not restart them).
+        let stopped = if status == UserStatus::Suspended && before != status {
+            crate::builds::stop_running_workspaces(&mut tx, user.id, caller.id()).await?
+        } else {
+            0
+        };
+        entry.changed(&json!({"status": before.as_str()}), &json!({"status": status.as_str()}));
+        if stopped > 0 {
+            entry.additional_fields = json!({"workspaces_stopped": stopped});
+        }
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        if stopped > 0 {
+            d.jobs.wake();
+        }
+        to_api(d, caller, &updated).await
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Changes a password and revokes every session and token of that user. Authorizes updating
+/// the user's personal fields (else not found) and the account rules; your own password
+/// needs the old one, and every check of it counts against the user's password limit.
+pub async fn update_password(
+    d: &Domain,
+    caller: &Caller,
+    user: &str,
+    req: &UpdateUserPasswordRequest,
+) -> Result<()> {
+    let mut entry = Entry::new("write", "user").by(caller);
+    let result = async {
+        let user = resolve_user(d, caller, user).await?;
+        entry.resource(user.id.uuid(), user.username.clone());
+        if !caller.can(Action::UpdatePersonal, &Caller::user_object(user.id)) {
+            return Err(Error::not_found());
+        }
+        precheck_account(d, caller, user.id, AccountAction::ChangePassword).await?;
+        if user.login_type != LoginType::Password {
+            return Err(Error::bad_request(
+                "Users without password login type cannot change their password.",
+            ));
+        }
+        validate_password(&req.password).map_err(|e| {
+            Error::bad_request("Invalid password.").validation("password", e.to_string())
+        })?;
+        // Every check of this user's password counts against their limit (Argon2 is costly).
+        d.password_limiter.limit(user.id)?;
+        // Changing your own password needs the old one; an admin resetting someone else's does not.
+        if user.id == caller.id() || !req.old_password.is_empty() {
+            if req.old_password.is_empty() {
+                return Err(Error::required("old_password"));
+            }
+            if !passwords::verify(req.old_password.clone(), user.hashed_password.clone()).await {
+                return Err(Error::bad_request("Old password is incorrect.")
+                    .validation("old_password", "Old password is incorrect."));
+            }
+        }
+        if passwords::verify(req.password.clone(), user.hashed_password.clone()).await {
+            return Err(Error::bad_request("New password cannot match old password."));
+        }
+        let hashed = passwords::hash(req.password.clone()).await?;
+        let mut tx = d.legacy_store().begin().await?;
+        guard_account(&mut tx, caller, user.id, AccountAction::ChangePassword).await?;
+        users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now()).await?;
+        api_keys::delete_by_user(&mut tx, user.id).await?;
+        entry.changed(&json!({"hashed_password": "old"}), &json!({"hashed_password": "new"}));
+        audit::write(&mut tx, caller.meta(), &entry, 204).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+const USER_PARAM: &str = "\"user\" must be an existing uuid or username.";
 
 /// Resolves `{user}` (`me`, a uuid or a username) to a live user the actor may read. Missing
 /// and unreadable users get the same answer, so existence does not leak.
@@ -19,7 +338,7 @@ pub async fn resolve_user(state: &Domain, actor: &Caller, param: &str) -> Result
     // `me` still goes through the read check: a scoped token (application_connect) may not
     // read even its own user.
     let found = if param == "me" {
-        Ok(actor.user.clone())
+        Ok(actor.user().clone())
     } else {
         users::get_by_id_or_username(state.legacy_store(), param).await
     };
@@ -28,7 +347,7 @@ pub async fn resolve_user(state: &Domain, actor: &Caller, param: &str) -> Result
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(Error::bad_request(USER_PARAM)),
         Err(e) => return Err(e.into()),
     };
-    if !actor.can(Action::Read, &crate::Caller::user_object(user.id)) {
+    if !actor.can(Action::Read, &Caller::user_object(user.id)) {
         return Err(Error::bad_request(USER_PARAM));
     }
     Ok(user)
@@ -51,7 +370,7 @@ pub async fn to_api(state: &Domain, actor: &Caller, u: &users::User) -> Result<A
 }
 
 /// The ids of `orgs` that `actor` may read.
-pub fn readable_orgs(actor: &Caller, orgs: impl IntoIterator<Item = OrgId>) -> Vec<uuid::Uuid> {
+fn readable_orgs(actor: &Caller, orgs: impl IntoIterator<Item = OrgId>) -> Vec<uuid::Uuid> {
     orgs.into_iter()
         .filter(|org| actor.can(Action::Read, &crate::orgs::org_object(*org)))
         .map(OrgId::uuid)
@@ -60,7 +379,7 @@ pub fn readable_orgs(actor: &Caller, orgs: impl IntoIterator<Item = OrgId>) -> V
 
 /// An account refusal (engine `account`) in Coder's shape: acting on an owner without being
 /// one, deleting yourself and removing the last owner are 403; the other self rules 400.
-pub fn account_error(e: AccountRefusal) -> Error {
+fn account_error(e: AccountRefusal) -> Error {
     let status = match e {
         AccountRefusal::OwnerOnly(_)
         | AccountRefusal::DeleteYourself
@@ -74,14 +393,14 @@ pub fn account_error(e: AccountRefusal) -> Error {
 
 /// The account rules for `actor` doing `action` to `user`, on its current site roles: a fast
 /// refusal before slow work (hashing). [`guard_account`] decides again inside the write.
-pub async fn precheck_account(
+async fn precheck_account(
     state: &Domain,
     actor: &Caller,
     user: UserId,
     action: AccountAction,
 ) -> Result<()> {
     let roles = users::get_site_roles(state.legacy_store(), user).await?;
-    account::check(&actor.subject, AccountTarget::new(user.uuid(), &roles), action)
+    account::check(actor.subject(), AccountTarget::new(user.uuid(), &roles), action)
         .map_err(account_error)
 }
 
@@ -97,7 +416,7 @@ pub async fn guard_account(
     users::lock_owner_set(tx).await?;
     let roles = users::get_site_roles(&mut *tx, user).await?;
     let target = AccountTarget::new(user.uuid(), &roles);
-    account::check(&actor.subject, target, action).map_err(account_error)?;
+    account::check(actor.subject(), target, action).map_err(account_error)?;
     if account::removes_an_owner(target, action, false) {
         keep_an_owner(tx, user, action).await?;
     }
@@ -111,6 +430,7 @@ pub async fn keep_an_owner(tx: &mut Tx<'_>, user: UserId, action: AccountAction)
     account::keep_an_owner(action, others).map_err(account_error)
 }
 
+/// The wire `User` of a row, with its site roles and the org ids the reader may see.
 pub fn api_user(u: &users::User, roles: &[String], organization_ids: Vec<uuid::Uuid>) -> ApiUser {
     ApiUser {
         id: u.id.uuid(),
@@ -150,14 +470,14 @@ pub fn validate_new_user(email: &str, username: &str, name: &str) -> Result<()> 
     validate_real_name(name)
 }
 
-pub fn validate_real_name(name: &str) -> Result<()> {
+fn validate_real_name(name: &str) -> Result<()> {
     if name.chars().count() > 128 || name.trim() != name {
         return Err(Error::tag_failed("name", "user_real_name", name));
     }
     Ok(())
 }
 
-pub fn conflict_user() -> Error {
+fn conflict_user() -> Error {
     Error::conflict("User already exists.")
 }
 
@@ -165,7 +485,7 @@ pub fn conflict_user() -> Error {
 /// concurrent change (a dormant user's reactivation, the dormancy sweep) is never overwritten:
 /// when one lands between the read and the write, read again and decide again. Returns the
 /// status before and the row after (unchanged when it already had `status`).
-pub async fn change_status(
+async fn change_status(
     tx: &mut Tx<'_>,
     user: UserId,
     status: UserStatus,

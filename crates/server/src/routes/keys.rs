@@ -1,24 +1,16 @@
-//! Session keys and API tokens of a user (coder-api.md §1.2, "API keys / tokens").
+//! Session keys and API tokens of a user (coder-api.md §1.2, "API keys / tokens"). The work
+//! is in [`atrium_domain::keys`].
 
 use crate::Shared;
 use crate::actor::Actor;
-use crate::audit::{self, Entry};
-use crate::error::{ApiError, ApiResult, json_response};
+use crate::error::{ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
-use crate::validate;
 use atrium_api::Response as Message;
 use atrium_api::users::{ApiKey, CreateTokenRequest, GenerateApiKeyResponse};
-use atrium_domain::auth::create_session;
-#[allow(unused_imports)]
-use atrium_domain::keys::*;
-use atrium_domain::users::resolve_user;
-use atrium_engine::Action;
-use atrium_store::{DbTime, LoginType, api_keys};
+use atrium_domain::keys;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
-use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -37,29 +29,10 @@ pub fn routes() -> OpenApiRouter<Shared> {
 async fn create_session_key(
     State(state): State<Shared>,
     actor: Actor,
-    Path(param): Path<String>,
+    Path(user): Path<String>,
 ) -> ApiResult<Response> {
-    let mut entry = Entry::new("create", "api_key").by(&actor);
-    let result = async {
-        let user = resolve_user(&state, &actor, &param).await?;
-        entry.resource(user.id.uuid(), user.username.clone());
-        actor.require_or_404(Action::Create, &key_object(user.id))?;
-        let mut tx = state.legacy_store().begin().await?;
-        let key = create_session(
-            &mut tx,
-            user.id,
-            user.login_type,
-            state.config.session_duration,
-            "",
-            "all",
-        )
-        .await?;
-        audit::write(&mut tx, &actor.meta, &entry, 201).await?;
-        tx.commit().await?;
-        Ok(json_response(StatusCode::CREATED, &GenerateApiKeyResponse { key }))
-    }
-    .await;
-    audit::finish(&state, &actor.meta, &entry, result).await
+    let key = keys::create_session_key(&state, &actor, &user).await?;
+    Ok(json_response(StatusCode::CREATED, &key))
 }
 
 /// A named API token with a lifetime and scope.
@@ -68,58 +41,11 @@ async fn create_session_key(
 async fn create_token(
     State(state): State<Shared>,
     actor: Actor,
-    Path(param): Path<String>,
+    Path(user): Path<String>,
     Body(req): Body<CreateTokenRequest>,
 ) -> ApiResult<Response> {
-    let mut entry = Entry::new("create", "api_key").by(&actor);
-    let result = async {
-        let user = resolve_user(&state, &actor, &param).await?;
-        entry.resource(user.id.uuid(), user.username.clone());
-        actor.require_or_404(Action::Create, &key_object(user.id))?;
-        let scope = match req.scope.as_str() {
-            "" | "all" => "all",
-            "application_connect" => "application_connect",
-            other => {
-                return Err(ApiError::bad_request("Failed to validate create API key request.")
-                    .validation("scope", format!("unknown scope \"{other}\"")));
-            }
-        };
-        let max = state.config.max_token_lifetime;
-        let lifetime = match u64::try_from(req.lifetime) {
-            Ok(0) => max,
-            Ok(ns) => Duration::from_nanos(ns),
-            Err(_) => {
-                return Err(ApiError::bad_request("Failed to validate create API key request.")
-                    .detail("lifetime must be positive"));
-            }
-        };
-        if lifetime > max {
-            return Err(ApiError::bad_request("Failed to validate create API key request.")
-                .detail(format!("lifetime must be less than {}s", max.as_secs())));
-        }
-        validate::token_name(&req.token_name)?;
-        let name = if req.token_name.is_empty() {
-            format!("token-{}", DbTime::now().unix_micros())
-        } else {
-            req.token_name.clone()
-        };
-        entry.additional_fields = json!({"token_name": name});
-        let mut tx = state.legacy_store().begin().await?;
-        let key = create_session(&mut tx, user.id, LoginType::Token, lifetime, &name, scope)
-            .await
-            .map_err(|e| {
-                if e.kind == atrium_domain::Kind::Conflict {
-                    ApiError::conflict(format!("A token with name \"{name}\" already exists."))
-                } else {
-                    ApiError(e)
-                }
-            })?;
-        audit::write(&mut tx, &actor.meta, &entry, 201).await?;
-        tx.commit().await?;
-        Ok(json_response(StatusCode::CREATED, &GenerateApiKeyResponse { key }))
-    }
-    .await;
-    audit::finish(&state, &actor.meta, &entry, result).await
+    let key = keys::create_token(&state, &actor, &user, &req).await?;
+    Ok(json_response(StatusCode::CREATED, &key))
 }
 
 /// The user's API tokens (never their secrets).
@@ -128,15 +54,12 @@ async fn create_token(
 async fn list_tokens(
     State(state): State<Shared>,
     actor: Actor,
-    Path(param): Path<String>,
+    Path(user): Path<String>,
     params: QueryParams,
 ) -> ApiResult<Response> {
-    let user = resolve_user(&state, &actor, &param).await?;
-    actor.require_or_404(Action::Read, &key_object(user.id))?;
     let include_expired = params.bool("include_expired")?.unwrap_or(false);
-    let keys = api_keys::list_tokens(state.legacy_store(), user.id, include_expired, DbTime::now())
-        .await?;
-    Ok(json_response(StatusCode::OK, &keys.iter().map(api_key).collect::<Vec<_>>()))
+    let tokens = keys::list_tokens(&state, &actor, &user, include_expired).await?;
+    Ok(json_response(StatusCode::OK, &tokens))
 }
 
 /// A token by name.
@@ -145,12 +68,10 @@ async fn list_tokens(
 async fn get_token_by_name(
     State(state): State<Shared>,
     actor: Actor,
-    Path((param, name)): Path<(String, String)>,
+    Path((user, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let user = resolve_user(&state, &actor, &param).await?;
-    actor.require_or_404(Action::Read, &key_object(user.id))?;
-    let key = api_keys::get_token_by_name(state.legacy_store(), user.id, &name).await?;
-    Ok(json_response(StatusCode::OK, &api_key(&key)))
+    let key = keys::get_token_by_name(&state, &actor, &user, &name).await?;
+    Ok(json_response(StatusCode::OK, &key))
 }
 
 /// A key by id.
@@ -159,10 +80,9 @@ async fn get_token_by_name(
 async fn get_key(
     State(state): State<Shared>,
     actor: Actor,
-    Path((param, id)): Path<(String, String)>,
+    Path((user, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let key = owned_key(&state, &actor, &param, &id, Action::Read).await?;
-    Ok(json_response(StatusCode::OK, &api_key(&key)))
+    Ok(json_response(StatusCode::OK, &keys::get(&state, &actor, &user, &id).await?))
 }
 
 /// Deletes a key: its token stops working at once.
@@ -171,20 +91,10 @@ async fn get_key(
 async fn delete_key(
     State(state): State<Shared>,
     actor: Actor,
-    Path((param, id)): Path<(String, String)>,
+    Path((user, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let mut entry = Entry::new("delete", "api_key").by(&actor);
-    let result = async {
-        let key = owned_key(&state, &actor, &param, &id, Action::Delete).await?;
-        entry.resource(key.user_id.uuid(), key.token_name.clone());
-        let mut tx = state.legacy_store().begin().await?;
-        api_keys::delete(&mut tx, &key.id).await?;
-        audit::write(&mut tx, &actor.meta, &entry, 204).await?;
-        tx.commit().await?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    }
-    .await;
-    audit::finish(&state, &actor.meta, &entry, result).await
+    keys::delete(&state, &actor, &user, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Expires a key now, keeping its row.
@@ -193,18 +103,8 @@ async fn delete_key(
 async fn expire_key(
     State(state): State<Shared>,
     actor: Actor,
-    Path((param, id)): Path<(String, String)>,
+    Path((user, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let mut entry = Entry::new("write", "api_key").by(&actor);
-    let result = async {
-        let key = owned_key(&state, &actor, &param, &id, Action::Update).await?;
-        entry.resource(key.user_id.uuid(), key.token_name.clone());
-        let mut tx = state.legacy_store().begin().await?;
-        api_keys::expire(&mut tx, &key.id, DbTime::now()).await?;
-        audit::write(&mut tx, &actor.meta, &entry, 204).await?;
-        tx.commit().await?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    }
-    .await;
-    audit::finish(&state, &actor.meta, &entry, result).await
+    keys::expire(&state, &actor, &user, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -50,6 +50,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(system::routes())
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(user_roles::routes())
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(orgs::routes())
