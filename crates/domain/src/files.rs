@@ -16,16 +16,16 @@ use sha2::{Digest, Sha256};
 pub const MAX_FILE_BYTES: usize = 10 << 20;
 
 /// Coder also takes zip archives (converting them to tar); Atrium takes tar only.
-pub const TAR: &str = "application/x-tar";
+const TAR: &str = "application/x-tar";
 
 /// The engine object of a file owned by `owner`: org-less, so a member's user-level grant
 /// covers their own uploads and only site roles (owner, template-admin) reach others'.
-pub(crate) fn file_object(id: FileId, owner: atrium_store::UserId) -> Object<'static> {
+fn file_object(id: FileId, owner: atrium_store::UserId) -> Object<'static> {
     Object::of(ResourceType::File).with_id(id.uuid()).with_owner(owner.uuid())
 }
 
 /// 413: the upload is larger than [`MAX_FILE_BYTES`].
-pub fn too_large() -> Error {
+fn too_large() -> Error {
     Error::new(Kind::PayloadTooLarge, "File is too large.")
         .detail(format!("The maximum upload size is {} MiB.", MAX_FILE_BYTES >> 20))
 }

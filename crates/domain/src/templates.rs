@@ -43,6 +43,7 @@ pub struct TemplateAuthz {
 }
 
 impl TemplateAuthz {
+    /// Reads the template's ACL (no check: the caller decides what to authorize with it).
     pub async fn load(state: &Domain, t: &templates::Template) -> Result<Self> {
         let acl = templates::get_acl(state.legacy_store(), t.id).await?;
         Ok(TemplateAuthz {
@@ -53,6 +54,7 @@ impl TemplateAuthz {
         })
     }
 
+    /// The engine object: type `template`, its id and org, its user and group ACL.
     pub fn object(&self) -> Object<'_> {
         Object::of(ResourceType::Template)
             .with_id(self.id)
@@ -88,6 +90,7 @@ pub fn template_id(param: &str) -> Result<TemplateId> {
     })
 }
 
+/// [`readable_template`] of a `{template}` path parameter (400 for a malformed id).
 pub(crate) async fn resolve(state: &Domain, actor: &Caller, param: &str) -> Result<Resolved> {
     readable_template(state, actor, template_id(param)?).await
 }
