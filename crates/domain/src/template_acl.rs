@@ -3,18 +3,25 @@
 //! `""` (remove); the Everyone group is addressed by the org id. Editing needs `create` on
 //! the template — "only those who may create the template edit its ACL".
 
-use crate::templates::use_actions;
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
+use crate::audit::{self, Entry};
+use crate::groups::{api_group_for, reduced};
+use crate::templates::{Resolved, resolve, use_actions};
+use crate::{Caller, Domain, Error, Result};
+use atrium_api::Response as Message;
 use atrium_api::ValidationError;
-use atrium_engine::{Action, ActionSet};
-use atrium_store::{Acl, GroupId, OrgId, StoreError, UserId, groups, users};
+use atrium_api::templates::{
+    AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
+};
+use atrium_engine::{Action, ActionSet, ResourceType};
+use atrium_store::{
+    Acl, GroupId, OrgId, StoreError, UserId, groups, lists, orgs, templates, users,
+};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// The wire role of a stored action set: exactly `["*"]` is `admin`, exactly `{read, use}`
 /// is `use`, anything else (a set written by another tool) shows as `""`.
-pub fn role_of(set: ActionSet) -> &'static str {
+fn role_of(set: ActionSet) -> &'static str {
     if set == ActionSet::WILDCARD {
         "admin"
     } else if set == use_actions() {
@@ -25,7 +32,7 @@ pub fn role_of(set: ActionSet) -> &'static str {
 }
 
 /// The action set of a wire role; `None` for `""` (remove) and for unknown roles.
-pub fn actions_of(role: &str) -> Option<ActionSet> {
+fn actions_of(role: &str) -> Option<ActionSet> {
     match role {
         "admin" => Some(ActionSet::WILDCARD),
         "use" => Some(use_actions()),
@@ -33,12 +40,12 @@ pub fn actions_of(role: &str) -> Option<ActionSet> {
     }
 }
 
-pub fn set_json(set: ActionSet) -> Value {
+fn set_json(set: ActionSet) -> Value {
     Value::Array(set.iter().map(|a| Value::String(a.to_string())).collect())
 }
 
 /// `{"user_acl": {id: [actions]}, "group_acl": {...}}`, as audit diffs show ACLs.
-pub fn acl_json(acl: &Acl) -> Value {
+pub(crate) fn acl_json(acl: &Acl) -> Value {
     let users: Map<String, Value> =
         acl.users.iter().map(|(u, s)| (u.to_string(), set_json(*s))).collect();
     let groups: Map<String, Value> =
@@ -47,12 +54,12 @@ pub fn acl_json(acl: &Acl) -> Value {
 }
 
 /// A group object: its members may read it (rbac.md §7.3); for Everyone, every org member.
-pub fn can_read_group(actor: &Caller, group: GroupId, org: OrgId) -> bool {
+fn can_read_group(actor: &Caller, group: GroupId, org: OrgId) -> bool {
     crate::groups::with_group_object(group, org, |o| actor.can(Action::Read, o))
 }
 
 /// A live user, or `None`.
-pub async fn live_user(state: &Domain, id: UserId) -> Result<Option<users::User>> {
+async fn live_user(state: &Domain, id: UserId) -> Result<Option<users::User>> {
     match users::get(state.legacy_store(), id).await {
         Ok(u) if !u.deleted => Ok(Some(u)),
         Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
@@ -60,11 +67,11 @@ pub async fn live_user(state: &Domain, id: UserId) -> Result<Option<users::User>
     }
 }
 
-pub const INVALID: &str = "Invalid request to update template ACL";
+const INVALID: &str = "Invalid request to update template ACL";
 
 /// Checks one of the two maps: roles first, then ids, then (except for removals) that the
 /// grantee exists; every problem is reported. Returns the parsed entries.
-pub async fn validate_perms(
+async fn validate_perms(
     state: &Domain,
     org: OrgId,
     perms: &BTreeMap<String, String>,
@@ -109,7 +116,7 @@ pub async fn validate_perms(
 
 /// Applies entries to one side of the ACL: a set replaces the grantee's entry, `None` removes
 /// it; grantees not named keep theirs.
-pub fn apply<K: Ord + Copy>(
+fn apply<K: Ord + Copy>(
     current: &[(K, ActionSet)],
     changes: &[(uuid::Uuid, Option<ActionSet>)],
     key: impl Fn(uuid::Uuid) -> K,
@@ -122,4 +129,101 @@ pub fn apply<K: Ord + Copy>(
         };
     }
     map.into_iter().collect()
+}
+
+/// The template's ACL entries the caller may see (users and groups they may read). Needs a
+/// readable template (404) and `update` on it (403, where Coder answers 500): as Coder's
+/// dbauthz, the ACL is read by those who may update the template, not by all who may use it.
+pub async fn get(d: &Domain, caller: &Caller, template: &str) -> Result<TemplateAcl> {
+    let Resolved { template, authz } = resolve(d, caller, template).await?;
+    caller.require(Action::Update, &authz.object())?;
+    let acl = templates::get_acl(d.legacy_store(), template.id).await?;
+    let org = orgs::get(d.legacy_store(), template.org_id).await?;
+    let mut out = TemplateAcl { users: Vec::new(), groups: Vec::new() };
+    for (id, set) in &acl.users {
+        let Some(u) = live_user(d, *id).await? else { continue };
+        if caller.can(Action::Read, &Caller::user_object(u.id)) {
+            let user = crate::users::to_api(d, caller, &u).await?;
+            out.users.push(TemplateUser { user, role: role_of(*set).to_owned() });
+        }
+    }
+    for (id, set) in &acl.groups {
+        let row = if id.is_everyone_of(org.id) {
+            None
+        } else {
+            match groups::get(d.legacy_store(), *id).await {
+                Ok(g) if g.org_id == org.id => Some(g),
+                // A grant to a group of another org is inert; a deleted group has none.
+                Ok(_) | Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if can_read_group(caller, *id, org.id) {
+            let group = api_group_for(d, caller, &org, *id, row.as_ref()).await?;
+            out.groups.push(TemplateGroup { group, role: role_of(*set).to_owned() });
+        }
+    }
+    Ok(out)
+}
+
+/// Grants, changes or removes ACL entries. Needs a readable template (404) and `create` on it
+/// (403): only those who may create the template edit its ACL.
+pub async fn update(
+    d: &Domain,
+    caller: &Caller,
+    template: &str,
+    req: UpdateTemplateAcl,
+) -> Result<Message> {
+    let mut entry = Entry::new("write", "template").by(caller);
+    let result = async {
+        let Resolved { template, authz } = resolve(d, caller, template).await?;
+        entry.org = Some(template.org_id);
+        entry.resource(template.id.uuid(), template.name.clone());
+        caller.require(Action::Create, &authz.object())?;
+        let (user_changes, mut errors) =
+            validate_perms(d, template.org_id, &req.user_perms, "user_perms", true).await?;
+        let (group_changes, group_errors) =
+            validate_perms(d, template.org_id, &req.group_perms, "group_perms", false).await?;
+        errors.extend(group_errors);
+        if !errors.is_empty() {
+            return Err(Error::bad_request(INVALID).validations(errors));
+        }
+        let mut tx = d.legacy_store().begin().await?;
+        let old = templates::get_acl(&mut tx, template.id).await?;
+        let new = Acl {
+            users: apply(&old.users, &user_changes, UserId),
+            groups: apply(&old.groups, &group_changes, GroupId),
+        };
+        templates::set_acl(&mut tx, template.id, &new).await?;
+        entry.changed(&acl_json(&old), &acl_json(&new));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        Ok(Message::message("Successfully updated template ACL list."))
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// The users and groups of the template's org that could be added to its ACL, as far as the
+/// caller may read them. Needs `update` on the template (404 otherwise).
+pub async fn available(d: &Domain, caller: &Caller, template: &str) -> Result<AclAvailable> {
+    let Resolved { template, authz } = resolve(d, caller, template).await?;
+    caller.require_or_404(Action::Update, &authz.object())?;
+    let org = orgs::get(d.legacy_store(), template.org_id).await?;
+    let mut out = AclAvailable { users: Vec::new(), groups: Vec::new() };
+    for member in orgs::list_members(d.legacy_store(), org.id).await? {
+        let Some(u) = live_user(d, member.user_id).await? else { continue };
+        if caller.can(Action::Read, &Caller::user_object(u.id)) {
+            out.users.push(reduced(&u));
+        }
+    }
+    let everyone = GroupId::everyone(org.id);
+    if can_read_group(caller, everyone, org.id) {
+        out.groups.push(api_group_for(d, caller, &org, everyone, None).await?);
+    }
+    let filter = caller.subject().list_filter(Action::Read, ResourceType::Group);
+    for g in lists::groups(d.legacy_store(), org.id, &filter).await? {
+        out.groups.push(api_group_for(d, caller, &org, g.id, Some(&g)).await?);
+    }
+    Ok(out)
 }

@@ -4,18 +4,25 @@
 //! A version is checked as its template (rbac.md §2); a version not yet attached to a
 //! template (the first one, before `POST .../templates`) as an org-wide template object.
 
+use crate::audit::{self, Entry};
 use crate::convert::time;
-use crate::templates::readable_template;
-#[allow(unused_imports)]
+use crate::files::readable_file;
+use crate::jobs::provisioner::Provisioner;
+use crate::orgs::resolve_org;
+use crate::templates::{Resolved, readable_template, template_id};
 use crate::{Caller, Domain, Error, Kind, Result};
-pub use atrium_api::templates::UpdateActiveTemplateVersion;
+use atrium_api::Response as Message;
 use atrium_api::templates::{
-    MinimalUser, ProvisionerJob as ApiJob, ProvisionerJobInput, ProvisionerJobMetadata,
-    TemplateVersion as ApiVersion,
+    CreateTemplateVersionRequest, MinimalUser, ProvisionerJob as ApiJob, ProvisionerJobInput,
+    ProvisionerJobLog, ProvisionerJobMetadata, TemplateVersion as ApiVersion,
+    UpdateActiveTemplateVersion,
 };
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::jobs::{self, JobStatus, ProvisionerJob};
-use atrium_store::{JobKind, StoreError, TemplateVersionId, templates, users};
+use atrium_store::{
+    DbTime, FileId, JobId, JobKind, StoreError, TemplateId, TemplateVersionId, templates, users,
+};
+use serde_json::json;
 use uuid::Uuid;
 
 /// Coder's text for job statuses.
@@ -73,7 +80,7 @@ pub async fn job_to_api(
     })
 }
 
-pub fn uuid_field(input: &serde_json::Value, key: &str) -> Option<Uuid> {
+fn uuid_field(input: &serde_json::Value, key: &str) -> Option<Uuid> {
     input.get(key).and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
 }
 
@@ -119,7 +126,7 @@ pub async fn to_api(state: &Domain, v: &templates::TemplateVersion) -> Result<Ap
 
 /// Coder's `template_version_name`: alphanumeric runs joined by single `_`, `.` or `-`, at
 /// most 64 characters.
-pub fn version_name_valid(name: &str) -> bool {
+fn version_name_valid(name: &str) -> bool {
     name.len() <= 64
         && name
             .split(['_', '.', '-'])
@@ -127,7 +134,7 @@ pub fn version_name_valid(name: &str) -> bool {
 }
 
 /// A default version name in Coder's style (`adjective_noun`), from random bits.
-pub fn generated_name() -> String {
+fn generated_name() -> String {
     const ADJECTIVES: [&str; 16] = [
         "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lively", "merry",
         "nice", "proud", "quick", "silly", "witty", "zealous",
@@ -166,4 +173,217 @@ pub async fn readable_version(
         }
     }
     Ok(version)
+}
+
+/// Queues an import of an uploaded source with the `echo` or `terraform` provisioner. The org
+/// must be readable; a version of an existing template needs `update` on that template, a
+/// first version `create` on templates in the org; the file must be readable (404).
+pub async fn create(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: CreateTemplateVersionRequest,
+) -> Result<ApiVersion> {
+    let mut entry = Entry::new("create", "template_version").by(caller);
+    let result = async {
+        let org = resolve_org(d, caller, org).await?;
+        entry.org = Some(org.id);
+        // A version of an existing template changes that template; a first version needs the
+        // right to create templates in the org.
+        let template = match req.template_id.filter(|t| !t.is_nil()) {
+            Some(id) => {
+                let missing = || Error::new(Kind::NotFound, "Template does not exist.");
+                let resolved = match readable_template(d, caller, TemplateId(id)).await {
+                    Ok(r) if r.template.org_id == org.id => r,
+                    Ok(_) => return Err(missing()),
+                    Err(e) if e.kind == Kind::NotFound => return Err(missing()),
+                    Err(e) => return Err(e),
+                };
+                caller.require(Action::Update, &resolved.authz.object())?;
+                Some(resolved.template)
+            }
+            None => {
+                let object = Object::of(ResourceType::Template).in_org(org.id.uuid());
+                caller.require(Action::Create, &object)?;
+                None
+            }
+        };
+        match req.storage_method.as_str() {
+            "file" => {}
+            "" => return Err(Error::required("storage_method")),
+            other => return Err(Error::tag_failed("storage_method", "oneof", other)),
+        }
+        let provisioner = match req.provisioner.as_str() {
+            "" => return Err(Error::required("provisioner")),
+            p => {
+                Provisioner::parse(p).ok_or_else(|| Error::tag_failed("provisioner", "oneof", p))?
+            }
+        };
+        if !req.example_id.is_empty() {
+            return Err(Error::bad_request(
+                "Atrium has no bundled examples; upload the template as a file instead.",
+            ));
+        }
+        let file_id =
+            req.file_id.filter(|f| !f.is_nil()).ok_or_else(|| Error::required("file_id"))?;
+        let file = match readable_file(d, caller, FileId(file_id)).await {
+            Ok(f) => f,
+            Err(e) if e.kind == Kind::NotFound => {
+                return Err(Error::new(Kind::NotFound, "File not found."));
+            }
+            Err(e) => return Err(e),
+        };
+        let name = if req.name.is_empty() { generated_name() } else { req.name.clone() };
+        if !version_name_valid(&name) {
+            return Err(Error::tag_failed("name", "template_version_name", &name));
+        }
+        if req.message.len() > 1 << 20 {
+            return Err(Error::tag_failed("message", "lt", "…"));
+        }
+        let now = DbTime::now();
+        let version_id = TemplateVersionId::new_v4();
+        let mut tx = d.legacy_store().begin().await?;
+        let job = jobs::insert(
+            &mut tx,
+            &jobs::NewJob {
+                id: JobId::new_v4(),
+                org_id: org.id,
+                initiator_id: caller.id(),
+                kind: JobKind::TemplateVersionImport,
+                provisioner: provisioner.as_str(),
+                file_id: Some(file.id),
+                input: &json!({"template_version_id": version_id}),
+                created_at: now,
+            },
+        )
+        .await?;
+        let version = templates::insert_version(
+            &mut tx,
+            &templates::NewTemplateVersion {
+                id: version_id,
+                template_id: template.as_ref().map(|t| t.id),
+                org_id: org.id,
+                name: &name,
+                message: &req.message,
+                readme: "",
+                job_id: job.id,
+                file_id: Some(file.id),
+                created_by: caller.id(),
+                created_at: now,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { constraint }
+                if constraint == "template_versions_template_id_name_key" =>
+            {
+                Error::conflict(format!("A template version named \"{name}\" already exists."))
+                    .validation("name", "This value is already in use and should be unique.")
+            }
+            e => e.into(),
+        })?;
+        entry.resource(version.id.uuid(), version.name.clone());
+        entry.changed(
+            &json!({}),
+            &json!({"name": version.name, "template_id": version.template_id,
+                    "file_id": file.id, "provisioner": provisioner.as_str()}),
+        );
+        audit::write(&mut tx, caller.meta(), &entry, 201).await?;
+        tx.commit().await?;
+        d.jobs.wake();
+        to_api(d, &version).await
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// A version the caller may read ([`readable_version`]), with its import job's status.
+pub async fn get(d: &Domain, caller: &Caller, version: &str) -> Result<ApiVersion> {
+    let version = readable_version(d, caller, version).await?;
+    to_api(d, &version).await
+}
+
+/// The import job's log lines after line `after`, of a version the caller may read
+/// ([`readable_version`]).
+pub async fn logs(
+    d: &Domain,
+    caller: &Caller,
+    version: &str,
+    after: i64,
+) -> Result<Vec<ProvisionerJobLog>> {
+    let version = readable_version(d, caller, version).await?;
+    let logs = jobs::list_logs(d.legacy_store(), version.job_id, after).await?;
+    Ok(logs
+        .into_iter()
+        .map(|l| ProvisionerJobLog {
+            id: l.id,
+            created_at: time(l.created_at),
+            log_source: "provisioner".into(),
+            log_level: l.level.as_str().to_owned(),
+            stage: l.stage,
+            output: l.output,
+        })
+        .collect())
+}
+
+/// A readable template's versions (404 otherwise), oldest first.
+pub async fn list(d: &Domain, caller: &Caller, template: &str) -> Result<Vec<ApiVersion>> {
+    let Resolved { template, .. } = readable_template(d, caller, template_id(template)?).await?;
+    let mut out = Vec::new();
+    for v in templates::list_versions(d.legacy_store(), template.id).await? {
+        out.push(to_api(d, &v).await?);
+    }
+    Ok(out)
+}
+
+/// Makes one of the template's successfully imported versions the active one. Needs a
+/// readable template (404) and `update` on it (403).
+pub async fn set_active(
+    d: &Domain,
+    caller: &Caller,
+    template: &str,
+    req: UpdateActiveTemplateVersion,
+) -> Result<Message> {
+    let mut entry = Entry::new("write", "template").by(caller);
+    let result = async {
+        let Resolved { template, authz } =
+            readable_template(d, caller, template_id(template)?).await?;
+        entry.org = Some(template.org_id);
+        entry.resource(template.id.uuid(), template.name.clone());
+        caller.require(Action::Update, &authz.object())?;
+        let id = req.id.filter(|v| !v.is_nil()).ok_or_else(|| Error::required("id"))?;
+        let version = match templates::get_version(d.legacy_store(), TemplateVersionId(id)).await {
+            Ok(v) => v,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(Error::new(Kind::NotFound, "Template version not found."));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if version.template_id != Some(template.id) {
+            return Err(Error::bad_request(
+                "The provided template version doesn't belong to the specified template.",
+            ));
+        }
+        let status = jobs::get(d.legacy_store(), version.job_id).await?.status();
+        if status != JobStatus::Succeeded {
+            return Err(Error::bad_request(
+                "Only versions that have been built successfully can be promoted.",
+            )
+            .detail(format!(
+                "Attempted to promote a version with a {} build",
+                status_str(status)
+            )));
+        }
+        let mut tx = d.legacy_store().begin().await?;
+        templates::set_active_version(&mut tx, template.id, version.id, DbTime::now()).await?;
+        entry.changed(
+            &json!({"active_version_id": template.active_version_id}),
+            &json!({"active_version_id": version.id}),
+        );
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        Ok(Message::message("Updated the active template version!"))
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
 }
