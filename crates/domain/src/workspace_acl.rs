@@ -212,8 +212,10 @@ pub async fn patch_acl(
                 None => groups_map.remove(&group),
             };
         }
-        let new =
-            Acl { users: users_map.into_iter().collect(), groups: groups_map.into_iter().collect() };
+        let new = Acl {
+            users: users_map.into_iter().collect(),
+            groups: groups_map.into_iter().collect(),
+        };
         workspaces::set_acl(&mut tx, ws.id, &new).await?;
         entry.changed(&acl_view(&old), &acl_view(&new));
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;
@@ -251,7 +253,9 @@ pub async fn delete_acl(d: &Domain, caller: &Caller, param: &str) -> Result<()> 
 async fn lock_workspace(tx: &mut Tx<'_>, ws: WorkspaceId) -> Result<()> {
     match workspaces::lock_idle(&mut *tx, ws).await {
         Ok(()) => Ok(()),
-        Err(StoreError::Conflict { constraint }) if constraint == workspaces::ACTIVE_BUILD => Ok(()),
+        Err(StoreError::Conflict { constraint }) if constraint == workspaces::ACTIVE_BUILD => {
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -10,8 +10,7 @@ use crate::templates::TemplateAuthz;
 use crate::users::resolve_user;
 use crate::{Caller, Domain, Error, Kind, Page, Result};
 use atrium_api::workspaces::{
-    CreateWorkspaceRequest, UpdateWorkspaceRequest, Workspace, WorkspaceHealth,
-    WorkspacesResponse,
+    CreateWorkspaceRequest, UpdateWorkspaceRequest, Workspace, WorkspaceHealth, WorkspacesResponse,
 };
 use atrium_engine::name::validate_name;
 use atrium_engine::query::{QueryError, TermParser, terms};
@@ -132,7 +131,9 @@ pub async fn create(
 async fn template_org(d: &Domain, req: &CreateWorkspaceRequest) -> Result<orgs::Organization> {
     let (template_field, version_field) = template_fields(req)?;
     let template_org = match (template_field, version_field) {
-        (Some(t), _) => templates::get(d.legacy_store(), TemplateId(t)).await.ok().map(|t| t.org_id),
+        (Some(t), _) => {
+            templates::get(d.legacy_store(), TemplateId(t)).await.ok().map(|t| t.org_id)
+        }
         (None, Some(v)) => templates::get_version(d.legacy_store(), TemplateVersionId(v))
             .await
             .ok()
@@ -176,19 +177,23 @@ async fn create_in(
     let (template_field, version_field) = template_fields(req)?;
     let template_id = match (template_field, version_field) {
         (Some(t), _) => TemplateId(t),
-        (None, Some(v)) => match templates::get_version(d.legacy_store(), TemplateVersionId(v)).await
-        {
-            Ok(version) => version.template_id.ok_or_else(|| {
-                bad_template("template_version_id", format!("Template version \"{v}\" doesn't exist."))
-            })?,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(bad_template(
-                    "template_version_id",
-                    format!("Template version \"{v}\" doesn't exist."),
-                ));
+        (None, Some(v)) => {
+            match templates::get_version(d.legacy_store(), TemplateVersionId(v)).await {
+                Ok(version) => version.template_id.ok_or_else(|| {
+                    bad_template(
+                        "template_version_id",
+                        format!("Template version \"{v}\" doesn't exist."),
+                    )
+                })?,
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(bad_template(
+                        "template_version_id",
+                        format!("Template version \"{v}\" doesn't exist."),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        },
+        }
         (None, None) => return Err(Error::required("template_id")),
     };
     let template = match templates::get(d.legacy_store(), template_id).await {
@@ -208,7 +213,10 @@ async fn create_in(
     }
     let template_authz = TemplateAuthz::load(d, &template).await?;
     if !caller.can(Action::Read, &template_authz.object()) {
-        return Err(bad_template("template_id", format!("Template \"{template_id}\" doesn't exist.")));
+        return Err(bad_template(
+            "template_id",
+            format!("Template \"{template_id}\" doesn't exist."),
+        ));
     }
     if template.org_id != org.id {
         return Err(Error::forbidden_with(format!(
@@ -363,16 +371,15 @@ pub async fn rename(
             return Err(Error::tag_failed("name", "workspace_name", &req.name));
         }
         let mut tx = d.legacy_store().begin().await?;
-        let renamed =
-            workspaces::rename(&mut tx, ws.id, &req.name, DbTime::now()).await.map_err(|e| {
-                match e {
-                    StoreError::Conflict { .. } => {
-                        Error::conflict(format!("Workspace \"{}\" already exists.", req.name))
-                            .validation("name", "This value is already in use and should be unique.")
-                    }
-                    e => e.into(),
+        let renamed = workspaces::rename(&mut tx, ws.id, &req.name, DbTime::now()).await.map_err(
+            |e| match e {
+                StoreError::Conflict { .. } => {
+                    Error::conflict(format!("Workspace \"{}\" already exists.", req.name))
+                        .validation("name", "This value is already in use and should be unique.")
                 }
-            })?;
+                e => e.into(),
+            },
+        )?;
         entry.changed(&json!({"name": ws.name}), &json!({"name": renamed.name}));
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;
         tx.commit().await?;
@@ -389,11 +396,7 @@ async fn to_api(state: &Domain, ws: &workspaces::Workspace) -> Result<Workspace>
 }
 
 /// [`to_api`] with the owner already known (the caller, usually).
-async fn view(
-    state: &Domain,
-    ws: &workspaces::Workspace,
-    owner: users::User,
-) -> Result<Workspace> {
+async fn view(state: &Domain, ws: &workspaces::Workspace, owner: users::User) -> Result<Workspace> {
     let org = orgs::get(state.legacy_store(), ws.org_id).await?;
     let template = templates::get(state.legacy_store(), ws.template_id).await?;
     let latest = workspaces::latest_build(state.legacy_store(), ws.id).await?;
