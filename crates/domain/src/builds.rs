@@ -5,15 +5,15 @@
 //! the `start` / `stop` actions (Coder's builder also pre-checks `update`), so a role that grants
 //! start/stop alone works. Delete needs `delete`.
 
-use crate::Shared;
+use crate::audit::{self, Entry};
 use crate::caller::current_subject;
 use crate::convert::time;
 use crate::template_versions::job_to_api;
-use crate::workspaces::WorkspaceAuthz;
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
+use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
+use crate::{Caller, Domain, Error, Kind, Result, Shared};
+use atrium_api::Response as Message;
 use atrium_api::templates::{ProvisionerJobLog, ProvisionerJobMetadata};
-use atrium_api::workspaces::WorkspaceBuild;
+use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
 use atrium_engine::Action;
 use atrium_store::jobs::{self, JobStatus};
 use atrium_store::{
@@ -94,7 +94,7 @@ pub async fn queue_build(
 }
 
 /// A build the store refused: the workspace is deleted, or another build is active.
-pub fn build_refused(e: StoreError) -> Error {
+fn build_refused(e: StoreError) -> Error {
     match e {
         StoreError::Conflict { constraint } if constraint == workspaces::ACTIVE_BUILD => {
             Error::conflict("A workspace build is already active.")
@@ -105,7 +105,7 @@ pub fn build_refused(e: StoreError) -> Error {
 
 /// A version whose import has not succeeded cannot be built (Coder's wsbuilder texts): 406
 /// while it is still importing, 400 once it failed or was canceled.
-pub fn check_imported(
+fn check_imported(
     version: &templates::TemplateVersion,
     import: &jobs::ProvisionerJob,
 ) -> Result<()> {
@@ -130,7 +130,7 @@ pub fn check_imported(
 
 /// Go's `%q` for the texts Coder quotes: backslash escapes for quotes, backslashes and control
 /// characters.
-pub fn go_quote(s: &str) -> String {
+fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for ch in s.chars() {
@@ -151,7 +151,7 @@ pub fn go_quote(s: &str) -> String {
 }
 
 /// The wire `WorkspaceBuild`.
-pub async fn build_to_api(
+async fn build_to_api(
     state: &Domain,
     ws: &workspaces::Workspace,
     owner: &users::User,
@@ -253,7 +253,7 @@ pub async fn stop_running_workspaces(
 
 /// A build whose workspace the actor may read (deleted workspaces' builds stay readable to
 /// whoever could read the workspace).
-pub async fn resolve_build(
+async fn resolve_build(
     state: &Domain,
     actor: &Caller,
     param: &str,
@@ -270,7 +270,8 @@ pub async fn resolve_build(
     Ok((build, ws, authz))
 }
 
-pub fn log_to_api(l: jobs::JobLog) -> ProvisionerJobLog {
+/// The wire form of a log line.
+fn log_to_api(l: jobs::JobLog) -> ProvisionerJobLog {
     ProvisionerJobLog {
         id: l.id,
         created_at: time(l.created_at),
@@ -278,6 +279,150 @@ pub fn log_to_api(l: jobs::JobLog) -> ProvisionerJobLog {
         log_level: l.level.as_str().to_owned(),
         stage: l.stage,
         output: l.output,
+    }
+}
+
+/// Starts, stops or deletes a workspace (a build and its provisioner job). Needs `read` on the
+/// workspace (404), then `start`, `stop` or `delete` by the transition (403).
+pub async fn create_build(
+    d: &Domain,
+    caller: &Caller,
+    param: &str,
+    req: CreateWorkspaceBuildRequest,
+) -> Result<WorkspaceBuild> {
+    let mut entry = Entry::new("start", "workspace_build").by(caller);
+    let result = async {
+        let (ws, authz) = resolve_workspace(d, caller, param).await?;
+        entry.resource(ws.id.uuid(), ws.name.clone());
+        entry.org = Some(ws.org_id);
+        let Some(transition) = BuildTransition::parse(&req.transition) else {
+            return Err(Error::bad_request(format!(
+                "Transition \"{}\" not supported.",
+                req.transition
+            )));
+        };
+        let (action, verb) = match transition {
+            BuildTransition::Start => (Action::Start, "start"),
+            BuildTransition::Stop => (Action::Stop, "stop"),
+            BuildTransition::Delete => (Action::Delete, "delete"),
+        };
+        entry.action = verb;
+        if !caller.can(action, &authz.object()) {
+            return Err(Error::forbidden_with(format!(
+                "You do not have permission to {} this workspace.",
+                transition.as_str()
+            )));
+        }
+        let version = req.template_version_id.map(TemplateVersionId);
+        submit_build(d, caller, &ws, transition, version, &mut entry).await
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// [`create_build`] once authorized: the version checked, the build queued and audited.
+async fn submit_build(
+    d: &Domain,
+    caller: &Caller,
+    ws: &workspaces::Workspace,
+    transition: BuildTransition,
+    version: Option<TemplateVersionId>,
+    entry: &mut Entry,
+) -> Result<WorkspaceBuild> {
+    let latest = workspaces::latest_build(d.legacy_store(), ws.id).await?;
+    let version_id = match version {
+        Some(v) => match templates::get_version(d.legacy_store(), v).await {
+            Ok(tv) if tv.template_id == Some(ws.template_id) => v,
+            Ok(_) => return Err(Error::bad_request("template version doesn't match template")),
+            Err(StoreError::NotFound { .. }) => {
+                return Err(Error::bad_request(format!("Template version \"{v}\" doesn't exist.")));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => latest.template_version_id,
+    };
+    let mut tx = d.legacy_store().begin().await?;
+    // One active build per workspace: `queue_build` checks it under the workspace's lock.
+    let build =
+        queue_build(&mut tx, ws, version_id, transition, BuildReason::Initiator, caller.id(), None)
+            .await?;
+    entry.changed(
+        &json!({}),
+        &json!({"transition": transition.as_str(), "build_number": build.build_number}),
+    );
+    audit::write(&mut tx, caller.meta(), entry, 201).await?;
+    tx.commit().await?;
+    d.jobs.wake();
+    let owner = users::get(d.legacy_store(), ws.owner_id).await?;
+    build_to_api(d, ws, &owner, &build).await
+}
+
+/// The workspace's builds, newest first; needs `read` on the workspace (404 otherwise).
+pub async fn list_builds(d: &Domain, caller: &Caller, param: &str) -> Result<Vec<WorkspaceBuild>> {
+    let (ws, _) = resolve_workspace(d, caller, param).await?;
+    let owner = users::get(d.legacy_store(), ws.owner_id).await?;
+    let mut out = Vec::new();
+    for b in workspaces::list_builds(d.legacy_store(), ws.id).await? {
+        out.push(build_to_api(d, &ws, &owner, &b).await?);
+    }
+    Ok(out)
+}
+
+/// One build; needs `read` on its workspace (404 otherwise).
+pub async fn get_build(d: &Domain, caller: &Caller, param: &str) -> Result<WorkspaceBuild> {
+    let (build, ws, _) = resolve_build(d, caller, param).await?;
+    let owner = users::get(d.legacy_store(), ws.owner_id).await?;
+    build_to_api(d, &ws, &owner, &build).await
+}
+
+/// Asks the build's job to stop (the worker ends it as canceled). Needs `read` on the
+/// workspace (404) and `update` (403).
+pub async fn cancel_build(d: &Domain, caller: &Caller, param: &str) -> Result<Message> {
+    let mut entry = Entry::new("write", "workspace_build").by(caller);
+    let result = async {
+        let (build, ws, authz) = resolve_build(d, caller, param).await?;
+        entry.resource(ws.id.uuid(), ws.name.clone());
+        entry.org = Some(ws.org_id);
+        caller.require(Action::Update, &authz.object())?;
+        let job = jobs::get(d.legacy_store(), build.job_id).await?;
+        if !matches!(job.status(), JobStatus::Pending | JobStatus::Running) {
+            return Err(Error::bad_request("Job has already completed!"));
+        }
+        let mut tx = d.legacy_store().begin().await?;
+        jobs::cancel(&mut tx, build.job_id, DbTime::now()).await?;
+        entry.changed(&json!({"canceled": false}), &json!({"canceled": true}));
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        Ok(Message::message("Job has been marked as canceled..."))
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// A build's log, opened by a caller who may read its workspace ([`open_log`]).
+pub struct BuildLog {
+    job: JobId,
+    workspace: WorkspaceId,
+    key_id: String,
+}
+
+/// Opens a build's log; needs `read` on the build's workspace (404 otherwise).
+pub async fn open_log(d: &Domain, caller: &Caller, param: &str) -> Result<BuildLog> {
+    let (build, ws, _) = resolve_build(d, caller, param).await?;
+    Ok(BuildLog { job: build.job_id, workspace: ws.id, key_id: caller.key_id().to_owned() })
+}
+
+impl BuildLog {
+    /// The lines so far after line id `after`.
+    pub async fn lines(&self, d: &Domain, after: i64) -> Result<Vec<ProvisionerJobLog>> {
+        let logs = jobs::list_logs(d.legacy_store(), self.job, after).await?;
+        Ok(logs.into_iter().map(log_to_api).collect())
+    }
+
+    /// Follows the log after line id `after`: batches of new lines until the job ends or the
+    /// reader may no longer read the workspace (checked every [`FOLLOW_RECHECK`]).
+    pub fn follow(self, d: Shared, after: i64) -> Follow {
+        Follow { d, log: self, after, done: false, checked: Instant::now() }
     }
 }
 
@@ -290,74 +435,64 @@ pub const FOLLOW_RECHECK: Duration = Duration::from_secs(2);
 
 /// Whether the session that opened a follow may still read the build's workspace, as a new
 /// request would be judged ([`current_subject`]) against the workspace's current ACL.
-pub async fn may_still_follow(state: &Domain, key_id: &str, ws: WorkspaceId) -> Result<bool> {
+async fn may_still_follow(state: &Domain, key_id: &str, ws: WorkspaceId) -> Result<bool> {
     let Some(subject) = current_subject(state, key_id).await? else { return Ok(false) };
     let ws = workspaces::get(state.legacy_store(), ws).await?;
     let authz = WorkspaceAuthz::load(state, &ws).await?;
     Ok(subject.authorize(Action::Read, &authz.object()).allowed)
 }
 
-/// Where a follow stands between chunks.
+/// A follow of a build's log, between batches ([`Follow::next_batch`]).
 pub struct Follow {
-    pub state: Shared,
-    pub key_id: String,
-    pub workspace: WorkspaceId,
-    pub after: i64,
-    pub done: bool,
-    pub checked: Instant,
+    d: Shared,
+    log: BuildLog,
+    after: i64,
+    done: bool,
+    checked: Instant,
 }
 
-pub fn stream_error(e: impl std::fmt::Display) -> std::io::Error {
-    std::io::Error::other(e.to_string())
-}
-
-/// The next chunk of a follow: new lines, or the end (job finished, or access lost).
-pub async fn next_chunk(
-    job: JobId,
-    mut f: Follow,
-) -> Option<(Result<Vec<u8>, std::io::Error>, Follow)> {
-    if f.done {
-        return None;
-    }
-    loop {
-        if f.checked.elapsed() >= FOLLOW_RECHECK {
-            match may_still_follow(&f.state, &f.key_id, f.workspace).await {
-                Ok(true) => f.checked = Instant::now(),
-                Ok(false) => return None,
+impl Follow {
+    /// The next batch of lines (waiting for one), or `None` at the end: after the batch that
+    /// saw the job finished, once the reader lost access (re-judged every [`FOLLOW_RECHECK`]),
+    /// or after an error.
+    pub async fn next_batch(&mut self) -> Option<Result<Vec<ProvisionerJobLog>>> {
+        if self.done {
+            return None;
+        }
+        loop {
+            if self.checked.elapsed() >= FOLLOW_RECHECK {
+                match may_still_follow(&self.d, &self.log.key_id, self.log.workspace).await {
+                    Ok(true) => self.checked = Instant::now(),
+                    Ok(false) => return None,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            // Read the status before the lines, so lines written just before completion are
+            // still sent.
+            let finished = match jobs::get(self.d.legacy_store(), self.log.job).await {
+                Ok(j) => !j.status().is_active(),
                 Err(e) => {
-                    f.done = true;
-                    return Some((Err(stream_error(e.into_body().message)), f));
+                    self.done = true;
+                    return Some(Err(Error::internal(e)));
                 }
-            }
-        }
-        // Read the status before the lines, so lines written just before completion are
-        // still sent.
-        let finished = match jobs::get(f.state.legacy_store(), job).await {
-            Ok(j) => !j.status().is_active(),
-            Err(e) => {
-                f.done = true;
-                return Some((Err(stream_error(e)), f));
-            }
-        };
-        let lines = match jobs::list_logs(f.state.legacy_store(), job, f.after).await {
-            Ok(l) => l,
-            Err(e) => {
-                f.done = true;
-                return Some((Err(stream_error(e)), f));
-            }
-        };
-        if !lines.is_empty() || finished {
-            f.after = lines.last().map_or(f.after, |l| l.id);
-            f.done = finished;
-            let mut chunk = Vec::new();
-            for l in lines {
-                if let Ok(mut bytes) = serde_json::to_vec(&log_to_api(l)) {
-                    bytes.push(b'\n');
-                    chunk.extend(bytes);
+            };
+            let lines = match jobs::list_logs(self.d.legacy_store(), self.log.job, self.after).await
+            {
+                Ok(l) => l,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(Error::internal(e)));
                 }
+            };
+            if !lines.is_empty() || finished {
+                self.after = lines.last().map_or(self.after, |l| l.id);
+                self.done = finished;
+                return Some(Ok(lines.into_iter().map(log_to_api).collect()));
             }
-            return Some((Ok(chunk), f));
+            tokio::time::sleep(FOLLOW_POLL).await;
         }
-        tokio::time::sleep(FOLLOW_POLL).await;
     }
 }

@@ -8,15 +8,20 @@
 //! must belong to the workspace's organization (users as members, groups as its groups or its
 //! Everyone group). Removing a grant needs only `create`.
 
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
-pub use atrium_api::workspaces::{UpdateWorkspaceAcl, WorkspaceAclResponse, WorkspaceGrantee};
+use crate::audit::{self, Entry};
+use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
+use crate::{Caller, Domain, Error, Result};
+use atrium_api::workspaces::{UpdateWorkspaceAcl, WorkspaceAclResponse, WorkspaceGrantee};
 use atrium_engine::{Action, ActionSet, Wild};
 use atrium_store::value::Acl;
-use atrium_store::{OrgId, groups, users};
+use atrium_store::{
+    GroupId, OrgId, StoreError, Tx, UserId, WorkspaceId, groups, orgs, users, workspaces,
+};
+use serde_json::json;
+use std::collections::BTreeMap;
 
 /// `admin`: everything but `delete` (`create` doubles as "may edit the ACL").
-pub fn admin_actions() -> ActionSet {
+fn admin_actions() -> ActionSet {
     [
         Action::Create,
         Action::Read,
@@ -34,14 +39,14 @@ pub fn admin_actions() -> ActionSet {
 }
 
 /// `use`: connect and power, no changes.
-pub fn use_actions() -> ActionSet {
+fn use_actions() -> ActionSet {
     [Action::ApplicationConnect, Action::Read, Action::Ssh, Action::Start, Action::Stop]
         .into_iter()
         .map(Wild::Is)
         .collect()
 }
 
-pub fn role_of(set: ActionSet) -> &'static str {
+fn role_of(set: ActionSet) -> &'static str {
     if set == admin_actions() {
         "admin"
     } else if set == use_actions() {
@@ -51,7 +56,8 @@ pub fn role_of(set: ActionSet) -> &'static str {
     }
 }
 
-pub async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<WorkspaceAclResponse> {
+/// The wire view of an ACL: live users and the groups that still exist.
+async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<WorkspaceAclResponse> {
     let mut out = WorkspaceAclResponse { users: vec![], group: vec![] };
     for (id, set) in &acl.users {
         if let Ok(u) = users::get(state.legacy_store(), *id).await
@@ -84,15 +90,180 @@ pub async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<Works
     Ok(out)
 }
 
-pub fn invalid(field: &str, detail: String) -> Error {
+fn invalid(field: &str, detail: String) -> Error {
     Error::bad_request("Invalid request to update workspace ACL").validation(field, detail)
 }
 
-pub fn parse_role(field: &str, role: &str) -> Result<Option<ActionSet>> {
+fn parse_role(field: &str, role: &str) -> Result<Option<ActionSet>> {
     match role {
         "admin" => Ok(Some(admin_actions())),
         "use" => Ok(Some(use_actions())),
         "" => Ok(None),
         other => Err(invalid(field, format!("role \"{other}\" is not a valid workspace role"))),
     }
+}
+
+/// Who the workspace is shared with; needs `read` (404) and `create` on the workspace (403,
+/// where Coder answers 500).
+pub async fn get_acl(d: &Domain, caller: &Caller, param: &str) -> Result<WorkspaceAclResponse> {
+    let (ws, authz) = resolve_workspace(d, caller, param).await?;
+    // As Coder's dbauthz: reading the ACL needs what editing it needs (`create`), so a `use`
+    // grantee does not learn who else the workspace is shared with.
+    caller.require(Action::Create, &authz.object())?;
+    let acl = workspaces::get_acl(d.legacy_store(), ws.id).await?;
+    acl_response(d, ws.org_id, &acl).await
+}
+
+/// Shares the workspace with users and groups (merged: unnamed grantees keep their role).
+/// Needs `read` (404) and `create` on the workspace, and every action of each role granted
+/// (403); grantees must be members (users) or groups of the workspace's org (400). The
+/// workspace row is locked first, so the ACL is read, checked against and replaced in one
+/// transaction with the membership checks.
+pub async fn patch_acl(
+    d: &Domain,
+    caller: &Caller,
+    param: &str,
+    req: UpdateWorkspaceAcl,
+) -> Result<()> {
+    let mut entry = Entry::new("write", "workspace").by(caller);
+    let result = async {
+        let (ws, _) = resolve_workspace(d, caller, param).await?;
+        entry.resource(ws.id.uuid(), ws.name.clone());
+        entry.org = Some(ws.org_id);
+        let mut tx = d.legacy_store().begin().await?;
+        lock_workspace(&mut tx, ws.id).await?;
+        let old = workspaces::get_acl(&mut tx, ws.id).await?;
+        // Decided against the ACL as it is now, not as `resolve_workspace` read it.
+        let authz = WorkspaceAuthz::with_acl(&ws, &old);
+        caller.require(Action::Create, &authz.object())?;
+        // No escalation: every role granted must be one the grantor holds here.
+        for role in req.user_roles.values().chain(req.group_roles.values()) {
+            let set = match role.as_str() {
+                "admin" => admin_actions(),
+                "use" => use_actions(),
+                _ => continue,
+            };
+            if let Some(missing) =
+                Action::ALL.iter().find(|a| set.grants(**a) && !caller.can(**a, &authz.object()))
+            {
+                return Err(Error::forbidden_with(format!(
+                    "You cannot grant the \"{role}\" role on this workspace: you do not have its \
+                     \"{}\" permission.",
+                    missing.as_str()
+                )));
+            }
+        }
+        let mut users_map: BTreeMap<UserId, ActionSet> = old.users.iter().copied().collect();
+        let mut groups_map: BTreeMap<GroupId, ActionSet> = old.groups.iter().copied().collect();
+        for (id, role) in &req.user_roles {
+            let user: UserId = id
+                .parse()
+                .map_err(|_| invalid("user_roles", format!("{id} is not a valid UUID.")))?;
+            let set = parse_role("user_roles", role)?;
+            if set.is_some() {
+                match users::get(&mut tx, user).await {
+                    Ok(u) if !u.deleted => {}
+                    Ok(_) | Err(StoreError::NotFound { .. }) => {
+                        return Err(invalid(
+                            "user_roles",
+                            format!("user with ID {id} does not exist"),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                // Only members of the workspace's organization may be granted a role.
+                match orgs::get_member(&mut tx, ws.org_id, user).await {
+                    Ok(_) => {}
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(invalid(
+                            "user_roles",
+                            format!(
+                                "user with ID {id} is not a member of the workspace's organization"
+                            ),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            match set {
+                Some(s) => users_map.insert(user, s),
+                None => users_map.remove(&user),
+            };
+        }
+        for (id, role) in &req.group_roles {
+            let group: GroupId = id
+                .parse()
+                .map_err(|_| invalid("group_roles", format!("{id} is not a valid UUID.")))?;
+            let set = parse_role("group_roles", role)?;
+            if set.is_some() && !group.is_everyone_of(ws.org_id) {
+                match groups::get(&mut tx, group).await {
+                    Ok(g) if g.org_id == ws.org_id => {}
+                    Ok(_) | Err(StoreError::NotFound { .. }) => {
+                        return Err(invalid(
+                            "group_roles",
+                            format!("group with ID {id} does not exist"),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            match set {
+                Some(s) => groups_map.insert(group, s),
+                None => groups_map.remove(&group),
+            };
+        }
+        let new = Acl {
+            users: users_map.into_iter().collect(),
+            groups: groups_map.into_iter().collect(),
+        };
+        workspaces::set_acl(&mut tx, ws.id, &new).await?;
+        entry.changed(&acl_view(&old), &acl_view(&new));
+        audit::write(&mut tx, caller.meta(), &entry, 204).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Stops sharing the workspace with anyone; needs `read` (404) and `create` on it (403).
+pub async fn delete_acl(d: &Domain, caller: &Caller, param: &str) -> Result<()> {
+    let mut entry = Entry::new("write", "workspace").by(caller);
+    let result = async {
+        let (ws, authz) = resolve_workspace(d, caller, param).await?;
+        entry.resource(ws.id.uuid(), ws.name.clone());
+        entry.org = Some(ws.org_id);
+        caller.require(Action::Create, &authz.object())?;
+        let mut tx = d.legacy_store().begin().await?;
+        workspaces::set_acl(&mut tx, ws.id, &Acl::default()).await?;
+        entry.changed(&json!({"shared": true}), &json!({"shared": false}));
+        audit::write(&mut tx, caller.meta(), &entry, 204).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Locks the live workspace's row until `tx` ends, so concurrent ACL edits run one after the
+/// other (on PostgreSQL; SQLite's write transactions are serialized already). Reuses
+/// [`workspaces::lock_idle`], whose row lock is taken before its idleness check: a build in
+/// flight (its `Conflict`) leaves the row locked all the same. A workspace deleted meanwhile
+/// is not found.
+async fn lock_workspace(tx: &mut Tx<'_>, ws: WorkspaceId) -> Result<()> {
+    match workspaces::lock_idle(&mut *tx, ws).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict { constraint }) if constraint == workspaces::ACTIVE_BUILD => {
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The audit view of an ACL: grantee id → role.
+fn acl_view(acl: &Acl) -> serde_json::Value {
+    json!({
+        "user_acl": acl.users.iter().map(|(u, s)| (u.to_string(), role_of(*s))).collect::<BTreeMap<_, _>>(),
+        "group_acl": acl.groups.iter().map(|(g, s)| (g.to_string(), role_of(*s))).collect::<BTreeMap<_, _>>(),
+    })
 }

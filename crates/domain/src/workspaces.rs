@@ -1,53 +1,73 @@
 //! Workspaces (coder-api.md §1.7, §2.3): create (also on a user's behalf), list with `q`, get,
 //! rename. Builds live in [`super::builds`].
 
-use crate::builds::build_with_template;
+use crate::audit::{self, Entry};
+use crate::builds::{build_with_template, queue_build};
+use crate::caller::load_subject_input;
 use crate::convert::time;
-use crate::orgs::org_object;
-#[allow(unused_imports)]
-use crate::{Caller, Domain, Error, Kind, Result};
-use atrium_api::workspaces::{CreateWorkspaceRequest, Workspace, WorkspaceHealth};
-use atrium_engine::query::{QueryError, TermParser, terms};
-use atrium_engine::{Action, ActionSet, Object, ResourceType};
-use atrium_store::workspace_list::WorkspaceFilter;
-use atrium_store::{
-    StoreError, TemplateVersionId, UserId, WorkspaceId, orgs, templates, users, workspaces,
+use crate::orgs::{org_object, resolve_org};
+use crate::templates::TemplateAuthz;
+use crate::users::resolve_user;
+use crate::{Caller, Domain, Error, Kind, Page, Result};
+use atrium_api::workspaces::{
+    CreateWorkspaceRequest, UpdateWorkspaceRequest, Workspace, WorkspaceHealth, WorkspacesResponse,
 };
+use atrium_engine::name::validate_name;
+use atrium_engine::query::{QueryError, TermParser, terms};
+use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope};
+use atrium_store::value::Acl;
+use atrium_store::workspace_list::{self, WorkspaceFilter};
+use atrium_store::{
+    BuildReason, BuildTransition, DbTime, StoreError, TemplateId, TemplateVersionId, WorkspaceId,
+    orgs, templates, users, workspaces,
+};
+use serde_json::json;
 use uuid::Uuid;
 
 /// A workspace as the engine sees it: `workspace` with its sharing ACLs, or, once dormant,
 /// `workspace_dormant` without them (rbac.md §2, §7.2).
 pub struct WorkspaceAuthz {
-    pub dormant: bool,
-    pub id: Uuid,
-    pub owner: Uuid,
-    pub org: Uuid,
-    pub users: Vec<(Uuid, ActionSet)>,
-    pub groups: Vec<(Uuid, ActionSet)>,
+    pub(crate) dormant: bool,
+    pub(crate) id: Uuid,
+    pub(crate) owner: Uuid,
+    pub(crate) org: Uuid,
+    pub(crate) users: Vec<(Uuid, ActionSet)>,
+    pub(crate) groups: Vec<(Uuid, ActionSet)>,
 }
 
 impl WorkspaceAuthz {
+    /// The workspace with its current ACL (not read once dormant).
     pub async fn load(state: &Domain, ws: &workspaces::Workspace) -> Result<Self> {
+        let acl = if ws.dormant_at.is_some() {
+            Acl::default()
+        } else {
+            workspaces::get_acl(state.legacy_store(), ws.id).await?
+        };
+        Ok(Self::with_acl(ws, &acl))
+    }
+
+    /// The workspace with an ACL already read (inside a transaction, say).
+    pub(crate) fn with_acl(ws: &workspaces::Workspace, acl: &Acl) -> Self {
         let dormant = ws.dormant_at.is_some();
         let (users, groups) = if dormant {
             (vec![], vec![])
         } else {
-            let acl = workspaces::get_acl(state.legacy_store(), ws.id).await?;
             (
                 acl.users.iter().map(|(u, s)| (u.uuid(), *s)).collect(),
                 acl.groups.iter().map(|(g, s)| (g.uuid(), *s)).collect(),
             )
         };
-        Ok(WorkspaceAuthz {
+        WorkspaceAuthz {
             dormant,
             id: ws.id.uuid(),
             owner: ws.owner_id.uuid(),
             org: ws.org_id.uuid(),
             users,
             groups,
-        })
+        }
     }
 
+    /// The engine's object for this workspace.
     pub fn object(&self) -> Object<'_> {
         let t = if self.dormant { ResourceType::WorkspaceDormant } else { ResourceType::Workspace };
         Object::of(t)
@@ -76,18 +96,307 @@ pub async fn resolve_workspace(
     Ok((ws, authz))
 }
 
+/// Creates a workspace for `user` (Coder's `createWorkspace`): in `org` when given
+/// (`POST /organizations/{org}/members/{user}/workspaces`), else in the template's org
+/// (`POST /users/{user}/workspaces`). Authorizes `create` on a workspace owned by the user in
+/// the org (404 otherwise), `read` (else "doesn't exist") and `use` on the template by the
+/// caller, and `use` by the owner too (Atrium's addition). Queues the first start build.
+pub async fn create(
+    d: &Domain,
+    caller: &Caller,
+    org: Option<&str>,
+    user: &str,
+    req: CreateWorkspaceRequest,
+) -> Result<Workspace> {
+    let (org, owner) = match org {
+        Some(org) => {
+            let org = resolve_org(d, caller, org).await?;
+            (org, resolve_user(d, caller, user).await?)
+        }
+        None => {
+            let owner = resolve_user(d, caller, user).await?;
+            (template_org(d, &req).await?, owner)
+        }
+    };
+    let mut entry = Entry::new("create", "workspace").by(caller);
+    entry.org = Some(org.id);
+    entry.resource_target = req.name.clone();
+    entry.additional_fields = json!({"workspace_owner": owner.username});
+    let result = create_in(d, caller, &org, &owner, &req, &mut entry).await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// The org of the template (or template version) a `POST /users/{user}/workspaces` names; a
+/// missing one is refused as Coder words it.
+async fn template_org(d: &Domain, req: &CreateWorkspaceRequest) -> Result<orgs::Organization> {
+    let (template_field, version_field) = template_fields(req)?;
+    let template_org = match (template_field, version_field) {
+        (Some(t), _) => {
+            templates::get(d.legacy_store(), TemplateId(t)).await.ok().map(|t| t.org_id)
+        }
+        (None, Some(v)) => templates::get_version(d.legacy_store(), TemplateVersionId(v))
+            .await
+            .ok()
+            .map(|v| v.org_id),
+        (None, None) => None,
+    };
+    let Some(org_id) = template_org else {
+        return Err(match (template_field, version_field) {
+            (None, Some(v)) => bad_template(
+                "template_version_id",
+                format!("Template version \"{v}\" doesn't exist."),
+            ),
+            (t, _) => bad_template(
+                "template_id",
+                format!("Template \"{}\" doesn't exist.", t.unwrap_or_default()),
+            ),
+        });
+    };
+    Ok(orgs::get(d.legacy_store(), org_id).await?)
+}
+
+/// [`create`] once the org and the owner are known (audited by the caller).
+async fn create_in(
+    d: &Domain,
+    caller: &Caller,
+    org: &orgs::Organization,
+    owner: &users::User,
+    req: &CreateWorkspaceRequest,
+    entry: &mut Entry,
+) -> Result<Workspace> {
+    let object =
+        Object::of(ResourceType::Workspace).in_org(org.id.uuid()).with_owner(owner.id.uuid());
+    caller.require_or_404(Action::Create, &object)?;
+    if req.name.is_empty() {
+        return Err(Error::required("name"));
+    }
+    if validate_name(&req.name).is_err() {
+        return Err(Error::tag_failed("name", "workspace_name", &req.name));
+    }
+    // The template, from its id or from a version of it (never both).
+    let (template_field, version_field) = template_fields(req)?;
+    let template_id = match (template_field, version_field) {
+        (Some(t), _) => TemplateId(t),
+        (None, Some(v)) => {
+            match templates::get_version(d.legacy_store(), TemplateVersionId(v)).await {
+                Ok(version) => version.template_id.ok_or_else(|| {
+                    bad_template(
+                        "template_version_id",
+                        format!("Template version \"{v}\" doesn't exist."),
+                    )
+                })?,
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(bad_template(
+                        "template_version_id",
+                        format!("Template version \"{v}\" doesn't exist."),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        (None, None) => return Err(Error::required("template_id")),
+    };
+    let template = match templates::get(d.legacy_store(), template_id).await {
+        Ok(t) => t,
+        Err(StoreError::NotFound { .. }) => {
+            return Err(bad_template(
+                "template_id",
+                format!("Template \"{template_id}\" doesn't exist."),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let template_deleted =
+        || Error::new(Kind::NotFound, format!("Template \"{}\" has been deleted!", template.name));
+    if template.deleted {
+        return Err(template_deleted());
+    }
+    let template_authz = TemplateAuthz::load(d, &template).await?;
+    if !caller.can(Action::Read, &template_authz.object()) {
+        return Err(bad_template(
+            "template_id",
+            format!("Template \"{template_id}\" doesn't exist."),
+        ));
+    }
+    if template.org_id != org.id {
+        return Err(Error::forbidden_with(format!(
+            "Template is not in organization \"{}\".",
+            org.name
+        )));
+    }
+    // The caller must be allowed to use the template (Coder's check)...
+    if !caller.can(Action::Use, &template_authz.object()) {
+        return Err(Error::forbidden_with(format!(
+            "Unauthorized access to use the template \"{}\".",
+            template.name
+        ))
+        .detail(
+            "Although you are able to view the template, you are unable to create a \
+             workspace using it. Please contact an administrator about your permissions if \
+             you feel this is an error.",
+        ));
+    }
+    // ...and so must the owner, not only the caller (its ACL; Atrium's addition).
+    let owner_may_use = if owner.id == caller.id() {
+        caller.can(Action::Use, &template_authz.object())
+    } else {
+        let input = load_subject_input(d, owner.id).await?;
+        let subject = atrium_engine::stored::build(&input, Scope::ALL, RoleOptions::default());
+        subject.can(Action::Use, &template_authz.object())
+    };
+    if !owner_may_use {
+        return Err(Error::forbidden_with(format!(
+            "The workspace owner \"{}\" may not use template \"{}\".",
+            owner.username, template.name
+        )));
+    }
+    // A version given alone is the template's own (the template came from it above).
+    let version_id = match version_field {
+        Some(v) => TemplateVersionId(v),
+        None => template.active_version_id.ok_or_else(|| {
+            Error::bad_request(format!("Template \"{}\" has no active version.", template.name))
+        })?,
+    };
+    let conflict = || {
+        Error::conflict(format!("Workspace \"{}\" already exists.", req.name))
+            .validation("name", "This value is already in use and should be unique.")
+    };
+    match workspaces::get_by_owner_and_name(d.legacy_store(), owner.id, &req.name).await {
+        Ok(_) => return Err(conflict()),
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let now = DbTime::now();
+    let mut tx = d.legacy_store().begin().await?;
+    let ws = workspaces::insert(
+        &mut tx,
+        &workspaces::NewWorkspace {
+            id: WorkspaceId::new_v4(),
+            owner_id: owner.id,
+            org_id: org.id,
+            template_id: template.id,
+            name: &req.name,
+            created_at: now,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict { .. } => conflict(),
+        // Deleted since it was read above: the insert re-checks under a lock.
+        StoreError::NotFound { entity: "template" } => template_deleted(),
+        e => e.into(),
+    })?;
+    queue_build(
+        &mut tx,
+        &ws,
+        version_id,
+        BuildTransition::Start,
+        BuildReason::Initiator,
+        caller.id(),
+        None,
+    )
+    .await?;
+    entry.resource(ws.id.uuid(), ws.name.clone());
+    entry.changed(
+        &json!({}),
+        &json!({"name": ws.name, "owner_id": ws.owner_id, "template_id": ws.template_id}),
+    );
+    audit::write(&mut tx, caller.meta(), entry, 201).await?;
+    tx.commit().await?;
+    d.jobs.wake();
+    to_api(d, &ws).await
+}
+
+/// The workspaces the caller may read (the engine's list filter), narrowed by `q`.
+pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<WorkspacesResponse> {
+    let filter = parse_query(d, caller, q)
+        .await
+        .map_err(|errors| Error::invalid_query("Invalid workspace search query.", errors))?;
+    let authz = caller.subject().list_filter(Action::Read, ResourceType::Workspace);
+    let listed = workspace_list::workspaces(d.legacy_store(), &filter, &authz, page).await?;
+    let mut out = Vec::with_capacity(listed.rows.len());
+    for ws in &listed.rows {
+        out.push(to_api(d, ws).await?);
+    }
+    Ok(WorkspacesResponse { workspaces: out, count: listed.count })
+}
+
+/// A live workspace by id; needs `read` on it (404 otherwise).
+pub async fn get(d: &Domain, caller: &Caller, param: &str) -> Result<Workspace> {
+    let (ws, _) = resolve_workspace(d, caller, param).await?;
+    // The owner is usually the caller, already loaded.
+    if ws.owner_id == caller.id() {
+        view(d, &ws, caller.user().clone()).await
+    } else {
+        to_api(d, &ws).await
+    }
+}
+
+/// A live workspace by owner and name; needs `read` on the owner (its resolution) and on the
+/// workspace (404 otherwise).
+pub async fn get_by_owner_and_name(
+    d: &Domain,
+    caller: &Caller,
+    user: &str,
+    name: &str,
+) -> Result<Workspace> {
+    let owner = resolve_user(d, caller, user).await?;
+    let ws = match workspaces::get_by_owner_and_name(d.legacy_store(), owner.id, name).await {
+        Ok(w) => w,
+        Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let (ws, _) = resolve_workspace(d, caller, &ws.id.to_string()).await?;
+    to_api(d, &ws).await
+}
+
+/// Renames a workspace (an empty or unchanged name changes nothing); needs `read` (404) and
+/// `update` (403) on it.
+pub async fn rename(
+    d: &Domain,
+    caller: &Caller,
+    param: &str,
+    req: UpdateWorkspaceRequest,
+) -> Result<()> {
+    let mut entry = Entry::new("write", "workspace").by(caller);
+    let result = async {
+        let (ws, authz) = resolve_workspace(d, caller, param).await?;
+        entry.resource(ws.id.uuid(), ws.name.clone());
+        entry.org = Some(ws.org_id);
+        caller.require(Action::Update, &authz.object())?;
+        if req.name.is_empty() || req.name == ws.name {
+            return Ok(());
+        }
+        if validate_name(&req.name).is_err() {
+            return Err(Error::tag_failed("name", "workspace_name", &req.name));
+        }
+        let mut tx = d.legacy_store().begin().await?;
+        let renamed = workspaces::rename(&mut tx, ws.id, &req.name, DbTime::now()).await.map_err(
+            |e| match e {
+                StoreError::Conflict { .. } => {
+                    Error::conflict(format!("Workspace \"{}\" already exists.", req.name))
+                        .validation("name", "This value is already in use and should be unique.")
+                }
+                e => e.into(),
+            },
+        )?;
+        entry.changed(&json!({"name": ws.name}), &json!({"name": renamed.name}));
+        audit::write(&mut tx, caller.meta(), &entry, 204).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
 /// The wire `Workspace` with its latest build.
-pub async fn to_api(state: &Domain, ws: &workspaces::Workspace) -> Result<Workspace> {
+async fn to_api(state: &Domain, ws: &workspaces::Workspace) -> Result<Workspace> {
     let owner = users::get(state.legacy_store(), ws.owner_id).await?;
     view(state, ws, owner).await
 }
 
 /// [`to_api`] with the owner already known (the caller, usually).
-pub async fn view(
-    state: &Domain,
-    ws: &workspaces::Workspace,
-    owner: users::User,
-) -> Result<Workspace> {
+async fn view(state: &Domain, ws: &workspaces::Workspace, owner: users::User) -> Result<Workspace> {
     let org = orgs::get(state.legacy_store(), ws.org_id).await?;
     let template = templates::get(state.legacy_store(), ws.template_id).await?;
     let latest = workspaces::latest_build(state.legacy_store(), ws.id).await?;
@@ -120,13 +429,13 @@ pub async fn view(
     })
 }
 
-pub fn bad_template(field: &str, message: String) -> Error {
+fn bad_template(field: &str, message: String) -> Error {
     Error::bad_request(message).validation(field, "template not found")
 }
 
 /// `template_id` and `template_version_id` exclude each other (Coder's `excluded_with`
 /// validator; a nil UUID counts as absent). Returns the two, normalized.
-pub fn template_fields(req: &CreateWorkspaceRequest) -> Result<(Option<Uuid>, Option<Uuid>)> {
+fn template_fields(req: &CreateWorkspaceRequest) -> Result<(Option<Uuid>, Option<Uuid>)> {
     let template = req.template_id.filter(|t| !t.is_nil());
     let version = req.template_version_id.filter(|v| !v.is_nil());
     if let (Some(t), Some(v)) = (template, version) {
@@ -141,7 +450,7 @@ pub fn template_fields(req: &CreateWorkspaceRequest) -> Result<(Option<Uuid>, Op
 }
 
 /// Workspace statuses Coder accepts in `status:`.
-pub const STATUSES: &[&str] = &[
+const STATUSES: &[&str] = &[
     "pending",
     "starting",
     "running",
@@ -155,7 +464,7 @@ pub const STATUSES: &[&str] = &[
 ];
 
 /// Parses the workspaces `q` (coder-api.md §2.3) into a store filter.
-pub async fn parse_query(
+async fn parse_query(
     state: &Domain,
     actor: &Caller,
     q: &str,
@@ -214,17 +523,4 @@ pub async fn parse_query(
     }
     errors.extend(p.finish());
     if errors.is_empty() { Ok(f) } else { Err(errors) }
-}
-
-/// Users an org's workspaces belong to, for the suspension stop (kept here with the other
-/// workspace logic).
-pub async fn live_workspaces_of(
-    state: &Domain,
-    user: UserId,
-) -> Result<Vec<workspaces::Workspace>> {
-    Ok(workspaces::list_by_owner(state.legacy_store(), user)
-        .await?
-        .into_iter()
-        .filter(|w| !w.deleted)
-        .collect())
 }

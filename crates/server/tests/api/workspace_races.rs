@@ -108,3 +108,35 @@ both_backends!(
         s.stop().await;
     }
 );
+
+both_backends!(parallel_acl_edits_lose_no_grant, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let r = create_for(&s.owner, org, "me", template, "shared").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    let acl = format!("/api/v2/workspaces/{ws}/acl");
+    let mut grantees = Vec::new();
+    for _ in 0..6 {
+        grantees.push(s.user_with_roles(&[]).await.1.id);
+    }
+    // Each edit adds one grantee (a merge): read-modify-write under the workspace's lock, so
+    // none overwrites another's.
+    let tasks: Vec<_> = grantees
+        .iter()
+        .map(|id| {
+            let (owner, acl, id) = (s.owner.clone(), acl.clone(), id.to_string());
+            tokio::spawn(async move {
+                owner.send(Method::PATCH, &acl, &json!({"user_roles": {id: "use"}})).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    }
+    let shown = s.owner.get(&acl).await;
+    let users = shown.body["users"].as_array().unwrap();
+    assert_eq!(users.len(), grantees.len(), "{}", shown.body);
+    s.stop().await;
+});
