@@ -2,6 +2,8 @@
 //! (coder-api.md §1.2, §3), and the user helpers other areas share (resolving `{user}`, the
 //! wire view, the account rules under the owner-set lock).
 
+use std::collections::HashMap;
+
 use atrium_api::users::{
     CreateUserRequest, GetUsersResponse, SlimRole, UpdateUserPasswordRequest,
     UpdateUserProfileRequest, User as ApiUser,
@@ -129,10 +131,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Ge
         .map_err(|errors| Error::invalid_query("Invalid user search query.", errors))?;
     let filter = caller.subject().list_filter(Action::Read, ResourceType::User);
     let listed = lists::users(d.legacy_store(), &query, &filter, page).await?;
-    let mut users = Vec::with_capacity(listed.rows.len());
-    for u in &listed.rows {
-        users.push(to_api(d, caller, u).await?);
-    }
+    let users = to_api_many(d, caller, &listed.rows).await?;
     Ok(GetUsersResponse { users, count: listed.count })
 }
 
@@ -364,9 +363,32 @@ pub fn user_json(u: &users::User, site_roles: &[String]) -> Value {
 /// The wire `User`, with its site roles and the ids of its orgs that `actor` may read (an org
 /// admin of A does not learn that the user is also in B).
 pub async fn to_api(state: &Domain, actor: &Caller, u: &users::User) -> Result<ApiUser> {
-    let roles = users::get_site_roles(state.legacy_store(), u.id).await?;
-    let orgs = orgs::list_memberships(state.legacy_store(), u.id).await?;
-    Ok(api_user(u, &roles, readable_orgs(actor, orgs.into_iter().map(|m| m.org_id))))
+    let mut one = to_api_many(state, actor, std::slice::from_ref(u)).await?;
+    one.pop().ok_or_else(|| Error::internal("a user view went missing"))
+}
+
+/// [`to_api`] for many users at once: two statements whatever their number.
+pub async fn to_api_many(
+    state: &Domain,
+    actor: &Caller,
+    rows: &[users::User],
+) -> Result<Vec<ApiUser>> {
+    let ids: Vec<UserId> = rows.iter().map(|u| u.id).collect();
+    let mut roles: HashMap<UserId, Vec<String>> = HashMap::new();
+    for (user, role) in users::site_roles_of(state.legacy_store(), ids.clone()).await? {
+        roles.entry(user).or_default().push(role);
+    }
+    let mut orgs_of: HashMap<UserId, Vec<OrgId>> = HashMap::new();
+    for (user, org) in orgs::org_ids_of(state.legacy_store(), ids).await? {
+        orgs_of.entry(user).or_default().push(org);
+    }
+    Ok(rows
+        .iter()
+        .map(|u| {
+            let roles = roles.get(&u.id).map_or(&[][..], Vec::as_slice);
+            api_user(u, roles, readable_orgs(actor, orgs_of.remove(&u.id).unwrap_or_default()))
+        })
+        .collect())
 }
 
 /// The ids of `orgs` that `actor` may read.

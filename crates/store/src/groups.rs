@@ -238,3 +238,13 @@ pub async fn group_ids_of_user(
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_scalar(GROUP_IDS_OF_USER).bind(user).fetch_all(c).await)?)
 }
+
+/// The members of each of these groups, as (group, user) pairs in one statement.
+pub async fn member_ids_of(
+    db: impl Into<Db<'_>>,
+    groups: impl IntoIterator<Item = GroupId>,
+) -> Result<Vec<(GroupId, UserId)>, StoreError> {
+    let ids = groups.into_iter().map(|id| id.to_string());
+    let select = "SELECT group_id, user_id FROM group_members";
+    crate::batch::by_ids(db.into(), select, "group_id", ids, "ORDER BY group_id, user_id").await
+}

@@ -449,3 +449,36 @@ pub async fn get_many(
     let select = concat!("SELECT ", cols!(), " FROM organizations");
     crate::batch::by_ids(db.into(), select, "id", ids, "").await
 }
+
+/// The organizations each of these users belongs to, as (user, org) pairs in one statement.
+pub async fn org_ids_of(
+    db: impl Into<Db<'_>>,
+    users: impl IntoIterator<Item = UserId>,
+) -> Result<Vec<(UserId, OrgId)>, StoreError> {
+    let ids = users.into_iter().map(|id| id.to_string());
+    let select = "SELECT user_id, org_id FROM organization_members";
+    crate::batch::by_ids(db.into(), select, "user_id", ids, "ORDER BY user_id, org_id").await
+}
+
+/// The members of each of these organizations, as (org, user) pairs in one statement.
+pub async fn member_ids_of(
+    db: impl Into<Db<'_>>,
+    orgs: impl IntoIterator<Item = OrgId>,
+) -> Result<Vec<(OrgId, UserId)>, StoreError> {
+    let ids = orgs.into_iter().map(|id| id.to_string());
+    let select = "SELECT org_id, user_id FROM organization_members";
+    crate::batch::by_ids(db.into(), select, "org_id", ids, "ORDER BY org_id, user_id").await
+}
+
+/// The org roles in `org` of each of these users, as (user, role) pairs in one statement.
+pub async fn member_roles_in(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    users: impl IntoIterator<Item = UserId>,
+) -> Result<Vec<(UserId, String)>, StoreError> {
+    let ids = users.into_iter().map(|id| id.to_string());
+    let select = "SELECT user_id, role_name FROM organization_member_roles";
+    let eq = Some(("org_id", org.to_string()));
+    let tail = "ORDER BY user_id, role_name";
+    crate::batch::by_ids_where(db.into(), select, eq, "user_id", ids, tail).await
+}

@@ -429,3 +429,13 @@ pub async fn get_many(
     let ids = ids.into_iter().map(|id| id.to_string());
     crate::batch::by_ids(db.into(), concat!("SELECT ", cols!(), " FROM users"), "id", ids, "").await
 }
+
+/// The site roles of each of these users, as (user, role) pairs in one statement.
+pub async fn site_roles_of(
+    db: impl Into<Db<'_>>,
+    ids: impl IntoIterator<Item = UserId>,
+) -> Result<Vec<(UserId, String)>, StoreError> {
+    let ids = ids.into_iter().map(|id| id.to_string());
+    let select = "SELECT user_id, role_name FROM user_site_roles";
+    crate::batch::by_ids(db.into(), select, "user_id", ids, "ORDER BY user_id, role_name").await
+}
