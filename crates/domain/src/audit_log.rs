@@ -29,7 +29,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Au
     let organization_id = match &query.organization {
         None => None,
         Some(o) => {
-            let found = orgs::get_by_id_or_name(d.legacy_store(), o).await;
+            let found = orgs::get_by_id_or_name(d.store(), o).await;
             match found {
                 // An org the caller may not read is answered like a missing one.
                 Ok(org) if caller.can(Action::Read, &org_object(org.id)) => {
@@ -47,12 +47,12 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Au
     };
     let filter = caller.subject().list_filter(Action::Read, ResourceType::AuditLog);
     let listed =
-        lists::audit_logs(d.legacy_store(), &AuditFilter { query, organization_id }, &filter, page)
+        lists::audit_logs(d.store(), &AuditFilter { query, organization_id }, &filter, page)
             .await?;
     let mut out = Vec::with_capacity(listed.rows.len());
     for row in listed.rows {
         let user = match row.user_id {
-            Some(id) => match users::get(d.legacy_store(), id).await {
+            Some(id) => match users::get(d.store(), id).await {
                 Ok(u) if caller.can(Action::Read, &Caller::user_object(u.id)) => {
                     Some(to_api(d, caller, &u).await?)
                 }
@@ -63,7 +63,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Au
             None => None,
         };
         let organization = match row.organization_id {
-            Some(id) => orgs::get(d.legacy_store(), id).await.ok().map(|o| MinimalOrganization {
+            Some(id) => orgs::get(d.store(), id).await.ok().map(|o| MinimalOrganization {
                 id: o.id.uuid(),
                 name: o.name,
                 display_name: o.display_name,

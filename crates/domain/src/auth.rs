@@ -26,7 +26,7 @@ pub struct Session {
 
 /// Whether setup is done: an error (404) until the first user exists. Needs no caller.
 pub async fn first_user_exists(d: &Domain) -> Result<()> {
-    if users::count(d.legacy_store()).await? == 0 {
+    if users::count(d.store()).await? == 0 {
         return Err(Error::new(Kind::NotFound, "The initial user has not been created!"));
     }
     Ok(())
@@ -46,12 +46,12 @@ pub async fn create_first_user(
             Error::bad_request("Password not strong enough!").validation("password", e.to_string())
         })?;
         let already = || Error::conflict("The initial user has already been created.");
-        if users::count(d.legacy_store()).await? > 0 {
+        if users::count(d.store()).await? > 0 {
             return Err(already());
         }
         let hashed = passwords::hash(req.password.clone()).await?;
         let now = DbTime::now();
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         // The default org is the lock: a concurrent setup fails on its unique index.
         let org = match orgs::get_default(&mut tx).await {
             Ok(org) => org,
@@ -121,7 +121,7 @@ pub async fn login(
 ) -> Result<Session> {
     let mut entry = Entry::new("login", "api_key");
     let result = async {
-        let user = match users::get_by_email(d.legacy_store(), &req.email).await {
+        let user = match users::get_by_email(d.store(), &req.email).await {
             Ok(u) => Some(u),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
@@ -154,7 +154,7 @@ pub async fn login(
             ));
         }
         let lifetime = d.config.session_duration;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let token =
             create_session(&mut tx, user.id, LoginType::Password, lifetime, "", "all").await?;
         users::update_last_seen(&mut tx, user.id, DbTime::now()).await?;
@@ -174,7 +174,7 @@ pub async fn logout(d: &Domain, caller: &Caller) -> Result<()> {
     let mut entry = Entry::new("logout", "api_key").by(caller);
     entry.resource(caller.id().uuid(), caller.user().username.clone());
     let result = async {
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         api_keys::delete(&mut tx, caller.key_id()).await?;
         api_keys::delete_app_connect_by_user(&mut tx, caller.id()).await?;
         audit::write(&mut tx, caller.meta(), &entry, 200).await?;

@@ -147,26 +147,26 @@ async fn load(
     };
     match resource_type {
         ResourceType::Template => {
-            let t = match templates::get(state.legacy_store(), TemplateId(id)).await {
+            let t = match templates::get(state.store(), TemplateId(id)).await {
                 Ok(t) if !t.deleted => t,
                 Ok(_) => return Ok((action, None)),
                 Err(e) => return absent(e).map(|n| (action, n)),
             };
-            let acl = templates::get_acl(state.legacy_store(), t.id).await?;
+            let acl = templates::get_acl(state.store(), t.id).await?;
             loaded.org = Some(t.org_id.uuid());
             loaded.users = acl.users.into_iter().map(|(u, a)| (u.uuid(), a)).collect();
             loaded.groups = acl.groups.into_iter().map(|(g, a)| (g.uuid(), a)).collect();
         }
-        ResourceType::User => match users::get(state.legacy_store(), UserId(id)).await {
+        ResourceType::User => match users::get(state.store(), UserId(id)).await {
             Ok(u) if !u.deleted => loaded.owner = Some(u.id.uuid()),
             Ok(_) => return Ok((action, None)),
             Err(e) => return absent(e).map(|n| (action, n)),
         },
         ResourceType::Group => {
-            let org = match groups::get(state.legacy_store(), GroupId(id)).await {
+            let org = match groups::get(state.store(), GroupId(id)).await {
                 Ok(g) => g.org_id,
                 Err(StoreError::NotFound { .. }) => {
-                    match orgs::get(state.legacy_store(), OrgId(id)).await {
+                    match orgs::get(state.store(), OrgId(id)).await {
                         Ok(o) => o.id,
                         Err(e) => return absent(e).map(|n| (action, n)),
                     }

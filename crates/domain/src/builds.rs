@@ -157,7 +157,7 @@ async fn build_to_api(
     owner: &users::User,
     b: &workspaces::WorkspaceBuild,
 ) -> Result<WorkspaceBuild> {
-    let template = templates::get(state.legacy_store(), ws.template_id).await?;
+    let template = templates::get(state.store(), ws.template_id).await?;
     build_with_template(state, ws, owner, &template, b).await
 }
 
@@ -169,13 +169,13 @@ pub async fn build_with_template(
     template: &templates::Template,
     b: &workspaces::WorkspaceBuild,
 ) -> Result<WorkspaceBuild> {
-    let job = jobs::get(state.legacy_store(), b.job_id).await?;
-    let version = templates::get_version(state.legacy_store(), b.template_version_id).await?;
+    let job = jobs::get(state.store(), b.job_id).await?;
+    let version = templates::get_version(state.store(), b.template_version_id).await?;
     // Most builds are started by the workspace's owner: no second user lookup then.
     let initiator = if b.initiator_id == owner.id {
         owner.username.clone()
     } else {
-        match users::get(state.legacy_store(), b.initiator_id).await {
+        match users::get(state.store(), b.initiator_id).await {
             Ok(u) => u.username,
             Err(StoreError::NotFound { .. }) => String::new(),
             Err(e) => return Err(e.into()),
@@ -259,12 +259,12 @@ async fn resolve_build(
     param: &str,
 ) -> Result<(workspaces::WorkspaceBuild, workspaces::Workspace, WorkspaceAuthz)> {
     let id: WorkspaceBuildId = param.parse().map_err(|_| Error::not_found())?;
-    let build = match workspaces::get_build(state.legacy_store(), id).await {
+    let build = match workspaces::get_build(state.store(), id).await {
         Ok(b) => b,
         Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),
     };
-    let ws = workspaces::get(state.legacy_store(), build.workspace_id).await?;
+    let ws = workspaces::get(state.store(), build.workspace_id).await?;
     let authz = WorkspaceAuthz::load(state, &ws).await?;
     actor.require_or_404(Action::Read, &authz.object())?;
     Ok((build, ws, authz))
@@ -329,9 +329,9 @@ async fn submit_build(
     version: Option<TemplateVersionId>,
     entry: &mut Entry,
 ) -> Result<WorkspaceBuild> {
-    let latest = workspaces::latest_build(d.legacy_store(), ws.id).await?;
+    let latest = workspaces::latest_build(d.store(), ws.id).await?;
     let version_id = match version {
-        Some(v) => match templates::get_version(d.legacy_store(), v).await {
+        Some(v) => match templates::get_version(d.store(), v).await {
             Ok(tv) if tv.template_id == Some(ws.template_id) => v,
             Ok(_) => return Err(Error::bad_request("template version doesn't match template")),
             Err(StoreError::NotFound { .. }) => {
@@ -341,7 +341,7 @@ async fn submit_build(
         },
         None => latest.template_version_id,
     };
-    let mut tx = d.legacy_store().begin().await?;
+    let mut tx = d.store().begin().await?;
     // One active build per workspace: `queue_build` checks it under the workspace's lock.
     let build =
         queue_build(&mut tx, ws, version_id, transition, BuildReason::Initiator, caller.id(), None)
@@ -353,16 +353,16 @@ async fn submit_build(
     audit::write(&mut tx, caller.meta(), entry, 201).await?;
     tx.commit().await?;
     d.jobs.wake();
-    let owner = users::get(d.legacy_store(), ws.owner_id).await?;
+    let owner = users::get(d.store(), ws.owner_id).await?;
     build_to_api(d, ws, &owner, &build).await
 }
 
 /// The workspace's builds, newest first; needs `read` on the workspace (404 otherwise).
 pub async fn list_builds(d: &Domain, caller: &Caller, param: &str) -> Result<Vec<WorkspaceBuild>> {
     let (ws, _) = resolve_workspace(d, caller, param).await?;
-    let owner = users::get(d.legacy_store(), ws.owner_id).await?;
+    let owner = users::get(d.store(), ws.owner_id).await?;
     let mut out = Vec::new();
-    for b in workspaces::list_builds(d.legacy_store(), ws.id).await? {
+    for b in workspaces::list_builds(d.store(), ws.id).await? {
         out.push(build_to_api(d, &ws, &owner, &b).await?);
     }
     Ok(out)
@@ -371,7 +371,7 @@ pub async fn list_builds(d: &Domain, caller: &Caller, param: &str) -> Result<Vec
 /// One build; needs `read` on its workspace (404 otherwise).
 pub async fn get_build(d: &Domain, caller: &Caller, param: &str) -> Result<WorkspaceBuild> {
     let (build, ws, _) = resolve_build(d, caller, param).await?;
-    let owner = users::get(d.legacy_store(), ws.owner_id).await?;
+    let owner = users::get(d.store(), ws.owner_id).await?;
     build_to_api(d, &ws, &owner, &build).await
 }
 
@@ -384,11 +384,11 @@ pub async fn cancel_build(d: &Domain, caller: &Caller, param: &str) -> Result<Me
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
         caller.require(Action::Update, &authz.object())?;
-        let job = jobs::get(d.legacy_store(), build.job_id).await?;
+        let job = jobs::get(d.store(), build.job_id).await?;
         if !matches!(job.status(), JobStatus::Pending | JobStatus::Running) {
             return Err(Error::bad_request("Job has already completed!"));
         }
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         jobs::cancel(&mut tx, build.job_id, DbTime::now()).await?;
         entry.changed(&json!({"canceled": false}), &json!({"canceled": true}));
         audit::write(&mut tx, caller.meta(), &entry, 200).await?;
@@ -415,7 +415,7 @@ pub async fn open_log(d: &Domain, caller: &Caller, param: &str) -> Result<BuildL
 impl BuildLog {
     /// The lines so far after line id `after`.
     pub async fn lines(&self, d: &Domain, after: i64) -> Result<Vec<ProvisionerJobLog>> {
-        let logs = jobs::list_logs(d.legacy_store(), self.job, after).await?;
+        let logs = jobs::list_logs(d.store(), self.job, after).await?;
         Ok(logs.into_iter().map(log_to_api).collect())
     }
 
@@ -437,7 +437,7 @@ pub const FOLLOW_RECHECK: Duration = Duration::from_secs(2);
 /// request would be judged ([`current_subject`]) against the workspace's current ACL.
 async fn may_still_follow(state: &Domain, key_id: &str, ws: WorkspaceId) -> Result<bool> {
     let Some(subject) = current_subject(state, key_id).await? else { return Ok(false) };
-    let ws = workspaces::get(state.legacy_store(), ws).await?;
+    let ws = workspaces::get(state.store(), ws).await?;
     let authz = WorkspaceAuthz::load(state, &ws).await?;
     Ok(subject.authorize(Action::Read, &authz.object()).allowed)
 }
@@ -472,15 +472,14 @@ impl Follow {
             }
             // Read the status before the lines, so lines written just before completion are
             // still sent.
-            let finished = match jobs::get(self.d.legacy_store(), self.log.job).await {
+            let finished = match jobs::get(self.d.store(), self.log.job).await {
                 Ok(j) => !j.status().is_active(),
                 Err(e) => {
                     self.done = true;
                     return Some(Err(Error::internal(e)));
                 }
             };
-            let lines = match jobs::list_logs(self.d.legacy_store(), self.log.job, self.after).await
-            {
+            let lines = match jobs::list_logs(self.d.store(), self.log.job, self.after).await {
                 Ok(l) => l,
                 Err(e) => {
                     self.done = true;

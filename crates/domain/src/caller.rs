@@ -39,18 +39,17 @@ impl RequestMeta {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct Caller {
-    // TRANSITIONAL(issue 15): public until every route calls domain operations.
-    pub user: users::User,
-    pub key_id: String,
-    pub subject: Arc<Subject>,
-    pub meta: RequestMeta,
+    pub(crate) user: users::User,
+    pub(crate) key_id: String,
+    pub(crate) subject: Arc<Subject>,
+    pub(crate) meta: RequestMeta,
 }
 
 impl Caller {
     pub fn id(&self) -> UserId {
         self.user.id
     }
-    pub fn user(&self) -> &users::User {
+    pub(crate) fn user(&self) -> &users::User {
         &self.user
     }
     pub fn subject(&self) -> &Subject {

@@ -73,7 +73,7 @@ pub async fn upload<B: AsRef<[u8]>>(
         let data = body.await.ok_or_else(too_large)?;
         let data = data.as_ref();
         let hash = hex(&Sha256::digest(data));
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let upload = files::upload(
             &mut tx,
             &files::NewFile {
@@ -126,12 +126,12 @@ async fn can_read(state: &Domain, actor: &Caller, file: &files::File) -> Result<
     if actor.can(Action::Read, &file_object(file.id, file.created_by)) {
         return Ok(true);
     }
-    if files::is_uploader(state.legacy_store(), file.id, actor.id()).await?
+    if files::is_uploader(state.store(), file.id, actor.id()).await?
         && actor.can(Action::Read, &file_object(file.id, actor.id()))
     {
         return Ok(true);
     }
-    for template in templates::list_using_file(state.legacy_store(), file.id).await? {
+    for template in templates::list_using_file(state.store(), file.id).await? {
         let authz = TemplateAuthz::load(state, &template).await?;
         if actor.can(Action::Update, &authz.object()) {
             return Ok(true);
@@ -142,7 +142,7 @@ async fn can_read(state: &Domain, actor: &Caller, file: &files::File) -> Result<
 
 /// A file the actor may read, or 404.
 pub async fn readable_file(state: &Domain, actor: &Caller, id: FileId) -> Result<files::File> {
-    let file = match files::get(state.legacy_store(), id).await {
+    let file = match files::get(state.store(), id).await {
         Ok(f) => f,
         Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),

@@ -50,14 +50,14 @@ pub async fn list(
         })?],
         None => {
             let filter = caller.subject().list_filter(Action::Read, ResourceType::Organization);
-            lists::organizations(d.legacy_store(), &filter).await?
+            lists::organizations(d.store(), &filter).await?
         }
     };
     let member = match has_member {
         None => None,
         Some(m) => {
             // A user the caller may not read is answered like a missing one.
-            let found = users::get_by_id_or_username(d.legacy_store(), m)
+            let found = users::get_by_id_or_username(d.store(), m)
                 .await
                 .ok()
                 .filter(|u| !u.deleted && caller.can(Action::Read, &Caller::user_object(u.id)));
@@ -91,7 +91,7 @@ pub async fn get_by_name(d: &Domain, caller: &Caller, org: &str, name: &str) -> 
     let id = if name == EVERYONE {
         GroupId::everyone(org.id)
     } else {
-        groups::get_by_name(d.legacy_store(), org.id, name).await?.id
+        groups::get_by_name(d.store(), org.id, name).await?.id
     };
     let g = resolve_group(d, caller, &id.to_string()).await?;
     api_group(d, caller, &g).await
@@ -122,7 +122,7 @@ pub async fn create(
         validate::display_name("display_name", &req.display_name)?;
         validate::icon_url("avatar_url", &req.avatar_url)?;
         let quota = quota(req.quota_allowance)?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let row = groups::insert(
             &mut tx,
             &groups::NewGroup {
@@ -206,7 +206,7 @@ pub async fn patch(
         };
         let not_a_group_member =
             || Error::bad_request("Failed to add or remove non-existent group member");
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let current = groups::list_members(&mut tx, row.id).await?;
         for (i, user) in add.iter().enumerate() {
             if current.contains(user) || add[..i].contains(user) {
@@ -284,7 +284,7 @@ pub async fn delete(d: &Domain, caller: &Caller, group: &str) -> Result<Message>
                 "\"Everyone\" is a reserved group and cannot be deleted!",
             ));
         }
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         groups::delete(&mut tx, g.id).await?;
         entry.changed(&json!({"name": g.name()}), &json!({}));
         audit::write(&mut tx, caller.meta(), &entry, 200).await?;
@@ -357,12 +357,10 @@ async fn member_ids(
     row: Option<&groups::Group>,
 ) -> Result<Vec<UserId>> {
     Ok(match row {
-        Some(r) => groups::list_members(state.legacy_store(), r.id).await?,
-        None => orgs::list_members(state.legacy_store(), org)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect(),
+        Some(r) => groups::list_members(state.store(), r.id).await?,
+        None => {
+            orgs::list_members(state.store(), org).await?.into_iter().map(|m| m.user_id).collect()
+        }
     })
 }
 
@@ -390,7 +388,7 @@ pub async fn api_group_for(
     let mut members = Vec::new();
     let mut total: i64 = 0;
     for id in ids {
-        match users::get(state.legacy_store(), id).await {
+        match users::get(state.store(), id).await {
             Ok(u) if !u.deleted => {
                 total += 1;
                 if actor.can(Action::Read, &group_member_object(org.id, u.id)) {
@@ -432,12 +430,12 @@ async fn api_group(state: &Domain, actor: &Caller, g: &Resolved) -> Result<Group
 /// Loads a group by id (the org id means its Everyone group) with a read check → 404.
 async fn resolve_group(state: &Domain, actor: &Caller, param: &str) -> Result<Resolved> {
     let Ok(id) = param.parse::<GroupId>() else { return Err(Error::not_found()) };
-    let resolved = match groups::get(state.legacy_store(), id).await {
+    let resolved = match groups::get(state.store(), id).await {
         Ok(row) => {
-            Resolved { id, org: orgs::get(state.legacy_store(), row.org_id).await?, row: Some(row) }
+            Resolved { id, org: orgs::get(state.store(), row.org_id).await?, row: Some(row) }
         }
         Err(StoreError::NotFound { .. }) => {
-            match orgs::get(state.legacy_store(), OrgId(id.uuid())).await {
+            match orgs::get(state.store(), OrgId(id.uuid())).await {
                 Ok(org) => Resolved { id, org, row: None },
                 Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
                 Err(e) => return Err(e.into()),
@@ -460,7 +458,7 @@ async fn readable_groups(
         out.push(Resolved { id: everyone, org: org.clone(), row: None });
     }
     let filter = actor.subject().list_filter(Action::Read, ResourceType::Group);
-    for row in lists::groups(state.legacy_store(), org.id, &filter).await? {
+    for row in lists::groups(state.store(), org.id, &filter).await? {
         out.push(Resolved { id: row.id, org: org.clone(), row: Some(row) });
     }
     Ok(out)

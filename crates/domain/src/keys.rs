@@ -27,7 +27,7 @@ pub async fn create_session_key(
         let user = resolve_user(d, caller, user).await?;
         entry.resource(user.id.uuid(), user.username.clone());
         caller.require_or_404(Action::Create, &key_object(user.id))?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let key =
             create_session(&mut tx, user.id, user.login_type, d.config.session_duration, "", "all")
                 .await?;
@@ -80,7 +80,7 @@ pub async fn create_token(
             req.token_name.clone()
         };
         entry.additional_fields = json!({"token_name": name});
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let key = create_session(&mut tx, user.id, LoginType::Token, lifetime, &name, scope)
             .await
             .map_err(|e| {
@@ -108,8 +108,7 @@ pub async fn list_tokens(
 ) -> Result<Vec<ApiKey>> {
     let user = resolve_user(d, caller, user).await?;
     caller.require_or_404(Action::Read, &key_object(user.id))?;
-    let keys =
-        api_keys::list_tokens(d.legacy_store(), user.id, include_expired, DbTime::now()).await?;
+    let keys = api_keys::list_tokens(d.store(), user.id, include_expired, DbTime::now()).await?;
     Ok(keys.iter().map(api_key).collect())
 }
 
@@ -122,7 +121,7 @@ pub async fn get_token_by_name(
 ) -> Result<ApiKey> {
     let user = resolve_user(d, caller, user).await?;
     caller.require_or_404(Action::Read, &key_object(user.id))?;
-    let key = api_keys::get_token_by_name(d.legacy_store(), user.id, name).await?;
+    let key = api_keys::get_token_by_name(d.store(), user.id, name).await?;
     Ok(api_key(&key))
 }
 
@@ -139,7 +138,7 @@ pub async fn delete(d: &Domain, caller: &Caller, user: &str, id: &str) -> Result
     let result = async {
         let key = owned_key(d, caller, user, id, Action::Delete).await?;
         entry.resource(key.user_id.uuid(), key.token_name.clone());
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         api_keys::delete(&mut tx, &key.id).await?;
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;
         tx.commit().await?;
@@ -156,7 +155,7 @@ pub async fn expire(d: &Domain, caller: &Caller, user: &str, id: &str) -> Result
     let result = async {
         let key = owned_key(d, caller, user, id, Action::Update).await?;
         entry.resource(key.user_id.uuid(), key.token_name.clone());
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         api_keys::expire(&mut tx, &key.id, DbTime::now()).await?;
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;
         tx.commit().await?;
@@ -195,7 +194,7 @@ async fn owned_key(
     action: Action,
 ) -> Result<api_keys::ApiKey> {
     let user = resolve_user(d, caller, param).await?;
-    let key = match api_keys::get(d.legacy_store(), id).await {
+    let key = match api_keys::get(d.store(), id).await {
         Ok(k) if k.user_id == user.id => k,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),

@@ -97,9 +97,8 @@ impl Domain {
         self.store.close().await;
     }
 
-    /// TRANSITIONAL(issue 15): the raw store for route modules not yet moved behind domain
-    /// operations. Removed once none is left.
-    pub fn legacy_store(&self) -> &Store {
+    /// The raw store, for this crate's operations only.
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 }

@@ -72,7 +72,7 @@ pub async fn add(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<O
         {
             return Err(Error::forbidden());
         }
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let m = orgs::add_member(&mut tx, org.id, user.id, DbTime::now()).await.map_err(|e| {
             match e {
                 StoreError::Conflict { constraint }
@@ -104,7 +104,7 @@ pub async fn remove(d: &Domain, caller: &Caller, org: &str, user: &str) -> Resul
         let (user, _) = resolve_member(d, caller, org.id, user).await?;
         entry.resource(user.id.uuid(), user.username.clone());
         caller.require(Action::Delete, &member_object(org.id, user.id))?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         orgs::remove_member(&mut tx, org.id, user.id).await?;
         entry.changed(&json!({"user_id": user.id, "organization_id": org.id}), &json!({}));
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;
@@ -136,7 +136,7 @@ pub async fn update_roles(
         }
         // The current roles and the org's custom roles are read inside the write transaction,
         // so the change is computed from what it replaces.
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let current = orgs::get_member_roles(&mut tx, org.id, user.id).await?;
         let custom = roles::list(&mut tx, org.id).await?;
         let change = check_role_change(
@@ -179,7 +179,7 @@ pub async fn slim_org_roles(state: &Domain, org: OrgId, names: &[String]) -> Res
     for name in names {
         let display_name = match BuiltinRole::parse(name) {
             Some(b) => b.display_name().to_owned(),
-            None => match roles::get(state.legacy_store(), org, name).await {
+            None => match roles::get(state.store(), org, name).await {
                 Ok(r) => r.display_name,
                 Err(StoreError::NotFound { .. }) => String::new(),
                 Err(e) => return Err(e.into()),
@@ -215,7 +215,7 @@ async fn resolve_member(
     let user = if param == "me" {
         actor.user().clone()
     } else {
-        let found = users::get_by_id_or_username(state.legacy_store(), param).await;
+        let found = users::get_by_id_or_username(state.store(), param).await;
         match found {
             Ok(u) if !u.deleted => u,
             Ok(_) | Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
@@ -223,7 +223,7 @@ async fn resolve_member(
         }
     };
     actor.require_or_404(Action::Read, &member_object(org, user.id))?;
-    match orgs::get_member(state.legacy_store(), org, user.id).await {
+    match orgs::get_member(state.store(), org, user.id).await {
         Ok(m) => Ok((user, m)),
         Err(StoreError::NotFound { .. }) => Err(Error::not_found()),
         Err(e) => Err(e.into()),
@@ -234,9 +234,9 @@ async fn with_user_data(
     state: &Domain,
     m: &orgs::Member,
 ) -> Result<OrganizationMemberWithUserData> {
-    let roles = orgs::get_member_roles(state.legacy_store(), m.org_id, m.user_id).await?;
-    let user = users::get(state.legacy_store(), m.user_id).await?;
-    let site = users::get_site_roles(state.legacy_store(), m.user_id).await?;
+    let roles = orgs::get_member_roles(state.store(), m.org_id, m.user_id).await?;
+    let user = users::get(state.store(), m.user_id).await?;
+    let site = users::get_site_roles(state.store(), m.user_id).await?;
     let global_roles = crate::users::api_user(&user, &site, vec![]).roles;
     Ok(OrganizationMemberWithUserData {
         member: api_member(state, m, &roles).await?,
@@ -256,7 +256,7 @@ async fn listed(
 ) -> Result<(Vec<OrganizationMemberWithUserData>, i64)> {
     let org = resolve_org(state, actor, param).await?;
     let filter = actor.subject().list_filter(Action::Read, ResourceType::OrganizationMember);
-    let rows = lists::org_members(state.legacy_store(), org.id, &filter, page).await?;
+    let rows = lists::org_members(state.store(), org.id, &filter, page).await?;
     let mut out = Vec::with_capacity(rows.rows.len());
     for m in &rows.rows {
         out.push(with_user_data(state, m).await?);

@@ -38,7 +38,7 @@ pub async fn list(d: &Domain, caller: &Caller, org: &str) -> Result<Vec<Assignab
             role: api_role(&role),
         })
         .collect();
-    for custom in roles::list(d.legacy_store(), org.id).await? {
+    for custom in roles::list(d.store(), org.id).await? {
         out.push(AssignableRoles {
             assignable: can_assign(held, Assignable::CustomOrg, Some(org.id.uuid())),
             built_in: false,
@@ -93,7 +93,7 @@ async fn save(
             user_permissions: &[],
         };
         let now = DbTime::now();
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let (old, role) = if create {
             let role = roles::insert(&mut tx, CustomRoleId::new_v4(), org.id, &req.name, &def, now)
                 .await
@@ -139,7 +139,7 @@ pub async fn delete(d: &Domain, caller: &Caller, org: &str, name: &str) -> Resul
             Error::new(Kind::NotFound, format!("No custom role with the name {name} found"))
                 .detail("no role found")
         };
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let old = match roles::get(&mut tx, org.id, name).await {
             Ok(r) => r,
             Err(StoreError::NotFound { .. }) => return Err(not_found()),

@@ -15,7 +15,7 @@ use serde_json::json;
 /// The organizations the caller may read (filtered by the engine's residual filter).
 pub async fn list(d: &Domain, caller: &Caller) -> Result<Vec<Organization>> {
     let filter = caller.subject().list_filter(Action::Read, ResourceType::Organization);
-    let rows = lists::organizations(d.legacy_store(), &filter).await?;
+    let rows = lists::organizations(d.store(), &filter).await?;
     Ok(rows.iter().map(api_org).collect())
 }
 
@@ -39,7 +39,7 @@ pub async fn create(
         validate_org_text(&req.display_name, &req.description, &req.icon)?;
         let display_name =
             if req.display_name.is_empty() { req.name.clone() } else { req.display_name.clone() };
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let org = orgs::insert(
             &mut tx,
             &orgs::NewOrg {
@@ -107,7 +107,7 @@ pub async fn update(
             req.icon.as_deref().unwrap_or_default(),
         )?;
         let now = DbTime::now();
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let mut updated =
             orgs::update(&mut tx, org.id, &update, now).await.map_err(|e| name_conflict(e, &name))?;
         if req.is_default == Some(true) && !org.is_default {
@@ -136,7 +136,7 @@ pub async fn delete(d: &Domain, caller: &Caller, param: &str) -> Result<Message>
         if org.is_default {
             return Err(undeletable());
         }
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let deleted = orgs::delete(&mut tx, org.id).await.map_err(|e| match e {
             // The default moved here since it was read.
             StoreError::Conflict { constraint } if constraint == orgs::DEFAULT_UNDELETABLE => {
@@ -169,7 +169,7 @@ pub async fn resolve_org(
     actor: &Caller,
     param: &str,
 ) -> Result<orgs::Organization> {
-    let found = orgs::get_by_id_or_name(state.legacy_store(), param).await;
+    let found = orgs::get_by_id_or_name(state.store(), param).await;
     let org = match found {
         Ok(o) => o,
         Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),

@@ -23,7 +23,7 @@ pub fn build_info(dashboard_url: &str) -> BuildInfo {
 /// sells separately is free here; `user_limit.actual` counts active users (dormant and
 /// suspended users take no seat).
 pub async fn entitlements(d: &Domain, _caller: &Caller) -> Result<Entitlements> {
-    let active = users::count_active(d.legacy_store()).await?;
+    let active = users::count_active(d.store()).await?;
     let mut features = BTreeMap::new();
     let entitled = |actual: Option<i64>| Feature {
         entitlement: "entitled".into(),

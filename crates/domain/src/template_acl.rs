@@ -60,7 +60,7 @@ fn can_read_group(actor: &Caller, group: GroupId, org: OrgId) -> bool {
 
 /// A live user, or `None`.
 async fn live_user(state: &Domain, id: UserId) -> Result<Option<users::User>> {
-    match users::get(state.legacy_store(), id).await {
+    match users::get(state.store(), id).await {
         Ok(u) if !u.deleted => Ok(Some(u)),
         Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
@@ -97,7 +97,7 @@ async fn validate_perms(
             } else if GroupId(id).is_everyone_of(org) {
                 true
             } else {
-                match groups::get(state.legacy_store(), GroupId(id)).await {
+                match groups::get(state.store(), GroupId(id)).await {
                     Ok(g) => g.org_id == org,
                     Err(StoreError::NotFound { .. }) => false,
                     Err(e) => return Err(e.into()),
@@ -137,8 +137,8 @@ fn apply<K: Ord + Copy>(
 pub async fn get(d: &Domain, caller: &Caller, template: &str) -> Result<TemplateAcl> {
     let Resolved { template, authz } = resolve(d, caller, template).await?;
     caller.require(Action::Update, &authz.object())?;
-    let acl = templates::get_acl(d.legacy_store(), template.id).await?;
-    let org = orgs::get(d.legacy_store(), template.org_id).await?;
+    let acl = templates::get_acl(d.store(), template.id).await?;
+    let org = orgs::get(d.store(), template.org_id).await?;
     let mut out = TemplateAcl { users: Vec::new(), groups: Vec::new() };
     for (id, set) in &acl.users {
         let Some(u) = live_user(d, *id).await? else { continue };
@@ -151,7 +151,7 @@ pub async fn get(d: &Domain, caller: &Caller, template: &str) -> Result<Template
         let row = if id.is_everyone_of(org.id) {
             None
         } else {
-            match groups::get(d.legacy_store(), *id).await {
+            match groups::get(d.store(), *id).await {
                 Ok(g) if g.org_id == org.id => Some(g),
                 // A grant to a group of another org is inert; a deleted group has none.
                 Ok(_) | Err(StoreError::NotFound { .. }) => continue,
@@ -188,7 +188,7 @@ pub async fn update(
         if !errors.is_empty() {
             return Err(Error::bad_request(INVALID).validations(errors));
         }
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let old = templates::get_acl(&mut tx, template.id).await?;
         let new = Acl {
             users: apply(&old.users, &user_changes, UserId),
@@ -209,9 +209,9 @@ pub async fn update(
 pub async fn available(d: &Domain, caller: &Caller, template: &str) -> Result<AclAvailable> {
     let Resolved { template, authz } = resolve(d, caller, template).await?;
     caller.require_or_404(Action::Update, &authz.object())?;
-    let org = orgs::get(d.legacy_store(), template.org_id).await?;
+    let org = orgs::get(d.store(), template.org_id).await?;
     let mut out = AclAvailable { users: Vec::new(), groups: Vec::new() };
-    for member in orgs::list_members(d.legacy_store(), org.id).await? {
+    for member in orgs::list_members(d.store(), org.id).await? {
         let Some(u) = live_user(d, member.user_id).await? else { continue };
         if caller.can(Action::Read, &Caller::user_object(u.id)) {
             out.users.push(reduced(&u));
@@ -222,7 +222,7 @@ pub async fn available(d: &Domain, caller: &Caller, template: &str) -> Result<Ac
         out.groups.push(api_group_for(d, caller, &org, everyone, None).await?);
     }
     let filter = caller.subject().list_filter(Action::Read, ResourceType::Group);
-    for g in lists::groups(d.legacy_store(), org.id, &filter).await? {
+    for g in lists::groups(d.store(), org.id, &filter).await? {
         out.groups.push(api_group_for(d, caller, &org, g.id, Some(&g)).await?);
     }
     Ok(out)

@@ -45,7 +45,7 @@ pub async fn job_to_api(
 ) -> Result<ApiJob> {
     let status = job.status();
     let (queue_position, queue_size) = if status == JobStatus::Pending {
-        jobs::queue_position(state.legacy_store(), job).await?
+        jobs::queue_position(state.store(), job).await?
     } else {
         (0, 0)
     };
@@ -86,9 +86,9 @@ fn uuid_field(input: &serde_json::Value, key: &str) -> Option<Uuid> {
 
 /// The wire `TemplateVersion`, its import job included.
 pub async fn to_api(state: &Domain, v: &templates::TemplateVersion) -> Result<ApiVersion> {
-    let job = jobs::get(state.legacy_store(), v.job_id).await?;
+    let job = jobs::get(state.store(), v.job_id).await?;
     let template = match v.template_id {
-        Some(t) => Some(templates::get(state.legacy_store(), t).await?),
+        Some(t) => Some(templates::get(state.store(), t).await?),
         None => None,
     };
     let metadata = ProvisionerJobMetadata {
@@ -103,7 +103,7 @@ pub async fn to_api(state: &Domain, v: &templates::TemplateVersion) -> Result<Ap
         workspace_id: None,
         workspace_name: String::new(),
     };
-    let creator = users::get(state.legacy_store(), v.created_by).await?;
+    let creator = users::get(state.store(), v.created_by).await?;
     Ok(ApiVersion {
         id: v.id.uuid(),
         template_id: v.template_id.map(|t| t.uuid()),
@@ -158,7 +158,7 @@ pub async fn readable_version(
     let Ok(id) = param.parse::<TemplateVersionId>() else {
         return Err(Error::bad_request(format!("Invalid UUID \"{param}\".")));
     };
-    let version = match templates::get_version(state.legacy_store(), id).await {
+    let version = match templates::get_version(state.store(), id).await {
         Ok(v) => v,
         Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),
@@ -242,7 +242,7 @@ pub async fn create(
         }
         let now = DbTime::now();
         let version_id = TemplateVersionId::new_v4();
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let job = jobs::insert(
             &mut tx,
             &jobs::NewJob {
@@ -312,7 +312,7 @@ pub async fn logs(
     after: i64,
 ) -> Result<Vec<ProvisionerJobLog>> {
     let version = readable_version(d, caller, version).await?;
-    let logs = jobs::list_logs(d.legacy_store(), version.job_id, after).await?;
+    let logs = jobs::list_logs(d.store(), version.job_id, after).await?;
     Ok(logs
         .into_iter()
         .map(|l| ProvisionerJobLog {
@@ -330,7 +330,7 @@ pub async fn logs(
 pub async fn list(d: &Domain, caller: &Caller, template: &str) -> Result<Vec<ApiVersion>> {
     let Resolved { template, .. } = readable_template(d, caller, template_id(template)?).await?;
     let mut out = Vec::new();
-    for v in templates::list_versions(d.legacy_store(), template.id).await? {
+    for v in templates::list_versions(d.store(), template.id).await? {
         out.push(to_api(d, &v).await?);
     }
     Ok(out)
@@ -352,7 +352,7 @@ pub async fn set_active(
         entry.resource(template.id.uuid(), template.name.clone());
         caller.require(Action::Update, &authz.object())?;
         let id = req.id.filter(|v| !v.is_nil()).ok_or_else(|| Error::required("id"))?;
-        let version = match templates::get_version(d.legacy_store(), TemplateVersionId(id)).await {
+        let version = match templates::get_version(d.store(), TemplateVersionId(id)).await {
             Ok(v) => v,
             Err(StoreError::NotFound { .. }) => {
                 return Err(Error::new(Kind::NotFound, "Template version not found."));
@@ -364,7 +364,7 @@ pub async fn set_active(
                 "The provided template version doesn't belong to the specified template.",
             ));
         }
-        let status = jobs::get(d.legacy_store(), version.job_id).await?.status();
+        let status = jobs::get(d.store(), version.job_id).await?.status();
         if status != JobStatus::Succeeded {
             return Err(Error::bad_request(
                 "Only versions that have been built successfully can be promoted.",
@@ -374,7 +374,7 @@ pub async fn set_active(
                 status_str(status)
             )));
         }
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         templates::set_active_version(&mut tx, template.id, version.id, DbTime::now()).await?;
         entry.changed(
             &json!({"active_version_id": template.active_version_id}),

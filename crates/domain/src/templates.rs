@@ -45,7 +45,7 @@ pub struct TemplateAuthz {
 impl TemplateAuthz {
     /// Reads the template's ACL (no check: the caller decides what to authorize with it).
     pub async fn load(state: &Domain, t: &templates::Template) -> Result<Self> {
-        let acl = templates::get_acl(state.legacy_store(), t.id).await?;
+        let acl = templates::get_acl(state.store(), t.id).await?;
         Ok(TemplateAuthz {
             id: t.id.uuid(),
             org: t.org_id.uuid(),
@@ -73,7 +73,7 @@ pub struct Resolved {
 /// Loads a live template by id with a read check; missing, deleted and unreadable templates
 /// all answer 404.
 pub async fn readable_template(state: &Domain, actor: &Caller, id: TemplateId) -> Result<Resolved> {
-    let template = match templates::get(state.legacy_store(), id).await {
+    let template = match templates::get(state.store(), id).await {
         Ok(t) if !t.deleted => t,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),
@@ -107,21 +107,21 @@ impl Converter {
         let org = match self.orgs.entry(t.org_id) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(orgs::get(state.legacy_store(), t.org_id).await?)
+                v.insert(orgs::get(state.store(), t.org_id).await?)
             }
         };
         let creator = match self.users.get(&t.created_by) {
             Some(name) => name.clone(),
             None => {
-                let name = users::get(state.legacy_store(), t.created_by).await?.username;
+                let name = users::get(state.store(), t.created_by).await?.username;
                 self.users.insert(t.created_by, name.clone());
                 name
             }
         };
         let provisioner = match t.active_version_id {
             Some(v) => {
-                let version = templates::get_version(state.legacy_store(), v).await?;
-                jobs::get(state.legacy_store(), version.job_id).await?.provisioner
+                let version = templates::get_version(state.store(), v).await?;
+                jobs::get(state.store(), version.job_id).await?.provisioner
             }
             None => String::new(),
         };
@@ -240,28 +240,27 @@ pub async fn create(
             .template_version_id
             .filter(|v| !v.is_nil())
             .ok_or_else(|| Error::required("template_version_id"))?;
-        let version =
-            match templates::get_version(d.legacy_store(), TemplateVersionId(version_id)).await {
-                Ok(v) if v.org_id == org.id => v,
-                Ok(_) | Err(StoreError::NotFound { .. }) => {
-                    return Err(version_missing(version_id));
-                }
-                Err(e) => return Err(e.into()),
-            };
+        let version = match templates::get_version(d.store(), TemplateVersionId(version_id)).await {
+            Ok(v) if v.org_id == org.id => v,
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                return Err(version_missing(version_id));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if version.template_id.is_some() {
             return Err(Error::bad_request(format!(
                 "Template version {version_id} is already part of a template"
             ))
             .validation("template_version_id", "Template version is already part of a template"));
         }
-        let job = jobs::get(d.legacy_store(), version.job_id).await?;
+        let job = jobs::get(d.store(), version.job_id).await?;
         if job.status() != JobStatus::Succeeded {
             return Err(Error::bad_request(format!(
                 "Template version {version_id} has not been imported successfully."
             ))
             .validation("template_version_id", "The version's import job has not succeeded"));
         }
-        match templates::get_by_name(d.legacy_store(), org.id, &req.name).await {
+        match templates::get_by_name(d.store(), org.id, &req.name).await {
             Ok(_) => return Err(name_taken(&req.name)),
             Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -271,7 +270,7 @@ pub async fn create(
             users: vec![],
             groups: if closed { vec![] } else { vec![(GroupId::everyone(org.id), use_actions())] },
         };
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let template = templates::insert(
             &mut tx,
             &templates::NewTemplate {
@@ -350,7 +349,7 @@ async fn parse_query(
     let org = match org_param {
         None => None,
         Some(param) => {
-            let found = orgs::get_by_id_or_name(d.legacy_store(), &param).await;
+            let found = orgs::get_by_id_or_name(d.store(), &param).await;
             match found {
                 Ok(o) if caller.can(Action::Read, &org_object(o.id)) => Some(o.id),
                 Ok(_) | Err(StoreError::NotFound { .. }) => {
@@ -377,7 +376,7 @@ async fn list(
     page: Page,
 ) -> Result<Vec<ApiTemplate>> {
     let filter = caller.subject().list_filter(Action::Read, ResourceType::Template);
-    let listed = lists::templates(d.legacy_store(), org, query, &filter, page).await?;
+    let listed = lists::templates(d.store(), org, query, &filter, page).await?;
     let mut converter = Converter::default();
     let mut out = Vec::with_capacity(listed.rows.len());
     for t in &listed.rows {
@@ -420,7 +419,7 @@ pub async fn get_by_name(
     name: &str,
 ) -> Result<ApiTemplate> {
     let org = resolve_org(d, caller, org).await?;
-    let template = match templates::get_by_name(d.legacy_store(), org.id, name).await {
+    let template = match templates::get_by_name(d.store(), org.id, name).await {
         Ok(t) => t,
         Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),
@@ -467,7 +466,7 @@ pub async fn update(
             description: req.description.as_deref().unwrap_or(&template.description),
             icon: req.icon.as_deref().unwrap_or(&template.icon),
         };
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let updated = templates::update(&mut tx, template.id, &update, DbTime::now())
             .await
             .map_err(|e| match e {
@@ -504,7 +503,7 @@ pub async fn delete(d: &Domain, caller: &Caller, param: &str) -> Result<Message>
         entry.org = Some(template.org_id);
         entry.resource(template.id.uuid(), template.name.clone());
         caller.require(Action::Delete, &authz.object())?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         // The store counts the workspaces whoever asks (those the caller cannot see still use
         // the template), under a lock a racing workspace creation also takes.
         templates::soft_delete(&mut tx, template.id, DbTime::now()).await.map_err(|e| match e {

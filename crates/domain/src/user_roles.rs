@@ -22,8 +22,8 @@ use crate::{Caller, Domain, Error, Result};
 /// only in orgs whose members the caller may read.
 pub async fn get(d: &Domain, caller: &Caller, user: &str) -> Result<UserRoles> {
     let user = resolve_user(d, caller, user).await?;
-    let roles = users::get_site_roles(d.legacy_store(), user.id).await?;
-    let memberships = orgs::list_memberships(d.legacy_store(), user.id).await?;
+    let roles = users::get_site_roles(d.store(), user.id).await?;
+    let memberships = orgs::list_memberships(d.store(), user.id).await?;
     let organization_roles: BTreeMap<uuid::Uuid, Vec<String>> = memberships
         .into_iter()
         .filter(|m| caller.can(Action::Read, &member_object(m.org_id, user.id)))
@@ -42,7 +42,7 @@ pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) 
         entry.resource(user.id.uuid(), user.username.clone());
         // The whole decision runs on the roles read under the owner-set lock, so a concurrent
         // promotion or demotion cannot slip past the owner rules.
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let (target, current) =
             guard_account(&mut tx, caller, user.id, AccountAction::ChangeRoles).await?;
         let change =

@@ -70,12 +70,12 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
         let mut org_ids: Vec<OrgId> =
             req.organization_ids.iter().filter(|o| !o.is_nil()).map(|o| OrgId(*o)).collect();
         if org_ids.is_empty() {
-            org_ids.push(orgs::get_default(d.legacy_store()).await?.id);
+            org_ids.push(orgs::get_default(d.store()).await?.id);
         }
         org_ids.sort();
         org_ids.dedup();
         for org in &org_ids {
-            match orgs::get(d.legacy_store(), *org).await {
+            match orgs::get(d.store(), *org).await {
                 Ok(_) => {}
                 Err(StoreError::NotFound { .. }) => {
                     return Err(Error::new(
@@ -91,7 +91,7 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
             }
         }
         let now = DbTime::now();
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let user = users::insert(
             &mut tx,
             &users::NewUser {
@@ -130,7 +130,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Ge
     let query = UserQuery::parse(q)
         .map_err(|errors| Error::invalid_query("Invalid user search query.", errors))?;
     let filter = caller.subject().list_filter(Action::Read, ResourceType::User);
-    let listed = lists::users(d.legacy_store(), &query, &filter, page).await?;
+    let listed = lists::users(d.store(), &query, &filter, page).await?;
     let users = to_api_many(d, caller, &listed.rows).await?;
     Ok(GetUsersResponse { users, count: listed.count })
 }
@@ -151,7 +151,7 @@ pub async fn delete(d: &Domain, caller: &Caller, user: &str) -> Result<()> {
         entry.resource(user.id.uuid(), user.username.clone());
         precheck_account(d, caller, user.id, AccountAction::Delete).await?;
         caller.require(Action::Delete, &Caller::user_object(user.id))?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         // Decided again under the owner-set lock: only owners delete owners, never the last.
         guard_account(&mut tx, caller, user.id, AccountAction::Delete).await?;
         // The store counts the user's workspaces without the caller's filter (a user admin
@@ -199,7 +199,7 @@ pub async fn update_profile(
             return Err(Error::tag_failed("username", "username", &req.username));
         }
         validate_real_name(&req.name)?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         guard_account(&mut tx, caller, user.id, AccountAction::ChangeProfile).await?;
         let update = users::ProfileUpdate {
             username: &req.username,
@@ -251,7 +251,7 @@ async fn set_status(
         };
         precheck_account(d, caller, user.id, action).await?;
         caller.require(Action::Update, &Caller::user_object(user.id))?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         guard_account(&mut tx, caller, user.id, action).await?;
         let (before, updated) = change_status(&mut tx, user.id, status).await?;
         // A suspended user's running workspaces are stopped (activation does not restart them).
@@ -316,7 +316,7 @@ pub async fn update_password(
             return Err(Error::bad_request("New password cannot match old password."));
         }
         let hashed = passwords::hash(req.password.clone()).await?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         guard_account(&mut tx, caller, user.id, AccountAction::ChangePassword).await?;
         users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now()).await?;
         api_keys::delete_by_user(&mut tx, user.id).await?;
@@ -339,7 +339,7 @@ pub async fn resolve_user(state: &Domain, actor: &Caller, param: &str) -> Result
     let found = if param == "me" {
         Ok(actor.user().clone())
     } else {
-        users::get_by_id_or_username(state.legacy_store(), param).await
+        users::get_by_id_or_username(state.store(), param).await
     };
     let user = match found {
         Ok(u) if !u.deleted => u,
@@ -375,11 +375,11 @@ pub async fn to_api_many(
 ) -> Result<Vec<ApiUser>> {
     let ids: Vec<UserId> = rows.iter().map(|u| u.id).collect();
     let mut roles: HashMap<UserId, Vec<String>> = HashMap::new();
-    for (user, role) in users::site_roles_of(state.legacy_store(), ids.clone()).await? {
+    for (user, role) in users::site_roles_of(state.store(), ids.clone()).await? {
         roles.entry(user).or_default().push(role);
     }
     let mut orgs_of: HashMap<UserId, Vec<OrgId>> = HashMap::new();
-    for (user, org) in orgs::org_ids_of(state.legacy_store(), ids).await? {
+    for (user, org) in orgs::org_ids_of(state.store(), ids).await? {
         orgs_of.entry(user).or_default().push(org);
     }
     Ok(rows
@@ -421,7 +421,7 @@ async fn precheck_account(
     user: UserId,
     action: AccountAction,
 ) -> Result<()> {
-    let roles = users::get_site_roles(state.legacy_store(), user).await?;
+    let roles = users::get_site_roles(state.store(), user).await?;
     account::check(actor.subject(), AccountTarget::new(user.uuid(), &roles), action)
         .map_err(account_error)
 }

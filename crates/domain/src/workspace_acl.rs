@@ -60,7 +60,7 @@ fn role_of(set: ActionSet) -> &'static str {
 async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<WorkspaceAclResponse> {
     let mut out = WorkspaceAclResponse { users: vec![], group: vec![] };
     for (id, set) in &acl.users {
-        if let Ok(u) = users::get(state.legacy_store(), *id).await
+        if let Ok(u) = users::get(state.store(), *id).await
             && !u.deleted
         {
             out.users.push(WorkspaceGrantee {
@@ -75,7 +75,7 @@ async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<Workspace
         let (name, avatar_url) = if id.is_everyone_of(org) {
             ("Everyone".to_owned(), String::new())
         } else {
-            match groups::get(state.legacy_store(), *id).await {
+            match groups::get(state.store(), *id).await {
                 Ok(g) => (g.name, g.avatar_url),
                 Err(_) => continue,
             }
@@ -110,7 +110,7 @@ pub async fn get_acl(d: &Domain, caller: &Caller, param: &str) -> Result<Workspa
     // As Coder's dbauthz: reading the ACL needs what editing it needs (`create`), so a `use`
     // grantee does not learn who else the workspace is shared with.
     caller.require(Action::Create, &authz.object())?;
-    let acl = workspaces::get_acl(d.legacy_store(), ws.id).await?;
+    let acl = workspaces::get_acl(d.store(), ws.id).await?;
     acl_response(d, ws.org_id, &acl).await
 }
 
@@ -130,7 +130,7 @@ pub async fn patch_acl(
         let (ws, _) = resolve_workspace(d, caller, param).await?;
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         lock_workspace(&mut tx, ws.id).await?;
         let old = workspaces::get_acl(&mut tx, ws.id).await?;
         // Decided against the ACL as it is now, not as `resolve_workspace` read it.
@@ -234,7 +234,7 @@ pub async fn delete_acl(d: &Domain, caller: &Caller, param: &str) -> Result<()> 
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
         caller.require(Action::Create, &authz.object())?;
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         workspaces::set_acl(&mut tx, ws.id, &Acl::default()).await?;
         entry.changed(&json!({"shared": true}), &json!({"shared": false}));
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;

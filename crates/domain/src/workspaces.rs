@@ -41,7 +41,7 @@ impl WorkspaceAuthz {
         let acl = if ws.dormant_at.is_some() {
             Acl::default()
         } else {
-            workspaces::get_acl(state.legacy_store(), ws.id).await?
+            workspaces::get_acl(state.store(), ws.id).await?
         };
         Ok(Self::with_acl(ws, &acl))
     }
@@ -86,7 +86,7 @@ pub async fn resolve_workspace(
     param: &str,
 ) -> Result<(workspaces::Workspace, WorkspaceAuthz)> {
     let id: WorkspaceId = param.parse().map_err(|_| Error::not_found())?;
-    let ws = match workspaces::get(state.legacy_store(), id).await {
+    let ws = match workspaces::get(state.store(), id).await {
         Ok(w) if !w.deleted => w,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),
@@ -131,13 +131,10 @@ pub async fn create(
 async fn template_org(d: &Domain, req: &CreateWorkspaceRequest) -> Result<orgs::Organization> {
     let (template_field, version_field) = template_fields(req)?;
     let template_org = match (template_field, version_field) {
-        (Some(t), _) => {
-            templates::get(d.legacy_store(), TemplateId(t)).await.ok().map(|t| t.org_id)
+        (Some(t), _) => templates::get(d.store(), TemplateId(t)).await.ok().map(|t| t.org_id),
+        (None, Some(v)) => {
+            templates::get_version(d.store(), TemplateVersionId(v)).await.ok().map(|v| v.org_id)
         }
-        (None, Some(v)) => templates::get_version(d.legacy_store(), TemplateVersionId(v))
-            .await
-            .ok()
-            .map(|v| v.org_id),
         (None, None) => None,
     };
     let Some(org_id) = template_org else {
@@ -152,7 +149,7 @@ async fn template_org(d: &Domain, req: &CreateWorkspaceRequest) -> Result<orgs::
             ),
         });
     };
-    Ok(orgs::get(d.legacy_store(), org_id).await?)
+    Ok(orgs::get(d.store(), org_id).await?)
 }
 
 /// [`create`] once the org and the owner are known (audited by the caller).
@@ -177,26 +174,24 @@ async fn create_in(
     let (template_field, version_field) = template_fields(req)?;
     let template_id = match (template_field, version_field) {
         (Some(t), _) => TemplateId(t),
-        (None, Some(v)) => {
-            match templates::get_version(d.legacy_store(), TemplateVersionId(v)).await {
-                Ok(version) => version.template_id.ok_or_else(|| {
-                    bad_template(
-                        "template_version_id",
-                        format!("Template version \"{v}\" doesn't exist."),
-                    )
-                })?,
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(bad_template(
-                        "template_version_id",
-                        format!("Template version \"{v}\" doesn't exist."),
-                    ));
-                }
-                Err(e) => return Err(e.into()),
+        (None, Some(v)) => match templates::get_version(d.store(), TemplateVersionId(v)).await {
+            Ok(version) => version.template_id.ok_or_else(|| {
+                bad_template(
+                    "template_version_id",
+                    format!("Template version \"{v}\" doesn't exist."),
+                )
+            })?,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(bad_template(
+                    "template_version_id",
+                    format!("Template version \"{v}\" doesn't exist."),
+                ));
             }
-        }
+            Err(e) => return Err(e.into()),
+        },
         (None, None) => return Err(Error::required("template_id")),
     };
-    let template = match templates::get(d.legacy_store(), template_id).await {
+    let template = match templates::get(d.store(), template_id).await {
         Ok(t) => t,
         Err(StoreError::NotFound { .. }) => {
             return Err(bad_template(
@@ -261,13 +256,13 @@ async fn create_in(
         Error::conflict(format!("Workspace \"{}\" already exists.", req.name))
             .validation("name", "This value is already in use and should be unique.")
     };
-    match workspaces::get_by_owner_and_name(d.legacy_store(), owner.id, &req.name).await {
+    match workspaces::get_by_owner_and_name(d.store(), owner.id, &req.name).await {
         Ok(_) => return Err(conflict()),
         Err(StoreError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
     let now = DbTime::now();
-    let mut tx = d.legacy_store().begin().await?;
+    let mut tx = d.store().begin().await?;
     let ws = workspaces::insert(
         &mut tx,
         &workspaces::NewWorkspace {
@@ -313,7 +308,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Wo
         .await
         .map_err(|errors| Error::invalid_query("Invalid workspace search query.", errors))?;
     let authz = caller.subject().list_filter(Action::Read, ResourceType::Workspace);
-    let listed = workspace_list::workspaces(d.legacy_store(), &filter, &authz, page).await?;
+    let listed = workspace_list::workspaces(d.store(), &filter, &authz, page).await?;
     let mut out = Vec::with_capacity(listed.rows.len());
     for ws in &listed.rows {
         out.push(to_api(d, ws).await?);
@@ -341,7 +336,7 @@ pub async fn get_by_owner_and_name(
     name: &str,
 ) -> Result<Workspace> {
     let owner = resolve_user(d, caller, user).await?;
-    let ws = match workspaces::get_by_owner_and_name(d.legacy_store(), owner.id, name).await {
+    let ws = match workspaces::get_by_owner_and_name(d.store(), owner.id, name).await {
         Ok(w) => w,
         Err(StoreError::NotFound { .. }) => return Err(Error::not_found()),
         Err(e) => return Err(e.into()),
@@ -370,7 +365,7 @@ pub async fn rename(
         if validate_name(&req.name).is_err() {
             return Err(Error::tag_failed("name", "workspace_name", &req.name));
         }
-        let mut tx = d.legacy_store().begin().await?;
+        let mut tx = d.store().begin().await?;
         let renamed = workspaces::rename(&mut tx, ws.id, &req.name, DbTime::now()).await.map_err(
             |e| match e {
                 StoreError::Conflict { .. } => {
@@ -391,15 +386,15 @@ pub async fn rename(
 
 /// The wire `Workspace` with its latest build.
 async fn to_api(state: &Domain, ws: &workspaces::Workspace) -> Result<Workspace> {
-    let owner = users::get(state.legacy_store(), ws.owner_id).await?;
+    let owner = users::get(state.store(), ws.owner_id).await?;
     view(state, ws, owner).await
 }
 
 /// [`to_api`] with the owner already known (the caller, usually).
 async fn view(state: &Domain, ws: &workspaces::Workspace, owner: users::User) -> Result<Workspace> {
-    let org = orgs::get(state.legacy_store(), ws.org_id).await?;
-    let template = templates::get(state.legacy_store(), ws.template_id).await?;
-    let latest = workspaces::latest_build(state.legacy_store(), ws.id).await?;
+    let org = orgs::get(state.store(), ws.org_id).await?;
+    let template = templates::get(state.store(), ws.template_id).await?;
+    let latest = workspaces::latest_build(state.store(), ws.id).await?;
     let build = build_with_template(state, ws, &owner, &template, &latest).await?;
     let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
     Ok(Workspace {
@@ -497,7 +492,7 @@ async fn parse_query(
     f.ids = p.list("id", |s| s.parse::<WorkspaceId>().ok());
     if let Some(o) = p.string("organization") {
         // An org the caller may not read is answered like a missing one.
-        let found = orgs::get_by_id_or_name(state.legacy_store(), &o)
+        let found = orgs::get_by_id_or_name(state.store(), &o)
             .await
             .ok()
             .filter(|org| actor.can(Action::Read, &org_object(org.id)));

@@ -5,7 +5,6 @@ use std::net::{IpAddr, SocketAddr};
 
 use atrium_domain::Caller;
 pub use atrium_domain::RequestMeta;
-pub use atrium_domain::caller::{current_subject, load_subject_input};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;

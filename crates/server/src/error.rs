@@ -20,12 +20,6 @@ impl From<atrium_domain::Error> for ApiError {
     }
 }
 
-impl From<atrium_store::StoreError> for ApiError {
-    fn from(e: atrium_store::StoreError) -> Self {
-        ApiError(e.into())
-    }
-}
-
 fn kind_of(status: StatusCode) -> Kind {
     match status.as_u16() {
         400 => Kind::BadRequest,

@@ -8,7 +8,6 @@
 //! - [`guard`]: the request checks every route gets (cross-site requests, NUL characters).
 
 pub mod actor;
-pub mod audit;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -19,8 +18,8 @@ pub mod routes;
 /// The domain layer the routes call (tests and the CLI reach its system operations here).
 pub use atrium_domain as domain;
 
-// TRANSITIONAL(issue 15): paths the route modules still use; they move with them.
-pub use atrium_domain::{config, convert, jobs, passwords, ratelimit, tokens, validate};
+/// `atrium server`'s settings (the CLI parses them).
+pub use atrium_domain::config;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +31,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::ratelimit::RateLimiter;
+use atrium_domain::ratelimit::RateLimiter;
 
 /// Shared by every handler: the domain (every operation) and what only HTTP needs.
 pub struct AppState {
