@@ -1,6 +1,6 @@
 //! `GET /audit`: rows filtered by `read` on `audit_log` like any list (coder-api.md §1.8).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use atrium_api::users::{
     AuditDiffField, AuditLog, AuditLogResponse, MinimalOrganization, User as ApiUser,
@@ -8,11 +8,11 @@ use atrium_api::users::{
 use atrium_engine::query::AuditQuery;
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::lists::{self, AuditFilter};
-use atrium_store::{OrgId, StoreError, orgs, users};
+use atrium_store::{OrgId, StoreError, UserId, orgs, users};
 
 use crate::convert::time;
 use crate::orgs::org_object;
-use crate::users::to_api;
+use crate::users::to_api_many;
 use crate::{Caller, Domain, Error, Page, Result};
 
 /// Audit rows the caller may read, newest first, matching the search query `q`.
@@ -49,28 +49,36 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Au
     let listed =
         lists::audit_logs(d.store(), &AuditFilter { query, organization_id }, &filter, page)
             .await?;
+    // Each row's actor and organization, loaded once per page (a fixed number of statements).
+    let user_rows = {
+        let ids: Vec<UserId> = listed.rows.iter().filter_map(|r| r.user_id).collect();
+        users::get_many(d.store(), &ids).await?
+    };
+    let (readable, unreadable): (Vec<_>, Vec<_>) =
+        user_rows.into_iter().partition(|u| caller.can(Action::Read, &Caller::user_object(u.id)));
+    let mut actors: HashMap<UserId, ApiUser> =
+        to_api_many(d, caller, &readable).await?.into_iter().map(|u| (UserId(u.id), u)).collect();
+    actors.extend(unreadable.iter().map(|u| (u.id, minimal_user(u))));
+    let orgs_by_id: HashMap<OrgId, MinimalOrganization> = orgs::get_many(
+        d.store(),
+        &listed.rows.iter().filter_map(|r| r.organization_id).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|o| {
+        let minimal = MinimalOrganization {
+            id: o.id.uuid(),
+            name: o.name,
+            display_name: o.display_name,
+            icon: o.icon,
+        };
+        (o.id, minimal)
+    })
+    .collect();
     let mut out = Vec::with_capacity(listed.rows.len());
     for row in listed.rows {
-        let user = match row.user_id {
-            Some(id) => match users::get(d.store(), id).await {
-                Ok(u) if caller.can(Action::Read, &Caller::user_object(u.id)) => {
-                    Some(to_api(d, caller, &u).await?)
-                }
-                Ok(u) => Some(minimal_user(&u)),
-                Err(StoreError::NotFound { .. }) => None,
-                Err(e) => return Err(e.into()),
-            },
-            None => None,
-        };
-        let organization = match row.organization_id {
-            Some(id) => orgs::get(d.store(), id).await.ok().map(|o| MinimalOrganization {
-                id: o.id.uuid(),
-                name: o.name,
-                display_name: o.display_name,
-                icon: o.icon,
-            }),
-            None => None,
-        };
+        let user = row.user_id.and_then(|id| actors.get(&id).cloned());
+        let organization = row.organization_id.and_then(|id| orgs_by_id.get(&id).cloned());
         let diff: BTreeMap<String, AuditDiffField> =
             serde_json::from_value(row.diff.0).unwrap_or_default();
         out.push(AuditLog {

@@ -8,19 +8,20 @@
 use crate::audit::{self, Entry};
 use crate::caller::current_subject;
 use crate::convert::time;
-use crate::template_versions::job_to_api;
+use crate::template_versions::job_view;
 use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
 use crate::{Caller, Domain, Error, Kind, Result, Shared};
 use atrium_api::Response as Message;
 use atrium_api::templates::{ProvisionerJobLog, ProvisionerJobMetadata};
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
 use atrium_engine::Action;
-use atrium_store::jobs::{self, JobStatus};
+use atrium_store::jobs::{self, JobStatus, ProvisionerJob};
 use atrium_store::{
     BuildReason, BuildTransition, DbTime, JobId, JobKind, StoreError, TemplateVersionId, Tx,
     UserId, WorkspaceBuildId, WorkspaceId, templates, users, workspaces,
 };
 use serde_json::json;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Coder's workspace status: the job's status refined by the transition.
@@ -169,47 +170,100 @@ pub async fn build_with_template(
     template: &templates::Template,
     b: &workspaces::WorkspaceBuild,
 ) -> Result<WorkspaceBuild> {
-    let job = jobs::get(state.store(), b.job_id).await?;
-    let version = templates::get_version(state.store(), b.template_version_id).await?;
-    // Most builds are started by the workspace's owner: no second user lookup then.
-    let initiator = if b.initiator_id == owner.id {
-        owner.username.clone()
-    } else {
-        match users::get(state.store(), b.initiator_id).await {
-            Ok(u) => u.username,
-            Err(StoreError::NotFound { .. }) => String::new(),
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let metadata = ProvisionerJobMetadata {
-        template_version_name: version.name.clone(),
-        template_id: template.id.uuid(),
-        template_name: template.name.clone(),
-        template_display_name: template.display_name.clone(),
-        template_icon: template.icon.clone(),
-        workspace_id: Some(ws.id.uuid()),
-        workspace_name: ws.name.clone(),
-    };
-    Ok(WorkspaceBuild {
-        id: b.id.uuid(),
-        created_at: time(b.created_at),
-        updated_at: time(b.updated_at),
-        workspace_id: ws.id.uuid(),
-        workspace_name: ws.name.clone(),
-        workspace_owner_id: owner.id.uuid(),
-        workspace_owner_name: owner.username.clone(),
-        template_version_id: version.id.uuid(),
-        template_version_name: version.name,
-        build_number: b.build_number,
-        transition: b.transition.as_str().to_owned(),
-        initiator_id: b.initiator_id.uuid(),
-        initiator_name: initiator,
-        status: workspace_status(job.status(), b.transition).to_owned(),
-        job: job_to_api(state, &job, metadata).await?,
-        reason: b.reason.as_str().to_owned(),
-        resources: vec![],
-        daily_cost: 0,
-    })
+    BuildFacts::load(state, &[b], &[owner]).await?.view(ws, owner, template, b)
+}
+
+/// What build views need besides the builds themselves (jobs, versions, initiators' names,
+/// queue positions), loaded for many builds in four statements.
+pub(crate) struct BuildFacts {
+    jobs: HashMap<JobId, ProvisionerJob>,
+    versions: HashMap<TemplateVersionId, templates::TemplateVersion>,
+    names: HashMap<UserId, String>,
+    queue: HashMap<JobId, (i64, i64)>,
+}
+
+impl BuildFacts {
+    /// Loads the facts of `builds`; initiators among `known` users need no lookup.
+    pub(crate) async fn load(
+        state: &Domain,
+        builds: &[&workspaces::WorkspaceBuild],
+        known: &[&users::User],
+    ) -> Result<Self> {
+        let store = state.store();
+        let jobs: HashMap<JobId, ProvisionerJob> =
+            jobs::get_many(store, &builds.iter().map(|b| b.job_id).collect::<Vec<_>>())
+                .await?
+                .into_iter()
+                .map(|j| (j.id, j))
+                .collect();
+        let versions = templates::get_versions(
+            store,
+            &builds.iter().map(|b| b.template_version_id).collect::<Vec<_>>(),
+        )
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+        let mut names: HashMap<UserId, String> =
+            known.iter().map(|u| (u.id, u.username.clone())).collect();
+        let unknown: Vec<UserId> =
+            builds.iter().map(|b| b.initiator_id).filter(|id| !names.contains_key(id)).collect();
+        names.extend(
+            users::get_many(store, &unknown).await?.into_iter().map(|u| (u.id, u.username)),
+        );
+        let pending: Vec<JobId> =
+            jobs.values().filter(|j| j.status() == JobStatus::Pending).map(|j| j.id).collect();
+        let queue = jobs::queue_positions(store, &pending)
+            .await?
+            .into_iter()
+            .map(|(id, position, size)| (id, (position, size)))
+            .collect();
+        Ok(BuildFacts { jobs, versions, names, queue })
+    }
+
+    /// The wire build (its job and version must have been loaded: both are foreign keys).
+    pub(crate) fn view(
+        &self,
+        ws: &workspaces::Workspace,
+        owner: &users::User,
+        template: &templates::Template,
+        b: &workspaces::WorkspaceBuild,
+    ) -> Result<WorkspaceBuild> {
+        let missing = || Error::internal(format!("build {} lost its job or version", b.id));
+        let job = self.jobs.get(&b.job_id).ok_or_else(missing)?;
+        let version = self.versions.get(&b.template_version_id).ok_or_else(missing)?;
+        let metadata = ProvisionerJobMetadata {
+            template_version_name: version.name.clone(),
+            template_id: template.id.uuid(),
+            template_name: template.name.clone(),
+            template_display_name: template.display_name.clone(),
+            template_icon: template.icon.clone(),
+            workspace_id: Some(ws.id.uuid()),
+            workspace_name: ws.name.clone(),
+        };
+        let queue = self.queue.get(&job.id).copied().unwrap_or((0, 0));
+        Ok(WorkspaceBuild {
+            id: b.id.uuid(),
+            created_at: time(b.created_at),
+            updated_at: time(b.updated_at),
+            workspace_id: ws.id.uuid(),
+            workspace_name: ws.name.clone(),
+            workspace_owner_id: owner.id.uuid(),
+            workspace_owner_name: owner.username.clone(),
+            template_version_id: version.id.uuid(),
+            template_version_name: version.name.clone(),
+            build_number: b.build_number,
+            transition: b.transition.as_str().to_owned(),
+            initiator_id: b.initiator_id.uuid(),
+            // A deleted initiator keeps its name; one never found has none.
+            initiator_name: self.names.get(&b.initiator_id).cloned().unwrap_or_default(),
+            status: workspace_status(job.status(), b.transition).to_owned(),
+            job: job_view(job, metadata, queue),
+            reason: b.reason.as_str().to_owned(),
+            resources: vec![],
+            daily_cost: 0,
+        })
+    }
 }
 
 /// Queues a stop build (reason `suspended`) for each of `owner`'s workspaces whose latest build
@@ -361,11 +415,11 @@ async fn submit_build(
 pub async fn list_builds(d: &Domain, caller: &Caller, param: &str) -> Result<Vec<WorkspaceBuild>> {
     let (ws, _) = resolve_workspace(d, caller, param).await?;
     let owner = users::get(d.store(), ws.owner_id).await?;
-    let mut out = Vec::new();
-    for b in workspaces::list_builds(d.store(), ws.id).await? {
-        out.push(build_to_api(d, &ws, &owner, &b).await?);
-    }
-    Ok(out)
+    let template = templates::get(d.store(), ws.template_id).await?;
+    let builds = workspaces::list_builds(d.store(), ws.id).await?;
+    let refs: Vec<&workspaces::WorkspaceBuild> = builds.iter().collect();
+    let facts = BuildFacts::load(d, &refs, &[&owner]).await?;
+    builds.iter().map(|b| facts.view(&ws, &owner, &template, b)).collect()
 }
 
 /// One build; needs `read` on its workspace (404 otherwise).

@@ -1,6 +1,8 @@
 //! Groups (coder-api.md §1.5). Each org has an implicit Everyone group whose id is the org id:
 //! it holds every member, and cannot be renamed, edited or deleted.
 
+use std::collections::HashMap;
+
 use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::orgs::resolve_org;
@@ -20,11 +22,8 @@ pub const EVERYONE: &str = "Everyone";
 /// The org's groups the caller may read, Everyone first (the org is 404 when unreadable).
 pub async fn list_in_org(d: &Domain, caller: &Caller, org: &str) -> Result<Vec<Group>> {
     let org = resolve_org(d, caller, org).await?;
-    let mut out = Vec::new();
-    for g in readable_groups(d, caller, org).await? {
-        out.push(api_group(d, caller, &g).await?);
-    }
-    Ok(out)
+    let groups = readable_groups(d, caller, org).await?;
+    api_groups(d, caller, &groups).await
 }
 
 /// Groups across the orgs the caller may read (or in `organization`, an id or name), those
@@ -70,18 +69,19 @@ pub async fn list(
             Some(found.ok_or_else(missing)?.id)
         }
     };
-    let mut out = Vec::new();
+    let mut found = Vec::new();
     for org in orgs_to_list {
-        for g in readable_groups(d, caller, org).await? {
-            if let Some(user) = member
-                && !member_ids(d, g.org.id, g.row.as_ref()).await?.contains(&user)
-            {
-                continue;
-            }
-            out.push(api_group(d, caller, &g).await?);
-        }
+        found.extend(readable_groups(d, caller, org).await?);
     }
-    Ok(out)
+    if let Some(user) = member {
+        let items: Vec<GroupRef<'_>> =
+            found.iter().map(|g| (&g.org, g.id, g.row.as_ref())).collect();
+        let lists = members_of(d, &items).await?;
+        let keep: Vec<bool> = lists.iter().map(|ids| ids.contains(&user)).collect();
+        let mut keep = keep.into_iter();
+        found.retain(|_| keep.next().unwrap_or(false));
+    }
+    api_groups(d, caller, &found).await
 }
 
 /// A group by org and name (`Everyone` is the org's Everyone group); one the caller may not
@@ -349,21 +349,6 @@ pub fn reduced(u: &users::User) -> ReducedUser {
     }
 }
 
-/// A group's member ids: a stored group's rows, or every member of the org for its Everyone
-/// group (`row` is `None`).
-async fn member_ids(
-    state: &Domain,
-    org: OrgId,
-    row: Option<&groups::Group>,
-) -> Result<Vec<UserId>> {
-    Ok(match row {
-        Some(r) => groups::list_members(state.store(), r.id).await?,
-        None => {
-            orgs::list_members(state.store(), org).await?.into_iter().map(|m| m.user_id).collect()
-        }
-    })
-}
-
 /// A group membership as the engine sees it: owned by the member, in the group's org
 /// (rbac.md §2, `group_member`).
 pub fn group_member_object(org: OrgId, user: UserId) -> Object<'static> {
@@ -375,8 +360,8 @@ pub fn group_member_object(org: OrgId, user: UserId) -> Object<'static> {
 
 /// The wire group (a stored one, or the org's Everyone group when `row` is `None`) as `actor`
 /// may see it. As Coder's dbauthz: `members` is post-filtered by `read` on each membership (a
-/// plain member sees only themselves), while `total_member_count` counts every live member
-/// (Coder counts them once the group itself is readable).
+/// member of a group sees the group, not who else is in it, unless allowed), while
+/// `total_member_count` counts every live member.
 pub async fn api_group_for(
     state: &Domain,
     actor: &Caller,
@@ -384,47 +369,93 @@ pub async fn api_group_for(
     id: GroupId,
     row: Option<&groups::Group>,
 ) -> Result<Group> {
-    let ids = member_ids(state, org.id, row).await?;
-    let mut members = Vec::new();
-    let mut total: i64 = 0;
-    for id in ids {
-        match users::get(state.store(), id).await {
-            Ok(u) if !u.deleted => {
-                total += 1;
-                if actor.can(Action::Read, &group_member_object(org.id, u.id)) {
-                    members.push(reduced(&u));
-                }
+    let mut one = api_groups_for(state, actor, &[(org, id, row)]).await?;
+    one.pop().ok_or_else(|| Error::internal("a group view went missing"))
+}
+
+/// A group to show: its org, its id, and its stored row (`None` for an Everyone group).
+pub type GroupRef<'a> = (&'a orgs::Organization, GroupId, Option<&'a groups::Group>);
+
+/// [`api_group_for`] for many groups: three statements whatever their number.
+pub async fn api_groups_for(
+    state: &Domain,
+    actor: &Caller,
+    items: &[GroupRef<'_>],
+) -> Result<Vec<Group>> {
+    let member_lists = members_of(state, items).await?;
+    let all: Vec<UserId> = member_lists.iter().flatten().copied().collect();
+    let live: HashMap<UserId, users::User> = users::get_many(state.store(), &all)
+        .await?
+        .into_iter()
+        .filter(|u| !u.deleted)
+        .map(|u| (u.id, u))
+        .collect();
+    let mut out = Vec::with_capacity(items.len());
+    for ((org, id, row), ids) in items.iter().zip(member_lists) {
+        let mut members = Vec::new();
+        let mut total: i64 = 0;
+        for u in ids.iter().filter_map(|id| live.get(id)) {
+            total += 1;
+            if actor.can(Action::Read, &group_member_object(org.id, u.id)) {
+                members.push(reduced(u));
             }
-            Ok(_) | Err(StoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
         }
+        let (display_name, avatar_url, quota, source) = match row {
+            Some(r) => (
+                r.display_name.clone(),
+                r.avatar_url.clone(),
+                i64::from(r.quota_allowance),
+                r.source.as_str(),
+            ),
+            None => (String::new(), String::new(), 0, "user"),
+        };
+        out.push(Group {
+            id: id.uuid(),
+            name: row.map_or(EVERYONE, |g| g.name.as_str()).to_owned(),
+            display_name,
+            organization_id: org.id.uuid(),
+            organization_name: org.name.clone(),
+            organization_display_name: org.display_name.clone(),
+            total_member_count: total,
+            members,
+            avatar_url,
+            quota_allowance: quota,
+            source: source.to_owned(),
+        });
     }
-    let (display_name, avatar_url, quota, source) = match row {
-        Some(r) => (
-            r.display_name.clone(),
-            r.avatar_url.clone(),
-            i64::from(r.quota_allowance),
-            r.source.as_str(),
-        ),
-        None => (String::new(), String::new(), 0, "user"),
-    };
-    Ok(Group {
-        id: id.uuid(),
-        name: row.map_or(EVERYONE, |g| g.name.as_str()).to_owned(),
-        display_name,
-        organization_id: org.id.uuid(),
-        organization_name: org.name.clone(),
-        organization_display_name: org.display_name.clone(),
-        total_member_count: total,
-        members,
-        avatar_url,
-        quota_allowance: quota,
-        source: source.to_owned(),
-    })
+    Ok(out)
+}
+
+/// Each group's member ids, in `items`' order: stored groups from their member table, Everyone
+/// groups from their org's members (two statements).
+async fn members_of(state: &Domain, items: &[GroupRef<'_>]) -> Result<Vec<Vec<UserId>>> {
+    let stored: Vec<GroupId> = items.iter().filter_map(|(_, _, row)| row.map(|r| r.id)).collect();
+    let mut of_group: HashMap<GroupId, Vec<UserId>> = HashMap::new();
+    for (group, user) in groups::member_ids_of(state.store(), &stored).await? {
+        of_group.entry(group).or_default().push(user);
+    }
+    let everyone: Vec<OrgId> =
+        items.iter().filter(|(_, _, row)| row.is_none()).map(|(org, _, _)| org.id).collect();
+    let mut of_org: HashMap<OrgId, Vec<UserId>> = HashMap::new();
+    for (org, user) in orgs::member_ids_of(state.store(), &everyone).await? {
+        of_org.entry(org).or_default().push(user);
+    }
+    Ok(items
+        .iter()
+        .map(|(org, _, row)| match row {
+            Some(r) => of_group.get(&r.id).cloned().unwrap_or_default(),
+            None => of_org.get(&org.id).cloned().unwrap_or_default(),
+        })
+        .collect())
 }
 
 async fn api_group(state: &Domain, actor: &Caller, g: &Resolved) -> Result<Group> {
     api_group_for(state, actor, &g.org, g.id, g.row.as_ref()).await
+}
+
+async fn api_groups(state: &Domain, actor: &Caller, gs: &[Resolved]) -> Result<Vec<Group>> {
+    let items: Vec<GroupRef<'_>> = gs.iter().map(|g| (&g.org, g.id, g.row.as_ref())).collect();
+    api_groups_for(state, actor, &items).await
 }
 
 /// Loads a group by id (the org id means its Everyone group) with a read check → 404.

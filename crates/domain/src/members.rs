@@ -1,5 +1,7 @@
 //! Organization members and their org roles (coder-api.md §1.3, rbac.md §4.2).
 
+use std::collections::HashMap;
+
 use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::orgs::resolve_org;
@@ -173,21 +175,48 @@ pub fn member_object(org: OrgId, user: UserId) -> Object<'static> {
         .in_org(org.uuid())
 }
 
-/// Org role names as `SlimRole`s (display names from built-ins or the org's custom roles).
-pub async fn slim_org_roles(state: &Domain, org: OrgId, names: &[String]) -> Result<Vec<SlimRole>> {
-    let mut out = Vec::with_capacity(names.len());
-    for name in names {
-        let display_name = match BuiltinRole::parse(name) {
-            Some(b) => b.display_name().to_owned(),
-            None => match roles::get(state.store(), org, name).await {
-                Ok(r) => r.display_name,
-                Err(StoreError::NotFound { .. }) => String::new(),
-                Err(e) => return Err(e.into()),
-            },
+/// Display names of an org's roles: built-ins, and its custom roles read once (only when a
+/// name is not built in), matched without case as role names are.
+struct RoleNames {
+    org: OrgId,
+    custom: Vec<(String, String)>,
+}
+
+impl RoleNames {
+    async fn load<'a>(
+        state: &Domain,
+        org: OrgId,
+        names: impl IntoIterator<Item = &'a String>,
+    ) -> Result<Self> {
+        let custom = if names.into_iter().any(|n| BuiltinRole::parse(n).is_none()) {
+            roles::list(state.store(), org)
+                .await?
+                .into_iter()
+                .map(|r| (r.name, r.display_name))
+                .collect()
+        } else {
+            Vec::new()
         };
-        out.push(SlimRole { name: name.clone(), display_name, organization_id: org.to_string() });
+        Ok(RoleNames { org, custom })
     }
-    Ok(out)
+
+    fn slim(&self, names: &[String]) -> Vec<SlimRole> {
+        names
+            .iter()
+            .map(|name| {
+                let display_name = match BuiltinRole::parse(name) {
+                    Some(b) => b.display_name().to_owned(),
+                    None => self
+                        .custom
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|(_, d)| d.clone())
+                        .unwrap_or_default(),
+                };
+                SlimRole { name: name.clone(), display_name, organization_id: self.org.to_string() }
+            })
+            .collect()
+    }
 }
 
 async fn api_member(
@@ -195,13 +224,18 @@ async fn api_member(
     m: &orgs::Member,
     roles: &[String],
 ) -> Result<OrganizationMember> {
-    Ok(OrganizationMember {
+    let names = RoleNames::load(state, m.org_id, roles).await?;
+    Ok(member_view(m, &names, roles))
+}
+
+fn member_view(m: &orgs::Member, names: &RoleNames, roles: &[String]) -> OrganizationMember {
+    OrganizationMember {
         user_id: m.user_id.uuid(),
         organization_id: m.org_id.uuid(),
         created_at: time(m.created_at),
         updated_at: time(m.updated_at),
-        roles: slim_org_roles(state, m.org_id, roles).await?,
-    })
+        roles: names.slim(roles),
+    }
 }
 
 /// Resolves `{user}` on a member route: the membership must exist and be readable (404
@@ -234,18 +268,44 @@ async fn with_user_data(
     state: &Domain,
     m: &orgs::Member,
 ) -> Result<OrganizationMemberWithUserData> {
-    let roles = orgs::get_member_roles(state.store(), m.org_id, m.user_id).await?;
-    let user = users::get(state.store(), m.user_id).await?;
-    let site = users::get_site_roles(state.store(), m.user_id).await?;
-    let global_roles = crate::users::api_user(&user, &site, vec![]).roles;
-    Ok(OrganizationMemberWithUserData {
-        member: api_member(state, m, &roles).await?,
-        username: user.username,
-        name: user.name,
-        email: user.email,
-        avatar_url: user.avatar_url,
-        global_roles,
-    })
+    let mut one = with_user_data_many(state, m.org_id, std::slice::from_ref(m)).await?;
+    one.pop().ok_or_else(Error::not_found)
+}
+
+/// Members of `org` with their user data: four statements whatever their number (org roles,
+/// users, site roles, and the org's custom role names when one is held).
+async fn with_user_data_many(
+    state: &Domain,
+    org: OrgId,
+    rows: &[orgs::Member],
+) -> Result<Vec<OrganizationMemberWithUserData>> {
+    let ids: Vec<UserId> = rows.iter().map(|m| m.user_id).collect();
+    let mut org_roles: HashMap<UserId, Vec<String>> = HashMap::new();
+    for (user, role) in orgs::member_roles_in(state.store(), org, &ids).await? {
+        org_roles.entry(user).or_default().push(role);
+    }
+    let mut users_by_id: HashMap<UserId, users::User> =
+        users::get_many(state.store(), &ids).await?.into_iter().map(|u| (u.id, u)).collect();
+    let mut site: HashMap<UserId, Vec<String>> = HashMap::new();
+    for (user, role) in users::site_roles_of(state.store(), &ids).await? {
+        site.entry(user).or_default().push(role);
+    }
+    let names = RoleNames::load(state, org, org_roles.values().flatten()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let user = users_by_id.remove(&m.user_id).ok_or_else(Error::not_found)?;
+        let roles = org_roles.remove(&m.user_id).unwrap_or_default();
+        let site = site.remove(&m.user_id).unwrap_or_default();
+        out.push(OrganizationMemberWithUserData {
+            member: member_view(m, &names, &roles),
+            global_roles: crate::users::api_user(&user, &site, vec![]).roles,
+            username: user.username,
+            name: user.name,
+            email: user.email,
+            avatar_url: user.avatar_url,
+        });
+    }
+    Ok(out)
 }
 
 async fn listed(
@@ -257,9 +317,5 @@ async fn listed(
     let org = resolve_org(state, actor, param).await?;
     let filter = actor.subject().list_filter(Action::Read, ResourceType::OrganizationMember);
     let rows = lists::org_members(state.store(), org.id, &filter, page).await?;
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for m in &rows.rows {
-        out.push(with_user_data(state, m).await?);
-    }
-    Ok((out, rows.count))
+    Ok((with_user_data_many(state, org.id, &rows.rows).await?, rows.count))
 }

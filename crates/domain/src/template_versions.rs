@@ -43,12 +43,21 @@ pub async fn job_to_api(
     job: &ProvisionerJob,
     metadata: ProvisionerJobMetadata,
 ) -> Result<ApiJob> {
-    let status = job.status();
-    let (queue_position, queue_size) = if status == JobStatus::Pending {
+    let queue = if job.status() == JobStatus::Pending {
         jobs::queue_position(state.store(), job).await?
     } else {
         (0, 0)
     };
+    Ok(job_view(job, metadata, queue))
+}
+
+/// The wire job, its queue position and size already known (`(0, 0)` unless pending).
+pub fn job_view(
+    job: &ProvisionerJob,
+    metadata: ProvisionerJobMetadata,
+    (queue_position, queue_size): (i64, i64),
+) -> ApiJob {
+    let status = job.status();
     let input = match job.kind {
         JobKind::TemplateVersionImport => ProvisionerJobInput {
             template_version_id: uuid_field(&job.input.0, "template_version_id"),
@@ -59,7 +68,7 @@ pub async fn job_to_api(
             workspace_build_id: uuid_field(&job.input.0, "workspace_build_id"),
         },
     };
-    Ok(ApiJob {
+    ApiJob {
         id: job.id.uuid(),
         created_at: time(job.created_at),
         started_at: job.started_at.map(time),
@@ -77,7 +86,7 @@ pub async fn job_to_api(
         job_type: job.kind.as_str().to_owned(),
         metadata,
         logs_overflowed: false,
-    })
+    }
 }
 
 fn uuid_field(input: &serde_json::Value, key: &str) -> Option<Uuid> {

@@ -375,11 +375,11 @@ pub async fn to_api_many(
 ) -> Result<Vec<ApiUser>> {
     let ids: Vec<UserId> = rows.iter().map(|u| u.id).collect();
     let mut roles: HashMap<UserId, Vec<String>> = HashMap::new();
-    for (user, role) in users::site_roles_of(state.store(), ids.clone()).await? {
+    for (user, role) in users::site_roles_of(state.store(), &ids).await? {
         roles.entry(user).or_default().push(role);
     }
     let mut orgs_of: HashMap<UserId, Vec<OrgId>> = HashMap::new();
-    for (user, org) in orgs::org_ids_of(state.store(), ids).await? {
+    for (user, org) in orgs::org_ids_of(state.store(), &ids).await? {
         orgs_of.entry(user).or_default().push(org);
     }
     Ok(rows

@@ -1,8 +1,10 @@
 //! Workspaces (coder-api.md §1.7, §2.3): create (also on a user's behalf), list with `q`, get,
 //! rename. Builds live in [`super::builds`].
 
+use std::collections::HashMap;
+
 use crate::audit::{self, Entry};
-use crate::builds::{build_with_template, queue_build};
+use crate::builds::{BuildFacts, queue_build};
 use crate::caller::load_subject_input;
 use crate::convert::time;
 use crate::orgs::{org_object, resolve_org};
@@ -18,8 +20,8 @@ use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope}
 use atrium_store::value::Acl;
 use atrium_store::workspace_list::{self, WorkspaceFilter};
 use atrium_store::{
-    BuildReason, BuildTransition, DbTime, StoreError, TemplateId, TemplateVersionId, WorkspaceId,
-    orgs, templates, users, workspaces,
+    BuildReason, BuildTransition, DbTime, OrgId, StoreError, TemplateId, TemplateVersionId, UserId,
+    WorkspaceId, orgs, templates, users, workspaces,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -309,11 +311,8 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Wo
         .map_err(|errors| Error::invalid_query("Invalid workspace search query.", errors))?;
     let authz = caller.subject().list_filter(Action::Read, ResourceType::Workspace);
     let listed = workspace_list::workspaces(d.store(), &filter, &authz, page).await?;
-    let mut out = Vec::with_capacity(listed.rows.len());
-    for ws in &listed.rows {
-        out.push(to_api(d, ws).await?);
-    }
-    Ok(WorkspacesResponse { workspaces: out, count: listed.count })
+    let workspaces = views(d, &listed.rows, Some(caller.user())).await?;
+    Ok(WorkspacesResponse { workspaces, count: listed.count })
 }
 
 /// A live workspace by id; needs `read` on it (404 otherwise).
@@ -386,42 +385,99 @@ pub async fn rename(
 
 /// The wire `Workspace` with its latest build.
 async fn to_api(state: &Domain, ws: &workspaces::Workspace) -> Result<Workspace> {
-    let owner = users::get(state.store(), ws.owner_id).await?;
-    view(state, ws, owner).await
+    one(views(state, std::slice::from_ref(ws), None).await?)
 }
 
 /// [`to_api`] with the owner already known (the caller, usually).
 async fn view(state: &Domain, ws: &workspaces::Workspace, owner: users::User) -> Result<Workspace> {
-    let org = orgs::get(state.store(), ws.org_id).await?;
-    let template = templates::get(state.store(), ws.template_id).await?;
-    let latest = workspaces::latest_build(state.store(), ws.id).await?;
-    let build = build_with_template(state, ws, &owner, &template, &latest).await?;
-    let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
-    Ok(Workspace {
-        id: ws.id.uuid(),
-        created_at: time(ws.created_at),
-        updated_at: time(ws.updated_at),
-        owner_id: owner.id.uuid(),
-        owner_name: owner.username.clone(),
-        owner_avatar_url: owner.avatar_url.clone(),
-        organization_id: org.id.uuid(),
-        organization_name: org.name.clone(),
-        template_id: template.id.uuid(),
-        template_name: template.name.clone(),
-        template_display_name: template.display_name.clone(),
-        template_icon: template.icon.clone(),
-        template_active_version_id: active,
-        template_require_active_version: false,
-        outdated: build.template_version_id != active,
-        latest_build: build,
-        name: ws.name.clone(),
-        last_used_at: time(ws.last_used_at),
-        dormant_at: ws.dormant_at.map(time),
-        deleting_at: None,
-        automatic_updates: "never".into(),
-        health: WorkspaceHealth { healthy: true, failing_agents: vec![] },
-        favorite: false,
-    })
+    one(views(state, std::slice::from_ref(ws), Some(&owner)).await?)
+}
+
+fn one(mut views: Vec<Workspace>) -> Result<Workspace> {
+    views.pop().ok_or_else(|| Error::internal("a workspace view went missing"))
+}
+
+/// The wire views of many workspaces in a fixed number of statements whatever their number:
+/// latest builds, owners and initiators, organizations, templates, then the builds' jobs,
+/// versions and queue positions ([`BuildFacts`]). `known` is a user already loaded.
+async fn views(
+    state: &Domain,
+    rows: &[workspaces::Workspace],
+    known: Option<&users::User>,
+) -> Result<Vec<Workspace>> {
+    let store = state.store();
+    let latest: HashMap<WorkspaceId, workspaces::WorkspaceBuild> =
+        workspaces::latest_builds(store, &rows.iter().map(|w| w.id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|b| (b.workspace_id, b))
+            .collect();
+    let wanted: Vec<UserId> = rows
+        .iter()
+        .map(|w| w.owner_id)
+        .chain(latest.values().map(|b| b.initiator_id))
+        .filter(|id| known.is_none_or(|k| k.id != *id))
+        .collect();
+    let mut people: HashMap<UserId, users::User> =
+        users::get_many(store, &wanted).await?.into_iter().map(|u| (u.id, u)).collect();
+    if let Some(k) = known {
+        people.insert(k.id, k.clone());
+    }
+    let orgs_by_id: HashMap<OrgId, orgs::Organization> =
+        orgs::get_many(store, &rows.iter().map(|w| w.org_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+    let templates_by_id: HashMap<TemplateId, templates::Template> =
+        templates::get_many(store, &rows.iter().map(|w| w.template_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+    let builds: Vec<&workspaces::WorkspaceBuild> = latest.values().collect();
+    let known_people: Vec<&users::User> = people.values().collect();
+    let facts = BuildFacts::load(state, &builds, &known_people).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for ws in rows {
+        // Rows a workspace references are foreign keys: missing means deleted underneath us.
+        let (Some(owner), Some(org), Some(template), Some(latest)) = (
+            people.get(&ws.owner_id),
+            orgs_by_id.get(&ws.org_id),
+            templates_by_id.get(&ws.template_id),
+            latest.get(&ws.id),
+        ) else {
+            return Err(Error::not_found());
+        };
+        let build = facts.view(ws, owner, template, latest)?;
+        let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
+        out.push(Workspace {
+            id: ws.id.uuid(),
+            created_at: time(ws.created_at),
+            updated_at: time(ws.updated_at),
+            owner_id: owner.id.uuid(),
+            owner_name: owner.username.clone(),
+            owner_avatar_url: owner.avatar_url.clone(),
+            organization_id: org.id.uuid(),
+            organization_name: org.name.clone(),
+            template_id: template.id.uuid(),
+            template_name: template.name.clone(),
+            template_display_name: template.display_name.clone(),
+            template_icon: template.icon.clone(),
+            template_active_version_id: active,
+            template_require_active_version: false,
+            outdated: build.template_version_id != active,
+            latest_build: build,
+            name: ws.name.clone(),
+            last_used_at: time(ws.last_used_at),
+            dormant_at: ws.dormant_at.map(time),
+            deleting_at: None,
+            automatic_updates: "never".into(),
+            health: WorkspaceHealth { healthy: true, failing_agents: vec![] },
+            favorite: false,
+        });
+    }
+    Ok(out)
 }
 
 fn bad_template(field: &str, message: String) -> Error {

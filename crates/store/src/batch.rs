@@ -15,7 +15,7 @@ pub(crate) async fn by_ids<T>(
     db: Db<'_>,
     select: &str,
     column: &str,
-    ids: impl IntoIterator<Item = String>,
+    ids: Vec<String>,
     tail: &str,
 ) -> Result<Vec<T>, StoreError>
 where
@@ -30,13 +30,13 @@ pub(crate) async fn by_ids_where<T>(
     select: &str,
     eq: Option<(&str, String)>,
     column: &str,
-    ids: impl IntoIterator<Item = String>,
+    ids: Vec<String>,
     tail: &str,
 ) -> Result<Vec<T>, StoreError>
 where
     T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    let mut ids: Vec<String> = ids.into_iter().collect();
+    let mut ids = ids;
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {

@@ -242,9 +242,9 @@ pub async fn group_ids_of_user(
 /// The members of each of these groups, as (group, user) pairs in one statement.
 pub async fn member_ids_of(
     db: impl Into<Db<'_>>,
-    groups: impl IntoIterator<Item = GroupId>,
+    groups: &[GroupId],
 ) -> Result<Vec<(GroupId, UserId)>, StoreError> {
-    let ids = groups.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = groups.iter().map(ToString::to_string).collect();
     let select = "SELECT group_id, user_id FROM group_members";
     crate::batch::by_ids(db.into(), select, "group_id", ids, "ORDER BY group_id, user_id").await
 }

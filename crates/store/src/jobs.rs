@@ -291,9 +291,22 @@ pub async fn fail_stale(
 /// The jobs with these ids, in one statement.
 pub async fn get_many(
     db: impl Into<Db<'_>>,
-    ids: impl IntoIterator<Item = JobId>,
+    ids: &[JobId],
 ) -> Result<Vec<ProvisionerJob>, StoreError> {
-    let ids = ids.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let select = concat!("SELECT ", job_cols!(), " FROM provisioner_jobs");
     crate::batch::by_ids(db.into(), select, "id", ids, "").await
+}
+
+/// The queue position and queue size (as [`queue_position`]) of each of these jobs that is
+/// pending, in one statement.
+pub async fn queue_positions(
+    db: impl Into<Db<'_>>,
+    ids: &[JobId],
+) -> Result<Vec<(JobId, i64, i64)>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let select = "SELECT q.id, q.position, q.size FROM (SELECT id, \
+         ROW_NUMBER() OVER (ORDER BY created_at, id) AS position, COUNT(*) OVER () AS size \
+         FROM provisioner_jobs WHERE started_at IS NULL AND canceled_at IS NULL) q";
+    crate::batch::by_ids(db.into(), select, "q.id", ids, "").await
 }

@@ -443,9 +443,9 @@ pub async fn get_by_id_or_name(
 /// The organizations with these ids, in one statement.
 pub async fn get_many(
     db: impl Into<Db<'_>>,
-    ids: impl IntoIterator<Item = OrgId>,
+    ids: &[OrgId],
 ) -> Result<Vec<Organization>, StoreError> {
-    let ids = ids.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let select = concat!("SELECT ", cols!(), " FROM organizations");
     crate::batch::by_ids(db.into(), select, "id", ids, "").await
 }
@@ -453,9 +453,9 @@ pub async fn get_many(
 /// The organizations each of these users belongs to, as (user, org) pairs in one statement.
 pub async fn org_ids_of(
     db: impl Into<Db<'_>>,
-    users: impl IntoIterator<Item = UserId>,
+    users: &[UserId],
 ) -> Result<Vec<(UserId, OrgId)>, StoreError> {
-    let ids = users.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = users.iter().map(ToString::to_string).collect();
     let select = "SELECT user_id, org_id FROM organization_members";
     crate::batch::by_ids(db.into(), select, "user_id", ids, "ORDER BY user_id, org_id").await
 }
@@ -463,20 +463,21 @@ pub async fn org_ids_of(
 /// The members of each of these organizations, as (org, user) pairs in one statement.
 pub async fn member_ids_of(
     db: impl Into<Db<'_>>,
-    orgs: impl IntoIterator<Item = OrgId>,
+    orgs: &[OrgId],
 ) -> Result<Vec<(OrgId, UserId)>, StoreError> {
-    let ids = orgs.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = orgs.iter().map(ToString::to_string).collect();
     let select = "SELECT org_id, user_id FROM organization_members";
-    crate::batch::by_ids(db.into(), select, "org_id", ids, "ORDER BY org_id, user_id").await
+    let tail = "ORDER BY org_id, created_at, user_id";
+    crate::batch::by_ids(db.into(), select, "org_id", ids, tail).await
 }
 
 /// The org roles in `org` of each of these users, as (user, role) pairs in one statement.
 pub async fn member_roles_in(
     db: impl Into<Db<'_>>,
     org: OrgId,
-    users: impl IntoIterator<Item = UserId>,
+    users: &[UserId],
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    let ids = users.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = users.iter().map(ToString::to_string).collect();
     let select = "SELECT user_id, role_name FROM organization_member_roles";
     let eq = Some(("org_id", org.to_string()));
     let tail = "ORDER BY user_id, role_name";

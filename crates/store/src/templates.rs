@@ -357,9 +357,9 @@ pub async fn list_using_file(
 /// The templates with these ids (deleted ones included), in one statement.
 pub async fn get_many(
     db: impl Into<Db<'_>>,
-    ids: impl IntoIterator<Item = TemplateId>,
+    ids: &[TemplateId],
 ) -> Result<Vec<Template>, StoreError> {
-    let ids = ids.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     crate::batch::by_ids(db.into(), concat!("SELECT ", cols!(), " FROM templates"), "id", ids, "")
         .await
 }
@@ -367,9 +367,9 @@ pub async fn get_many(
 /// The template versions with these ids, in one statement.
 pub async fn get_versions(
     db: impl Into<Db<'_>>,
-    ids: impl IntoIterator<Item = TemplateVersionId>,
+    ids: &[TemplateVersionId],
 ) -> Result<Vec<TemplateVersion>, StoreError> {
-    let ids = ids.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let select = concat!("SELECT ", version_cols!(), " FROM template_versions");
     crate::batch::by_ids(db.into(), select, "id", ids, "").await
 }

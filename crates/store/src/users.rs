@@ -422,20 +422,17 @@ pub async fn get_by_id_or_username(db: impl Into<Db<'_>>, key: &str) -> Result<U
 
 /// The users with these ids (deleted ones included: views name former owners and initiators),
 /// in one statement.
-pub async fn get_many(
-    db: impl Into<Db<'_>>,
-    ids: impl IntoIterator<Item = UserId>,
-) -> Result<Vec<User>, StoreError> {
-    let ids = ids.into_iter().map(|id| id.to_string());
+pub async fn get_many(db: impl Into<Db<'_>>, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     crate::batch::by_ids(db.into(), concat!("SELECT ", cols!(), " FROM users"), "id", ids, "").await
 }
 
 /// The site roles of each of these users, as (user, role) pairs in one statement.
 pub async fn site_roles_of(
     db: impl Into<Db<'_>>,
-    ids: impl IntoIterator<Item = UserId>,
+    ids: &[UserId],
 ) -> Result<Vec<(UserId, String)>, StoreError> {
-    let ids = ids.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let select = "SELECT user_id, role_name FROM user_site_roles";
     crate::batch::by_ids(db.into(), select, "user_id", ids, "ORDER BY user_id, role_name").await
 }

@@ -432,9 +432,9 @@ pub async fn count_live_by_template(
 /// The latest build of each of these workspaces (those that have one), in one statement.
 pub async fn latest_builds(
     db: impl Into<Db<'_>>,
-    workspaces: impl IntoIterator<Item = WorkspaceId>,
+    workspaces: &[WorkspaceId],
 ) -> Result<Vec<WorkspaceBuild>, StoreError> {
-    let ids = workspaces.into_iter().map(|id| id.to_string());
+    let ids: Vec<String> = workspaces.iter().map(ToString::to_string).collect();
     let select = concat!("SELECT ", build_cols!(), " FROM workspace_builds b");
     let latest = "AND b.build_number = (SELECT MAX(l.build_number) FROM workspace_builds l \
                   WHERE l.workspace_id = b.workspace_id)";

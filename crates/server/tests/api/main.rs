@@ -33,6 +33,7 @@ mod system;
 mod templates;
 mod users;
 mod validation;
+mod views;
 mod workspace_races;
 mod workspace_rules;
 mod workspaces;

@@ -85,16 +85,16 @@ store_test! {
         let latest = workspaces::latest_build(&db.store, ws.id).await.unwrap();
         assert_eq!(latest, ids[2]);
         // Batched: each workspace's latest build, duplicates collapsed, in one statement.
-        let mut batch = workspaces::latest_builds(&db.store, [ws.id, other.id, ws.id]).await.unwrap();
+        let mut batch = workspaces::latest_builds(&db.store, &[ws.id, other.id, ws.id]).await.unwrap();
         batch.sort_by_key(|b| (b.workspace_id != ws.id, b.build_number));
         assert_eq!(batch, [ids[2].clone(), ids[1].clone()]);
-        assert!(workspaces::latest_builds(&db.store, []).await.unwrap().is_empty());
+        assert!(workspaces::latest_builds(&db.store, &[]).await.unwrap().is_empty());
         let jobs_of: Vec<_> = ids.iter().map(|b| b.job_id).collect();
-        assert_eq!(jobs::get_many(&db.store, jobs_of.clone()).await.unwrap().len(), 3);
-        assert_eq!(users::get_many(&db.store, [alice.id, alice.id]).await.unwrap().len(), 1);
-        assert_eq!(atrium_store::orgs::get_many(&db.store, [org.id]).await.unwrap()[0].id, org.id);
-        assert_eq!(templates::get_many(&db.store, [t.id]).await.unwrap()[0].id, t.id);
-        assert_eq!(templates::get_versions(&db.store, [v.id]).await.unwrap()[0].id, v.id);
+        assert_eq!(jobs::get_many(&db.store, &jobs_of).await.unwrap().len(), 3);
+        assert_eq!(users::get_many(&db.store, &[alice.id, alice.id]).await.unwrap().len(), 1);
+        assert_eq!(atrium_store::orgs::get_many(&db.store, &[org.id]).await.unwrap()[0].id, org.id);
+        assert_eq!(templates::get_many(&db.store, &[t.id]).await.unwrap()[0].id, t.id);
+        assert_eq!(templates::get_versions(&db.store, &[v.id]).await.unwrap()[0].id, v.id);
         assert_eq!(workspaces::list_builds(&db.store, ws.id).await.unwrap(), [ids[2].clone(), ids[0].clone()]);
 
         // Binary state, including bytes that are not UTF-8, round-trips (BLOB / bytea domain).
