@@ -4,7 +4,7 @@
 //! the template — "only those who may create the template edit its ACL".
 
 use crate::audit::{self, Entry};
-use crate::groups::{api_group_for, reduced};
+use crate::groups::{GroupRef, api_groups_for, reduced};
 use crate::templates::{Resolved, resolve, use_actions};
 use crate::{Caller, Domain, Error, Result};
 use atrium_api::Response as Message;
@@ -139,29 +139,46 @@ pub async fn get(d: &Domain, caller: &Caller, template: &str) -> Result<Template
     caller.require(Action::Update, &authz.object())?;
     let acl = templates::get_acl(d.store(), template.id).await?;
     let org = orgs::get(d.store(), template.org_id).await?;
+    // Every grantee is loaded once per view (a fixed number of statements).
+    let user_ids: Vec<UserId> = acl.users.iter().map(|(id, _)| *id).collect();
+    let (readable, _): (Vec<_>, Vec<_>) = users::get_many(d.store(), &user_ids)
+        .await?
+        .into_iter()
+        .filter(|u| !u.deleted)
+        .partition(|u| caller.can(Action::Read, &Caller::user_object(u.id)));
+    let mut views: BTreeMap<UserId, _> = crate::users::to_api_many(d, caller, &readable)
+        .await?
+        .into_iter()
+        .map(|u| (UserId(u.id), u))
+        .collect();
     let mut out = TemplateAcl { users: Vec::new(), groups: Vec::new() };
     for (id, set) in &acl.users {
-        let Some(u) = live_user(d, *id).await? else { continue };
-        if caller.can(Action::Read, &Caller::user_object(u.id)) {
-            let user = crate::users::to_api(d, caller, &u).await?;
+        if let Some(user) = views.remove(id) {
             out.users.push(TemplateUser { user, role: role_of(*set).to_owned() });
         }
     }
+    let group_ids: Vec<GroupId> = acl.groups.iter().map(|(id, _)| *id).collect();
+    let rows: BTreeMap<GroupId, groups::Group> =
+        groups::get_many(d.store(), &group_ids).await?.into_iter().map(|g| (g.id, g)).collect();
+    let mut shown = Vec::new();
     for (id, set) in &acl.groups {
         let row = if id.is_everyone_of(org.id) {
             None
         } else {
-            match groups::get(d.store(), *id).await {
-                Ok(g) if g.org_id == org.id => Some(g),
+            match rows.get(id) {
+                Some(g) if g.org_id == org.id => Some(g),
                 // A grant to a group of another org is inert; a deleted group has none.
-                Ok(_) | Err(StoreError::NotFound { .. }) => continue,
-                Err(e) => return Err(e.into()),
+                _ => continue,
             }
         };
         if can_read_group(caller, *id, org.id) {
-            let group = api_group_for(d, caller, &org, *id, row.as_ref()).await?;
-            out.groups.push(TemplateGroup { group, role: role_of(*set).to_owned() });
+            shown.push(((&org, *id, row), role_of(*set)));
         }
+    }
+    let items: Vec<GroupRef<'_>> = shown.iter().map(|(item, _)| *item).collect();
+    let groups = api_groups_for(d, caller, &items).await?;
+    for (group, (_, role)) in groups.into_iter().zip(&shown) {
+        out.groups.push(TemplateGroup { group, role: (*role).to_owned() });
     }
     Ok(out)
 }
@@ -211,19 +228,24 @@ pub async fn available(d: &Domain, caller: &Caller, template: &str) -> Result<Ac
     caller.require_or_404(Action::Update, &authz.object())?;
     let org = orgs::get(d.store(), template.org_id).await?;
     let mut out = AclAvailable { users: Vec::new(), groups: Vec::new() };
-    for member in orgs::list_members(d.store(), org.id).await? {
-        let Some(u) = live_user(d, member.user_id).await? else { continue };
+    let member_ids: Vec<UserId> =
+        orgs::list_members(d.store(), org.id).await?.into_iter().map(|m| m.user_id).collect();
+    let mut people: BTreeMap<UserId, users::User> =
+        users::get_many(d.store(), &member_ids).await?.into_iter().map(|u| (u.id, u)).collect();
+    for id in &member_ids {
+        let Some(u) = people.remove(id).filter(|u| !u.deleted) else { continue };
         if caller.can(Action::Read, &Caller::user_object(u.id)) {
             out.users.push(reduced(&u));
         }
     }
     let everyone = GroupId::everyone(org.id);
-    if can_read_group(caller, everyone, org.id) {
-        out.groups.push(api_group_for(d, caller, &org, everyone, None).await?);
-    }
     let filter = caller.subject().list_filter(Action::Read, ResourceType::Group);
-    for g in lists::groups(d.store(), org.id, &filter).await? {
-        out.groups.push(api_group_for(d, caller, &org, g.id, Some(&g)).await?);
+    let stored = lists::groups(d.store(), org.id, &filter).await?;
+    let mut items: Vec<GroupRef<'_>> = Vec::new();
+    if can_read_group(caller, everyone, org.id) {
+        items.push((&org, everyone, None));
     }
+    items.extend(stored.iter().map(|g| (&org, g.id, Some(g))));
+    out.groups = api_groups_for(d, caller, &items).await?;
     Ok(out)
 }

@@ -123,6 +123,13 @@ pub async fn get(db: impl Into<Db<'_>>, id: GroupId) -> Result<Group, StoreError
     on_conn!(conn, |c| sqlx::query_as(GET).bind(id).fetch_optional(c).await)?.ok_or(NOT_FOUND)
 }
 
+/// The stored groups with these ids, in one statement.
+pub async fn get_many(db: impl Into<Db<'_>>, ids: &[GroupId]) -> Result<Vec<Group>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    crate::batch::by_ids(db.into(), concat!("SELECT ", cols!(), " FROM groups"), "id", ids, "")
+        .await
+}
+
 /// A group by org and exact name.
 pub async fn get_by_name(
     db: impl Into<Db<'_>>,
