@@ -7,6 +7,7 @@ use atrium_api::users::{
 };
 use atrium_engine::query::AuditQuery;
 use atrium_engine::{Action, Object, ResourceType};
+use atrium_store::error::Optional;
 use atrium_store::lists::{self, AuditFilter};
 use atrium_store::{OrgId, StoreError, orgs, users};
 
@@ -63,7 +64,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Au
             None => None,
         };
         let organization = match row.organization_id {
-            Some(id) => orgs::get(d.store(), id).await.ok().map(|o| MinimalOrganization {
+            Some(id) => orgs::get(d.store(), id).await.optional()?.map(|o| MinimalOrganization {
                 id: o.id.uuid(),
                 name: o.name,
                 display_name: o.display_name,
