@@ -69,7 +69,7 @@ pub async fn create_first_user(
             )
             .await
             .map_err(|e| match e {
-                StoreError::Conflict { .. } => already(),
+                StoreError::Unique { .. } => already(),
                 e => e.into(),
             })?,
             Err(e) => return Err(e.into()),
@@ -91,7 +91,7 @@ pub async fn create_first_user(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { .. } => already(),
+            StoreError::Unique { .. } => already(),
             e => e.into(),
         })?;
         if users::count(&mut tx).await? > 1 {

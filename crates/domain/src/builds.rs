@@ -97,7 +97,7 @@ pub async fn queue_build(
 /// A build the store refused: the workspace is deleted, or another build is active.
 fn build_refused(e: StoreError) -> Error {
     match e {
-        StoreError::Conflict { constraint } if constraint == workspaces::ACTIVE_BUILD => {
+        StoreError::Unique { constraint } if constraint == workspaces::ACTIVE_BUILD => {
             Error::conflict("A workspace build is already active.")
         }
         e => e.into(),
@@ -279,7 +279,7 @@ pub async fn stop_running_workspaces(
         // a workspace with a build in flight is left to it.
         match workspaces::lock_idle(&mut *tx, ws.id).await {
             Ok(()) => {}
-            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => continue,
+            Err(StoreError::Unique { .. } | StoreError::NotFound { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
         let latest = match workspaces::latest_build(&mut *tx, ws.id).await {

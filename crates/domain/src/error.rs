@@ -15,6 +15,10 @@ pub mod text {
     pub const VALIDATION_FAILED: &str = "Validation failed.";
     pub const INTERNAL: &str = "An internal server error occurred.";
     pub const ROUTE_NOT_FOUND: &str = "Route not found.";
+    /// A unique constraint refused a write.
+    pub const ALREADY_EXISTS: &str = "Resource already exists.";
+    /// A foreign key refused a write: a referenced row is gone, or the row is still referenced.
+    pub const REFERENCE_INVALID: &str = "A referenced resource does not exist or is still in use.";
 }
 
 /// What went wrong, as Coder classifies it.
@@ -186,18 +190,65 @@ impl Error {
     }
 }
 
+/// How a store error becomes a domain error where the operation has no more specific answer.
+/// Constraint violations keep their kind: a unique violation is Coder's 409 "already exists";
+/// a foreign-key violation (a referenced row vanished, or the row is still referenced) and a
+/// check violation are the caller's 400, never "already exists". Any other store failure is
+/// internal.
 impl From<atrium_store::StoreError> for Error {
     fn from(e: atrium_store::StoreError) -> Self {
         use atrium_store::StoreError as E;
         match e {
             E::NotFound { .. } => Error::not_found(),
-            E::Conflict { constraint } => Error::conflict("Resource already exists.")
-                .detail(format!("conflict on `{constraint}`")),
+            // Each kind of constraint keeps its own answer: only a unique violation means the
+            // resource already exists.
+            E::Unique { constraint } => {
+                Error::conflict(text::ALREADY_EXISTS).detail(format!("conflict on `{constraint}`"))
+            }
+            E::ForeignKey { constraint } => Error::bad_request(text::REFERENCE_INVALID)
+                .detail(format!("foreign key `{constraint}`")),
+            E::Check { constraint } => Error::bad_request(text::VALIDATION_FAILED)
+                .detail(format!("check constraint `{constraint}`")),
             e @ (E::SchemaTooNew { .. }
             | E::Locked { .. }
             | E::Io { .. }
             | E::Database(_)
             | E::Migration(_)) => Error::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atrium_store::StoreError;
+
+    fn mapped(e: StoreError) -> Error {
+        Error::from(e)
+    }
+
+    #[test]
+    fn each_kind_of_constraint_keeps_its_own_answer() {
+        let unique = mapped(StoreError::Unique { constraint: "users_username_key".into() });
+        assert_eq!((unique.status(), unique.body.message.as_str()), (409, text::ALREADY_EXISTS));
+        assert!(unique.body.detail.contains("users_username_key"));
+
+        // A missing referenced row is never "already exists".
+        let fkey = mapped(StoreError::ForeignKey { constraint: "unknown_fkey".into() });
+        assert_eq!((fkey.status(), fkey.body.message.as_str()), (400, text::REFERENCE_INVALID));
+        assert!(fkey.body.detail.contains("unknown_fkey"));
+
+        let check = mapped(StoreError::Check { constraint: "users_status_check".into() });
+        assert_eq!((check.status(), check.body.message.as_str()), (400, text::VALIDATION_FAILED));
+        assert!(check.body.detail.contains("users_status_check"));
+    }
+
+    #[test]
+    fn other_store_errors_are_not_found_or_internal() {
+        assert!(mapped(StoreError::NotFound { entity: "user" }).is_not_found());
+        let db = mapped(StoreError::Migration("boom".into()));
+        assert_eq!(db.status(), 500);
+        assert_eq!(db.body.message, text::INTERNAL);
+        assert!(db.cause.as_deref().is_some_and(|c| c.contains("boom")));
     }
 }

@@ -12,6 +12,7 @@ use atrium_api::Response as Message;
 use atrium_api::orgs::{CreateGroupRequest, Group, PatchGroupRequest, ReducedUser};
 use atrium_engine::name::validate_name;
 use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_store::error::Optional;
 use atrium_store::lists;
 use atrium_store::{DbTime, GroupId, GroupSource, OrgId, StoreError, UserId, groups, orgs, users};
 use serde_json::json;
@@ -58,7 +59,7 @@ pub async fn list(
             // A user the caller may not read is answered like a missing one.
             let found = users::get_by_id_or_username(d.store(), m)
                 .await
-                .ok()
+                .optional()?
                 .filter(|u| !u.deleted && caller.can(Action::Read, &Caller::user_object(u.id)));
             let missing = || {
                 invalid(
@@ -138,7 +139,7 @@ pub async fn create(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { constraint } if constraint == NAME_KEY => {
+            StoreError::Unique { constraint } if constraint == NAME_KEY => {
                 Error::conflict(format!("A group named \"{}\" already exists.", req.name))
                     .validation("name", "Group names must be unique")
             }
@@ -234,7 +235,7 @@ pub async fn patch(
         };
         let updated =
             groups::update(&mut tx, row.id, &update, DbTime::now()).await.map_err(|e| match e {
-                StoreError::Conflict { constraint } if constraint == NAME_KEY => {
+                StoreError::Unique { constraint } if constraint == NAME_KEY => {
                     Error::conflict(format!("A group with name \"{name}\" already exists."))
                 }
                 e => e.into(),

@@ -77,9 +77,7 @@ pub async fn add(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<O
         let mut tx = d.store().begin().await?;
         let m = orgs::add_member(&mut tx, org.id, user.id, DbTime::now()).await.map_err(|e| {
             match e {
-                StoreError::Conflict { constraint }
-                    if constraint == "organization_members_pkey" =>
-                {
+                StoreError::Unique { constraint } if constraint == "organization_members_pkey" => {
                     Error::bad_request("Organization member already exists in this organization")
                 }
                 // The org (or the user) went away since it was read.

@@ -98,9 +98,7 @@ async fn save(
             let role = roles::insert(&mut tx, CustomRoleId::new_v4(), org.id, &req.name, &def, now)
                 .await
                 .map_err(|e| match e {
-                    StoreError::Conflict { constraint }
-                        if constraint == "custom_roles_name_key" =>
-                    {
+                    StoreError::Unique { constraint } if constraint == "custom_roles_name_key" => {
                         failed(format!(
                             "a custom role named \"{}\" already exists ({constraint})",
                             req.name

@@ -139,7 +139,7 @@ pub async fn delete(d: &Domain, caller: &Caller, param: &str) -> Result<Message>
         let mut tx = d.store().begin().await?;
         let deleted = orgs::delete(&mut tx, org.id).await.map_err(|e| match e {
             // The default moved here since it was read.
-            StoreError::Conflict { constraint } if constraint == orgs::DEFAULT_UNDELETABLE => {
+            StoreError::Check { constraint } if constraint == orgs::DEFAULT_UNDELETABLE => {
                 undeletable()
             }
             e => e.into(),
@@ -215,7 +215,7 @@ fn validate_org_text(display_name: &str, description: &str, icon: &str) -> Resul
 /// error passes through.
 fn name_conflict(e: StoreError, name: &str) -> Error {
     match e {
-        StoreError::Conflict { constraint } if constraint == "organizations_name_key" => {
+        StoreError::Unique { constraint } if constraint == "organizations_name_key" => {
             name_taken(name)
         }
         e => e.into(),

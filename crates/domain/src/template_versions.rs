@@ -283,7 +283,7 @@ pub async fn create(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { constraint }
+            StoreError::Unique { constraint }
                 if constraint == "template_versions_template_id_name_key" =>
             {
                 Error::conflict(format!("A template version named \"{name}\" already exists."))

@@ -287,7 +287,7 @@ pub async fn create(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { constraint } if constraint == "templates_name_key" => {
+            StoreError::Unique { constraint } if constraint == "templates_name_key" => {
                 name_taken(&req.name)
             }
             e => e.into(),
@@ -470,7 +470,7 @@ pub async fn update(
         let updated = templates::update(&mut tx, template.id, &update, DbTime::now())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict { constraint } if constraint == "templates_name_key" => {
+                StoreError::Unique { constraint } if constraint == "templates_name_key" => {
                     name_taken(name)
                 }
                 e => e.into(),
@@ -507,7 +507,7 @@ pub async fn delete(d: &Domain, caller: &Caller, param: &str) -> Result<Message>
         // The store counts the workspaces whoever asks (those the caller cannot see still use
         // the template), under a lock a racing workspace creation also takes.
         templates::soft_delete(&mut tx, template.id, DbTime::now()).await.map_err(|e| match e {
-            StoreError::Conflict { constraint }
+            StoreError::ForeignKey { constraint }
                 if constraint == workspaces::TEMPLATE_HAS_WORKSPACES =>
             {
                 Error::bad_request(

@@ -77,12 +77,7 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
         for org in &org_ids {
             match orgs::get(d.store(), *org).await {
                 Ok(_) => {}
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(Error::new(
-                        Kind::NotFound,
-                        format!("Organization does not exist with the provided id \"{org}\"."),
-                    ));
-                }
+                Err(StoreError::NotFound { .. }) => return Err(org_missing(*org)),
                 Err(e) => return Err(e.into()),
             }
             let member = Object::of(ResourceType::OrganizationMember).in_org(org.uuid());
@@ -108,11 +103,15 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { .. } => conflict_user(),
+            StoreError::Unique { .. } => conflict_user(),
             e => e.into(),
         })?;
         for org in &org_ids {
-            orgs::add_member(&mut tx, *org, user.id, now).await?;
+            orgs::add_member(&mut tx, *org, user.id, now).await.map_err(|e| match e {
+                // Deleted since it was read above (the user was inserted in this transaction).
+                StoreError::ForeignKey { .. } => org_missing(*org),
+                e => e.into(),
+            })?;
         }
         entry.resource(user.id.uuid(), user.username.clone());
         entry.changed(&json!({}), &user_json(&user, &[]));
@@ -158,7 +157,7 @@ pub async fn delete(d: &Domain, caller: &Caller, user: &str) -> Result<()> {
         // must not delete users whose workspaces it cannot see, Coder bug #19209), under a
         // lock a racing workspace creation also takes.
         users::soft_delete(&mut tx, user.id, DbTime::now()).await.map_err(|e| match e {
-            StoreError::Conflict { constraint } if constraint == workspaces::OWNER_HAS_WORKSPACES => {
+            StoreError::ForeignKey { constraint } if constraint == workspaces::OWNER_HAS_WORKSPACES => {
                 Error::new(
                     Kind::ExpectationFailed,
                     "You cannot delete a user that has workspaces. Delete their workspaces and try again!",
@@ -209,7 +208,7 @@ pub async fn update_profile(
         let updated = users::update_profile(&mut tx, user.id, &update, DbTime::now())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict { .. } => conflict_user()
+                StoreError::Unique { .. } => conflict_user()
                     .validation("username", "this value is already in use and should be unique"),
                 e => e.into(),
             })?;
@@ -501,6 +500,14 @@ fn validate_real_name(name: &str) -> Result<()> {
 
 fn conflict_user() -> Error {
     Error::conflict("User already exists.")
+}
+
+/// Coder's 404 for an organization id that names no organization.
+fn org_missing(org: OrgId) -> Error {
+    Error::new(
+        Kind::NotFound,
+        format!("Organization does not exist with the provided id \"{org}\"."),
+    )
 }
 
 /// Moves `user` to `status` from the status read in `tx`, conditionally on that status, so a

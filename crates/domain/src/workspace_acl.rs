@@ -13,6 +13,7 @@ use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
 use crate::{Caller, Domain, Error, Result};
 use atrium_api::workspaces::{UpdateWorkspaceAcl, WorkspaceAclResponse, WorkspaceGrantee};
 use atrium_engine::{Action, ActionSet, Wild};
+use atrium_store::error::Optional;
 use atrium_store::value::Acl;
 use atrium_store::{
     GroupId, OrgId, StoreError, Tx, UserId, WorkspaceId, groups, orgs, users, workspaces,
@@ -60,7 +61,7 @@ fn role_of(set: ActionSet) -> &'static str {
 async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<WorkspaceAclResponse> {
     let mut out = WorkspaceAclResponse { users: vec![], group: vec![] };
     for (id, set) in &acl.users {
-        if let Ok(u) = users::get(state.store(), *id).await
+        if let Some(u) = users::get(state.store(), *id).await.optional()?
             && !u.deleted
         {
             out.users.push(WorkspaceGrantee {
@@ -77,7 +78,8 @@ async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<Workspace
         } else {
             match groups::get(state.store(), *id).await {
                 Ok(g) => (g.name, g.avatar_url),
-                Err(_) => continue,
+                Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
             }
         };
         out.group.push(WorkspaceGrantee {
@@ -248,14 +250,12 @@ pub async fn delete_acl(d: &Domain, caller: &Caller, param: &str) -> Result<()> 
 /// Locks the live workspace's row until `tx` ends, so concurrent ACL edits run one after the
 /// other (on PostgreSQL; SQLite's write transactions are serialized already). Reuses
 /// [`workspaces::lock_idle`], whose row lock is taken before its idleness check: a build in
-/// flight (its `Conflict`) leaves the row locked all the same. A workspace deleted meanwhile
+/// flight (its `Unique` refusal) leaves the row locked all the same. A workspace deleted meanwhile
 /// is not found.
 async fn lock_workspace(tx: &mut Tx<'_>, ws: WorkspaceId) -> Result<()> {
     match workspaces::lock_idle(&mut *tx, ws).await {
         Ok(()) => Ok(()),
-        Err(StoreError::Conflict { constraint }) if constraint == workspaces::ACTIVE_BUILD => {
-            Ok(())
-        }
+        Err(StoreError::Unique { constraint }) if constraint == workspaces::ACTIVE_BUILD => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

@@ -17,6 +17,7 @@ use atrium_api::workspaces::{
 use atrium_engine::name::validate_name;
 use atrium_engine::query::{QueryError, TermParser, terms};
 use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope};
+use atrium_store::error::Optional;
 use atrium_store::value::Acl;
 use atrium_store::workspace_list::{self, WorkspaceFilter};
 use atrium_store::{
@@ -133,10 +134,13 @@ pub async fn create(
 async fn template_org(d: &Domain, req: &CreateWorkspaceRequest) -> Result<orgs::Organization> {
     let (template_field, version_field) = template_fields(req)?;
     let template_org = match (template_field, version_field) {
-        (Some(t), _) => templates::get(d.store(), TemplateId(t)).await.ok().map(|t| t.org_id),
-        (None, Some(v)) => {
-            templates::get_version(d.store(), TemplateVersionId(v)).await.ok().map(|v| v.org_id)
+        (Some(t), _) => {
+            templates::get(d.store(), TemplateId(t)).await.optional()?.map(|t| t.org_id)
         }
+        (None, Some(v)) => templates::get_version(d.store(), TemplateVersionId(v))
+            .await
+            .optional()?
+            .map(|v| v.org_id),
         (None, None) => None,
     };
     let Some(org_id) = template_org else {
@@ -278,7 +282,7 @@ async fn create_in(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict { .. } => conflict(),
+        StoreError::Unique { .. } => conflict(),
         // Deleted since it was read above: the insert re-checks under a lock.
         StoreError::NotFound { entity: "template" } => template_deleted(),
         e => e.into(),
@@ -306,9 +310,7 @@ async fn create_in(
 
 /// The workspaces the caller may read (the engine's list filter), narrowed by `q`.
 pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<WorkspacesResponse> {
-    let filter = parse_query(d, caller, q)
-        .await
-        .map_err(|errors| Error::invalid_query("Invalid workspace search query.", errors))?;
+    let filter = parse_query(d, caller, q).await?;
     let authz = caller.subject().list_filter(Action::Read, ResourceType::Workspace);
     let listed = workspace_list::workspaces(d.store(), &filter, &authz, page).await?;
     let workspaces = views(d, &listed.rows, Some(caller.user())).await?;
@@ -367,7 +369,7 @@ pub async fn rename(
         let mut tx = d.store().begin().await?;
         let renamed = workspaces::rename(&mut tx, ws.id, &req.name, DbTime::now()).await.map_err(
             |e| match e {
-                StoreError::Conflict { .. } => {
+                StoreError::Unique { .. } => {
                     Error::conflict(format!("Workspace \"{}\" already exists.", req.name))
                         .validation("name", "This value is already in use and should be unique.")
                 }
@@ -514,13 +516,11 @@ const STATUSES: &[&str] = &[
     "deleted",
 ];
 
-/// Parses the workspaces `q` (coder-api.md §2.3) into a store filter.
-async fn parse_query(
-    state: &Domain,
-    actor: &Caller,
-    q: &str,
-) -> Result<WorkspaceFilter, Vec<QueryError>> {
-    let mut p = TermParser::new(terms(q, "name")?);
+/// Parses the workspaces `q` (coder-api.md §2.3) into a store filter; a store failure on the
+/// way is an error of its own, not a query error.
+async fn parse_query(state: &Domain, actor: &Caller, q: &str) -> Result<WorkspaceFilter> {
+    let invalid = |errors| Error::invalid_query("Invalid workspace search query.", errors);
+    let mut p = TermParser::new(terms(q, "name").map_err(invalid)?);
     let mut f = WorkspaceFilter::default();
     let mut errors = Vec::new();
     if let Some(name) = p.string("name") {
@@ -550,7 +550,7 @@ async fn parse_query(
         // An org the caller may not read is answered like a missing one.
         let found = orgs::get_by_id_or_name(state.store(), &o)
             .await
-            .ok()
+            .optional()?
             .filter(|org| actor.can(Action::Read, &org_object(org.id)));
         match found {
             Some(org) => f.org_id = Some(org.id),
@@ -573,5 +573,5 @@ async fn parse_query(
         }
     }
     errors.extend(p.finish());
-    if errors.is_empty() { Ok(f) } else { Err(errors) }
+    if errors.is_empty() { Ok(f) } else { Err(invalid(errors)) }
 }

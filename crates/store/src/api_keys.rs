@@ -71,7 +71,7 @@ const DELETE_APP_CONNECT_BY_USER: &str =
 const TOUCH: &str = "UPDATE api_keys SET last_used = $2, expires_at = $3, ip_address = $4, \
      updated_at = $2 WHERE id = $1 AND expires_at = $5 AND expires_at > $2";
 
-/// Inserts a key. A token name the user already uses is a `Conflict` on
+/// Inserts a key. A token name the user already uses is `Unique` on
 /// `api_keys_token_name_key`.
 pub async fn insert(db: impl Into<Db<'_>>, new: &NewApiKey<'_>) -> Result<ApiKey, StoreError> {
     let mut conn = db.into().conn().await?;

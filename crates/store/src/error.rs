@@ -1,5 +1,7 @@
 //! The store's one error type, and the one place that turns database constraint violations into
-//! [`StoreError::Conflict`] with the constraint's name.
+//! [`StoreError::Unique`], [`StoreError::ForeignKey`] or [`StoreError::Check`] with the
+//! constraint's name. The three are distinct variants so that code matching "already exists"
+//! (a unique violation) cannot also catch a missing referenced row or a failed check.
 //!
 //! PostgreSQL reports the violated constraint's name. SQLite does not; it reports text, which we
 //! parse here (and only here):
@@ -12,12 +14,19 @@
 //!   report the same name (the `constraint_names` test checks the schema against these rules).
 //! - `CHECK constraint failed: users_status_check` — the name, as declared.
 //! - `FOREIGN KEY constraint failed` — SQLite does not say which one: [`UNKNOWN_FOREIGN_KEY`].
-//!   Every foreign key is named `<table>_<col>_fkey`, so "ends with `_fkey`" identifies a foreign-key
-//!   conflict on both backends ([`StoreError::is_foreign_key_conflict`]).
+//!   The variant ([`StoreError::ForeignKey`]) comes from the error's kind, not from the name, so it
+//!   is right on both backends ([`StoreError::is_foreign_key_conflict`]).
+//!
+//! A few rules the schema cannot express are checked in code under a lock, and refused with the
+//! variant of the constraint they stand for: one active build per workspace is `Unique`
+//! ([`crate::workspaces::ACTIVE_BUILD`]); a user or template still used by a live workspace is
+//! `ForeignKey` ([`crate::workspaces::OWNER_HAS_WORKSPACES`],
+//! [`crate::workspaces::TEMPLATE_HAS_WORKSPACES`]); the default organization's deletion is
+//! `Check` ([`crate::orgs::DEFAULT_UNDELETABLE`]).
 
 use std::path::PathBuf;
 
-use sqlx::error::{DatabaseError, ErrorKind};
+use sqlx::error::ErrorKind;
 
 /// The constraint name reported for a foreign-key violation on SQLite, which does not say which
 /// foreign key failed.
@@ -65,10 +74,18 @@ pub enum StoreError {
     /// The row asked for does not exist (or is soft-deleted, where the query says so).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
-    /// A unique, foreign-key or check constraint refused the write. `constraint` is its name from
-    /// the migrations (for SQLite foreign keys, [`UNKNOWN_FOREIGN_KEY`]).
-    #[error("conflict with constraint `{constraint}`")]
-    Conflict { constraint: String },
+    /// A unique constraint (or primary key) refused the write: the row already exists.
+    /// `constraint` is its name from the migrations.
+    #[error("unique constraint `{constraint}` violated")]
+    Unique { constraint: String },
+    /// A foreign key refused the write: a referenced row is missing, or the row is still
+    /// referenced. `constraint` is its name from the migrations; on SQLite, which does not say
+    /// which foreign key failed, [`UNKNOWN_FOREIGN_KEY`].
+    #[error("foreign key `{constraint}` violated")]
+    ForeignKey { constraint: String },
+    /// A check constraint refused the write. `constraint` is its name from the migrations.
+    #[error("check constraint `{constraint}` violated")]
+    Check { constraint: String },
     /// The database was migrated by a newer atrium than this one.
     #[error(
         "database schema version {database} is newer than this atrium ({binary}); upgrade atrium"
@@ -93,46 +110,66 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether this is a foreign-key conflict: a referenced row is missing (or still referenced).
+    /// Whether this is a foreign-key violation: a referenced row is missing (or still referenced).
     pub fn is_foreign_key_conflict(&self) -> bool {
-        matches!(self, StoreError::Conflict { constraint } if constraint.ends_with("_fkey"))
+        matches!(self, StoreError::ForeignKey { .. })
     }
 
-    /// The constraint name, if this is a conflict.
+    /// The constraint name, if this is a constraint violation (unique, foreign key or check).
     pub fn constraint(&self) -> Option<&str> {
         match self {
-            StoreError::Conflict { constraint } => Some(constraint),
+            StoreError::Unique { constraint }
+            | StoreError::ForeignKey { constraint }
+            | StoreError::Check { constraint } => Some(constraint),
             _ => None,
         }
     }
 }
 
+/// Reading a row that may be missing: `NotFound` becomes `Ok(None)`; every other error stays an
+/// error, so a database failure is never mistaken for a missing row (as `.ok()` would).
+pub trait Optional<T> {
+    fn optional(self) -> Result<Option<T>, StoreError>;
+}
+
+impl<T> Optional<T> for Result<T, StoreError> {
+    fn optional(self) -> Result<Option<T>, StoreError> {
+        match self {
+            Ok(row) => Ok(Some(row)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// THE helper: every sqlx error reaches callers through here, so a constraint violation always
-/// becomes `Conflict` with the constraint's name, whichever backend raised it.
+/// becomes `Unique`, `ForeignKey` or `Check` with the constraint's name, whichever backend
+/// raised it.
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let Some(db) = e.as_database_error()
-            && let Some(constraint) = constraint_name(db)
-        {
-            return StoreError::Conflict { constraint };
+        if let Some(db) = e.as_database_error() {
+            let kind = db.kind();
+            if let Some(variant) = violation(&kind) {
+                // PostgreSQL names the constraint; SQLite never does.
+                let constraint = match db.constraint() {
+                    Some(name) => name.to_owned(),
+                    None => sqlite_constraint_name(&kind, db.message()),
+                };
+                return variant(constraint);
+            }
         }
         StoreError::Database(e)
     }
 }
 
-fn constraint_name(db: &dyn DatabaseError) -> Option<String> {
-    let kind = db.kind();
-    if !matches!(
-        kind,
-        ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::CheckViolation
-    ) {
-        return None;
+/// The variant a database error kind becomes, if it is a constraint violation.
+fn violation(kind: &ErrorKind) -> Option<fn(String) -> StoreError> {
+    match kind {
+        ErrorKind::UniqueViolation => Some(|constraint| StoreError::Unique { constraint }),
+        ErrorKind::ForeignKeyViolation => Some(|constraint| StoreError::ForeignKey { constraint }),
+        ErrorKind::CheckViolation => Some(|constraint| StoreError::Check { constraint }),
+        _ => None,
     }
-    // PostgreSQL names the constraint; SQLite never does.
-    if let Some(name) = db.constraint() {
-        return Some(name.to_owned());
-    }
-    Some(sqlite_constraint_name(&kind, db.message()))
 }
 
 /// Maps a SQLite constraint message to the constraint's name (see the module docs).
@@ -214,6 +251,142 @@ mod tests {
             ),
             UNKNOWN_FOREIGN_KEY
         );
+    }
+
+    /// A database error as a driver reports it: PostgreSQL names the constraint, SQLite does not.
+    #[derive(Debug)]
+    struct FakeDbError {
+        kind: ErrorKind,
+        message: &'static str,
+        constraint: Option<&'static str>,
+    }
+
+    impl std::fmt::Display for FakeDbError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.message)
+        }
+    }
+
+    impl std::error::Error for FakeDbError {}
+
+    impl sqlx::error::DatabaseError for FakeDbError {
+        fn message(&self) -> &str {
+            self.message
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn constraint(&self) -> Option<&str> {
+            self.constraint
+        }
+        fn kind(&self) -> ErrorKind {
+            match &self.kind {
+                ErrorKind::UniqueViolation => ErrorKind::UniqueViolation,
+                ErrorKind::ForeignKeyViolation => ErrorKind::ForeignKeyViolation,
+                ErrorKind::CheckViolation => ErrorKind::CheckViolation,
+                ErrorKind::NotNullViolation => ErrorKind::NotNullViolation,
+                _ => ErrorKind::Other,
+            }
+        }
+    }
+
+    fn store_error(
+        kind: ErrorKind,
+        message: &'static str,
+        constraint: Option<&'static str>,
+    ) -> StoreError {
+        sqlx::Error::Database(Box::new(FakeDbError { kind, message, constraint })).into()
+    }
+
+    #[test]
+    fn a_unique_violation_is_unique_on_both_backends() {
+        let pg = store_error(ErrorKind::UniqueViolation, "duplicate key", Some("users_email_key"));
+        assert!(
+            matches!(&pg, StoreError::Unique { constraint } if constraint == "users_email_key")
+        );
+        let sqlite = store_error(
+            ErrorKind::UniqueViolation,
+            "UNIQUE constraint failed: index 'users_username_key'",
+            None,
+        );
+        assert!(
+            matches!(&sqlite, StoreError::Unique { constraint } if constraint == "users_username_key")
+        );
+        assert_eq!(sqlite.constraint(), Some("users_username_key"));
+        assert!(!sqlite.is_foreign_key_conflict());
+    }
+
+    #[test]
+    fn a_foreign_key_violation_is_foreign_key_on_both_backends() {
+        let pg = store_error(
+            ErrorKind::ForeignKeyViolation,
+            "insert or update violates foreign key constraint",
+            Some("organization_members_user_id_fkey"),
+        );
+        assert!(matches!(
+            &pg,
+            StoreError::ForeignKey { constraint } if constraint == "organization_members_user_id_fkey"
+        ));
+        assert!(pg.is_foreign_key_conflict());
+        let sqlite =
+            store_error(ErrorKind::ForeignKeyViolation, "FOREIGN KEY constraint failed", None);
+        assert!(
+            matches!(&sqlite, StoreError::ForeignKey { constraint } if constraint == UNKNOWN_FOREIGN_KEY)
+        );
+        assert_eq!(sqlite.constraint(), Some(UNKNOWN_FOREIGN_KEY));
+        assert!(sqlite.is_foreign_key_conflict());
+    }
+
+    #[test]
+    fn a_check_violation_is_check_on_both_backends() {
+        let pg =
+            store_error(ErrorKind::CheckViolation, "violates check", Some("users_status_check"));
+        assert!(
+            matches!(&pg, StoreError::Check { constraint } if constraint == "users_status_check")
+        );
+        let sqlite = store_error(
+            ErrorKind::CheckViolation,
+            "CHECK constraint failed: users_status_check",
+            None,
+        );
+        assert!(
+            matches!(&sqlite, StoreError::Check { constraint } if constraint == "users_status_check")
+        );
+        assert_eq!(sqlite.constraint(), Some("users_status_check"));
+        assert!(!sqlite.is_foreign_key_conflict());
+    }
+
+    #[test]
+    fn other_database_errors_stay_database_errors() {
+        // A name ending in `_fkey` does not make a unique violation a foreign-key one.
+        let unique = store_error(ErrorKind::UniqueViolation, "duplicate", Some("odd_fkey"));
+        assert!(matches!(unique, StoreError::Unique { .. }));
+        assert!(!unique.is_foreign_key_conflict());
+        let not_null = store_error(ErrorKind::NotNullViolation, "NOT NULL constraint failed", None);
+        assert!(matches!(not_null, StoreError::Database(_)), "{not_null:?}");
+        assert_eq!(not_null.constraint(), None);
+        let other = store_error(ErrorKind::Other, "disk I/O error", None);
+        assert!(matches!(other, StoreError::Database(_)), "{other:?}");
+        assert!(!other.is_foreign_key_conflict());
+    }
+
+    #[test]
+    fn optional_keeps_every_error_but_not_found() {
+        let found: Result<u8, StoreError> = Ok(1);
+        assert_eq!(found.optional().unwrap(), Some(1));
+        let missing: Result<u8, StoreError> = Err(StoreError::NotFound { entity: "user" });
+        assert_eq!(missing.optional().unwrap(), None);
+        let failed: Result<u8, StoreError> = Err(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert!(matches!(failed.optional(), Err(StoreError::Database(_))));
+        let refused: Result<u8, StoreError> =
+            Err(StoreError::Check { constraint: "users_status_check".into() });
+        assert!(matches!(refused.optional(), Err(StoreError::Check { .. })));
     }
 
     #[test]

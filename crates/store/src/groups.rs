@@ -101,7 +101,7 @@ const LIST_MEMBERS: &str = "SELECT user_id FROM group_members WHERE group_id = $
 const GROUP_IDS_OF_USER: &str =
     "SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id";
 
-/// Inserts a group. A name taken in the org is a `Conflict` on `groups_org_id_name_key`.
+/// Inserts a group. A name taken in the org is `Unique` on `groups_org_id_name_key`.
 pub async fn insert(db: impl Into<Db<'_>>, new: &NewGroup<'_>) -> Result<Group, StoreError> {
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_as(INSERT)

@@ -115,7 +115,7 @@ const CANCEL: &str = concat!(
     job_cols!()
 );
 // INVARIANT(one-log-writer): only the job's worker appends its logs, so numbering by MAX + 1
-// cannot race; if it ever did, the primary key turns the race into a Conflict, not a gap.
+// cannot race; if it ever did, the primary key turns the race into a `Unique` violation, not a gap.
 const INSERT_LOG: &str = "INSERT INTO provisioner_job_logs (job_id, id, created_at, level, \
      stage, output) VALUES ($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM provisioner_job_logs \
      WHERE job_id = $1), $2, $3, $4, $5)";

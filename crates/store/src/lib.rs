@@ -7,7 +7,8 @@
 //!   query, and take `impl Into<Db>`: `&store` for the pool, `&mut tx` inside a [`Tx`] (so a
 //!   handler writes a change and its audit row atomically).
 //! - [`StoreError`] is the one error type; unique, foreign-key and check violations become
-//!   `Conflict { constraint }` with the constraint's name in one place ([`error`]).
+//!   `Unique`, `ForeignKey` and `Check { constraint }`, distinct variants with the constraint's
+//!   name, in one place ([`error`]).
 //!
 //! # Schema decisions
 //!

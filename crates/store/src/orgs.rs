@@ -39,7 +39,7 @@ pub struct NewOrg<'a> {
     pub display_name: &'a str,
     pub description: &'a str,
     pub icon: &'a str,
-    /// Inserting a second default is a `Conflict` on `organizations_single_default`.
+    /// Inserting a second default is `Unique` on `organizations_single_default`.
     pub is_default: bool,
     pub created_at: DbTime,
 }
@@ -141,7 +141,7 @@ const DELETE_MEMBER_ROLES: &str =
 const INSERT_MEMBER_ROLE: &str =
     "INSERT INTO organization_member_roles (org_id, user_id, role_name) VALUES ($1, $2, $3)";
 
-/// Inserts an organization. A name taken (ignoring case) is a `Conflict` on
+/// Inserts an organization. A name taken (ignoring case) is `Unique` on
 /// `organizations_name_key`.
 pub async fn insert(db: impl Into<Db<'_>>, new: &NewOrg<'_>) -> Result<Organization, StoreError> {
     let mut conn = db.into().conn().await?;
@@ -262,7 +262,7 @@ pub enum Deleted {
 
 /// Deletes an organization with everything it owns, in one transaction: members, roles,
 /// groups, custom roles, and what its soft-deleted workspaces and templates left (builds,
-/// versions, jobs, logs, ACL rows). The default organization is refused (`Conflict` on
+/// versions, jobs, logs, ACL rows). The default organization is refused (`Check` on
 /// [`DEFAULT_UNDELETABLE`]); one with live (not soft-deleted) workspaces or templates is left
 /// untouched ([`Deleted::StillProvisioned`]).
 pub async fn delete(db: impl Into<Db<'_>>, id: OrgId) -> Result<Deleted, StoreError> {
@@ -274,7 +274,7 @@ pub async fn delete(db: impl Into<Db<'_>>, id: OrgId) -> Result<Deleted, StoreEr
         match is_default {
             None => return Err(NOT_FOUND),
             Some(true) => {
-                return Err(StoreError::Conflict { constraint: DEFAULT_UNDELETABLE.to_owned() });
+                return Err(StoreError::Check { constraint: DEFAULT_UNDELETABLE.to_owned() });
             }
             Some(false) => {}
         }
@@ -296,7 +296,7 @@ pub async fn delete(db: impl Into<Db<'_>>, id: OrgId) -> Result<Deleted, StoreEr
     Ok(Deleted::Done)
 }
 
-/// Adds a member. Already a member: `Conflict` on `organization_members_pkey`.
+/// Adds a member. Already a member: `Unique` on `organization_members_pkey`.
 pub async fn add_member(
     db: impl Into<Db<'_>>,
     org: OrgId,

@@ -64,7 +64,7 @@ const LIST: &str =
 const DELETE: &str = "DELETE FROM custom_roles WHERE org_id = $1 AND lower(name) = lower($2) \
      RETURNING name";
 
-/// Inserts a custom role. A name taken in the org (ignoring case) is a `Conflict` on
+/// Inserts a custom role. A name taken in the org (ignoring case) is `Unique` on
 /// `custom_roles_name_key`.
 pub async fn insert(
     db: impl Into<Db<'_>>,

@@ -154,7 +154,7 @@ const LIST_VERSIONS: &str = concat!(
 const ACL: AclSql = acl_sql!("template", "template_id");
 
 /// Inserts a template and, in the same transaction, attaches its first version to it.
-/// A live name taken in the org (ignoring case) is a `Conflict` on `templates_name_key`.
+/// A live name taken in the org (ignoring case) is `Unique` on `templates_name_key`.
 pub async fn insert(db: impl Into<Db<'_>>, new: &NewTemplate<'_>) -> Result<Template, StoreError> {
     let mut conn = db.into().conn().await?;
     let mut tx = conn.begin().await?;
@@ -250,7 +250,7 @@ pub async fn set_active_version(
     if done == 0 { Err(VERSION_NOT_FOUND) } else { Ok(()) }
 }
 
-/// Soft-deletes a live template; its name becomes free in the org. Refused with a `Conflict`
+/// Soft-deletes a live template; its name becomes free in the org. Refused with `ForeignKey`
 /// on [`crate::workspaces::TEMPLATE_HAS_WORKSPACES`] while a live workspace uses it (whoever
 /// can see that workspace), counted under a lock that a racing workspace creation also takes.
 pub async fn soft_delete(
@@ -269,7 +269,7 @@ pub async fn soft_delete(
         let using: i64 =
             sqlx::query_scalar(COUNT_LIVE_WORKSPACES).bind(id).fetch_one(&mut *c).await?;
         if using > 0 {
-            return Err(StoreError::Conflict {
+            return Err(StoreError::ForeignKey {
                 constraint: crate::workspaces::TEMPLATE_HAS_WORKSPACES.to_owned(),
             });
         }
@@ -278,7 +278,7 @@ pub async fn soft_delete(
     tx.commit().await
 }
 
-/// Inserts a template version. A name taken within the template is a `Conflict` on
+/// Inserts a template version. A name taken within the template is `Unique` on
 /// `template_versions_template_id_name_key`.
 pub async fn insert_version(
     db: impl Into<Db<'_>>,

@@ -119,7 +119,7 @@ const INSERT_SITE_ROLE: &str = "INSERT INTO user_site_roles (user_id, role_name)
 const TOUCH: &str = "UPDATE users SET updated_at = $2 WHERE id = $1 AND NOT deleted";
 
 /// Inserts a user. A live user with the same username or email (ignoring case) is a
-/// `Conflict` on `users_username_key` / `users_email_key`.
+/// `Unique` on `users_username_key` / `users_email_key`.
 pub async fn insert(db: impl Into<Db<'_>>, new: &NewUser<'_>) -> Result<User, StoreError> {
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_as(INSERT)
@@ -320,7 +320,7 @@ pub async fn update_last_seen(
 }
 
 /// Soft-deletes a live user, in one transaction with its API keys and its org and group
-/// memberships. The username and email become free for a new user. Refused with a `Conflict`
+/// memberships. The username and email become free for a new user. Refused with `ForeignKey`
 /// on [`crate::workspaces::OWNER_HAS_WORKSPACES`] while the user owns a live workspace,
 /// counted under a lock that a racing workspace creation also takes, so a user is never
 /// deleted with a workspace created meanwhile.
@@ -336,7 +336,7 @@ pub async fn soft_delete(db: impl Into<Db<'_>>, id: UserId, now: DbTime) -> Resu
         let owned: i64 =
             sqlx::query_scalar(COUNT_LIVE_WORKSPACES).bind(id).fetch_one(&mut *c).await?;
         if owned > 0 {
-            return Err(StoreError::Conflict {
+            return Err(StoreError::ForeignKey {
                 constraint: crate::workspaces::OWNER_HAS_WORKSPACES.to_owned(),
             });
         }

@@ -17,14 +17,14 @@ const BUILD_NOT_FOUND: StoreError = StoreError::NotFound { entity: "workspace bu
 const OWNER_NOT_FOUND: StoreError = StoreError::NotFound { entity: "user" };
 const TEMPLATE_NOT_FOUND: StoreError = StoreError::NotFound { entity: "template" };
 
-/// The `Conflict` a build gets while the workspace's latest build is still active (pending,
-/// running or canceling): one active build per workspace. Enforced by [`lock_idle`], not by
+/// The `Unique` violation a build gets while the workspace's latest build is still active
+/// (pending, running or canceling): one active build per workspace. Enforced by [`lock_idle`], not by
 /// the schema (a job's status lives on another table).
 pub const ACTIVE_BUILD: &str = "workspace_builds_one_active";
-/// The `Conflict` deleting a user gets while they own a live workspace (the live rows'
+/// The `ForeignKey` violation deleting a user gets while they own a live workspace (the live rows'
 /// `owner_id` still needs the user), from [`crate::users::soft_delete`].
 pub const OWNER_HAS_WORKSPACES: &str = "workspaces_owner_id_fkey";
-/// The `Conflict` deleting a template gets while a live workspace uses it, from
+/// The `ForeignKey` violation deleting a template gets while a live workspace uses it, from
 /// [`crate::templates::soft_delete`].
 pub const TEMPLATE_HAS_WORKSPACES: &str = "workspaces_template_id_fkey";
 
@@ -168,7 +168,7 @@ const ACL: AclSql = acl_sql!("workspace", "workspace_id");
 /// Inserts a workspace, in one transaction with a re-check, under a lock, that its owner and
 /// its template are live: a deleted (or deleting) user or template never gains a workspace
 /// (`NotFound` with entity `user` / `template`). A live name the owner already uses (ignoring
-/// case) is a `Conflict` on `workspaces_owner_id_name_key`.
+/// case) is `Unique` on `workspaces_owner_id_name_key`.
 pub async fn insert(
     db: impl Into<Db<'_>>,
     new: &NewWorkspace<'_>,
@@ -202,7 +202,7 @@ pub async fn insert(
 }
 
 /// Locks a live workspace for a new build until the caller's transaction ends, and checks it
-/// is idle: `NotFound` when it is deleted (or missing), `Conflict` on [`ACTIVE_BUILD`] while
+/// is idle: `NotFound` when it is deleted (or missing), `Unique` on [`ACTIVE_BUILD`] while
 /// its latest build's job has not completed. [`insert_build`] calls it; call it first to
 /// refuse before writing anything else (the job row).
 pub async fn lock_idle(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<(), StoreError> {
@@ -217,7 +217,7 @@ pub async fn lock_idle(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<(), Sto
         let latest: Option<Option<DbTime>> =
             sqlx::query_scalar(LATEST_JOB_COMPLETED).bind(id).fetch_optional(&mut *c).await?;
         if matches!(latest, Some(None)) {
-            return Err(StoreError::Conflict { constraint: ACTIVE_BUILD.to_owned() });
+            return Err(StoreError::Unique { constraint: ACTIVE_BUILD.to_owned() });
         }
         Ok(())
     })
@@ -330,7 +330,7 @@ pub async fn set_acl(db: impl Into<Db<'_>>, id: WorkspaceId, acl: &Acl) -> Resul
 }
 
 /// Inserts the workspace's next build, in one transaction with [`lock_idle`]: a deleted
-/// workspace gets `NotFound`, a workspace whose latest build is still active a `Conflict` on
+/// workspace gets `NotFound`, a workspace whose latest build is still active `Unique` on
 /// [`ACTIVE_BUILD`]. Racing inserts are serialized by the lock, so they never share a number
 /// (and if they did, `workspace_builds_workspace_id_build_number_key` would refuse one).
 pub async fn insert_build(

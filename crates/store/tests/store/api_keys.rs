@@ -1,7 +1,7 @@
 use atrium_store::api_keys::{self, NewApiKey};
 use atrium_store::{DbTime, LoginType, StoreError};
 
-use crate::{fixtures, store_test};
+use crate::{assert_violation, fixtures, store_test};
 
 fn key<'a>(
     id: &'a str,
@@ -54,13 +54,13 @@ store_test! {
         let v = fixtures::user(&db.store, "v").await;
         api_keys::insert(&db.store, &key("aaaaaaaaaa", u.id, "ci", LoginType::Token)).await.unwrap();
         let err = api_keys::insert(&db.store, &key("bbbbbbbbbb", u.id, "ci", LoginType::Token)).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("api_keys_token_name_key"));
+        assert_violation!(err, Unique, "api_keys_token_name_key");
         api_keys::insert(&db.store, &key("cccccccccc", v.id, "ci", LoginType::Token)).await.unwrap();
         // Session keys all have the empty name.
         api_keys::insert(&db.store, &key("dddddddddd", u.id, "", LoginType::Password)).await.unwrap();
         api_keys::insert(&db.store, &key("eeeeeeeeee", u.id, "", LoginType::Password)).await.unwrap();
         let err = api_keys::insert(&db.store, &key("eeeeeeeeee", v.id, "", LoginType::Password)).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("api_keys_pkey"));
+        assert_violation!(err, Unique, "api_keys_pkey");
     }
 }
 

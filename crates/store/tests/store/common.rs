@@ -27,6 +27,21 @@ enum Kind {
     Postgres { admin_url: String, url: String, name: String },
 }
 
+/// Asserts that a store error is the given constraint-violation variant (`Unique`, `ForeignKey`
+/// or `Check`) on the named constraint: `assert_violation!(err, Unique, "users_username_key")`.
+#[macro_export]
+macro_rules! assert_violation {
+    ($err:expr, $variant:ident, $constraint:expr) => {{
+        let err = &$err;
+        assert!(
+            matches!(err, atrium_store::StoreError::$variant { constraint } if constraint == $constraint),
+            "expected {} on `{}`, got {err:?}",
+            stringify!($variant),
+            $constraint,
+        );
+    }};
+}
+
 /// Runs `async fn name(db) { ... }` twice: `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! store_test {

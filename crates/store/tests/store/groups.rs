@@ -2,7 +2,7 @@ use atrium_engine::ActionSet;
 use atrium_store::groups::{self, GroupUpdate, NewGroup};
 use atrium_store::{Acl, DbTime, GroupId, GroupSource, StoreError, templates, workspaces};
 
-use crate::{fixtures, store_test};
+use crate::{assert_violation, fixtures, store_test};
 
 fn new_group(org: atrium_store::OrgId, name: &str) -> NewGroup<'_> {
     NewGroup {
@@ -25,7 +25,7 @@ store_test! {
         atrium_store::orgs::add_member(&db.store, org.id, u.id, DbTime::now()).await.unwrap();
         let devs = groups::insert(&db.store, &new_group(org.id, "devs")).await.unwrap();
         let err = groups::insert(&db.store, &new_group(org.id, "devs")).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("groups_org_id_name_key"));
+        assert_violation!(err, Unique, "groups_org_id_name_key");
         groups::insert(&db.store, &new_group(other.id, "devs")).await.unwrap();
         assert_eq!(groups::get(&db.store, devs.id).await.unwrap(), devs);
         assert_eq!(groups::get_by_name(&db.store, org.id, "devs").await.unwrap(), devs);

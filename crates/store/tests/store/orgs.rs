@@ -2,7 +2,7 @@ use atrium_store::orgs::{self, NewOrg, OrgUpdate};
 use atrium_store::{DbTime, OrgId, StoreError, UserId};
 
 use crate::common::unique;
-use crate::{fixtures, store_test};
+use crate::{assert_violation, fixtures, store_test};
 
 fn new_org(name: &str, is_default: bool) -> NewOrg<'_> {
     NewOrg {
@@ -21,7 +21,7 @@ store_test! {
         let first = orgs::insert(&db.store, &new_org("first", true)).await.unwrap();
         assert!(first.is_default);
         let err = orgs::insert(&db.store, &new_org("second", true)).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("organizations_single_default"), "{err:?}");
+        assert_violation!(err, Unique, "organizations_single_default");
         // Any number of non-default orgs is fine.
         orgs::insert(&db.store, &new_org("third", false)).await.unwrap();
         orgs::insert(&db.store, &new_org("fourth", false)).await.unwrap();
@@ -53,7 +53,7 @@ store_test! {
         let name = unique("Acme");
         let acme = orgs::insert(&db.store, &new_org(&name, false)).await.unwrap();
         let err = orgs::insert(&db.store, &new_org(&name.to_uppercase(), false)).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("organizations_name_key"));
+        assert_violation!(err, Unique, "organizations_name_key");
         assert_eq!(orgs::get_by_name(&db.store, &name.to_lowercase()).await.unwrap(), acme);
         let renamed = orgs::update(&db.store, acme.id, &OrgUpdate {
             name: "renamed", display_name: "Renamed", description: "new", icon: "/i.svg",
@@ -67,7 +67,7 @@ store_test! {
         let default = orgs::insert(&db.store, &new_org("default", true)).await.unwrap();
         let other = fixtures::org(&db.store, "other").await;
         let err = orgs::delete(&db.store, default.id).await.unwrap_err();
-        assert_eq!(err.constraint(), Some(orgs::DEFAULT_UNDELETABLE));
+        assert_violation!(err, Check, orgs::DEFAULT_UNDELETABLE);
         let u = fixtures::user(&db.store, "m").await;
         orgs::add_member(&db.store, other.id, u.id, DbTime::now()).await.unwrap();
         orgs::delete(&db.store, other.id).await.unwrap();
@@ -85,7 +85,7 @@ store_test! {
         let m = orgs::add_member(&db.store, org.id, u.id, now).await.unwrap();
         assert_eq!((m.org_id, m.user_id, m.created_at), (org.id, u.id, now));
         let err = orgs::add_member(&db.store, org.id, u.id, now).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("organization_members_pkey"));
+        assert_violation!(err, Unique, "organization_members_pkey");
         orgs::set_member_roles(&db.store, org.id, u.id, &["organization-admin", "custom"], now).await.unwrap();
         assert_eq!(orgs::get_member_roles(&db.store, org.id, u.id).await.unwrap(), ["custom", "organization-admin"]);
         let got = orgs::get_member(&db.store, org.id, u.id).await.unwrap();
@@ -105,7 +105,7 @@ store_test! {
 }
 
 store_test! {
-    async fn a_foreign_key_violation_is_a_conflict(db) {
+    async fn a_foreign_key_violation_is_a_foreign_key_error(db) {
         let org = fixtures::org(&db.store, "acme").await;
         let err = orgs::add_member(&db.store, org.id, UserId::new_v4(), DbTime::now()).await.unwrap_err();
         assert!(err.is_foreign_key_conflict(), "{err:?}");
@@ -114,6 +114,7 @@ store_test! {
             atrium_store::Backend::Postgres => "organization_members_user_id_fkey",
             atrium_store::Backend::Sqlite => atrium_store::error::UNKNOWN_FOREIGN_KEY,
         };
+        assert_violation!(err, ForeignKey, expected);
         assert_eq!(err.constraint(), Some(expected));
     }
 }

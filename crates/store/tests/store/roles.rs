@@ -2,7 +2,7 @@ use atrium_engine::custom_role::RawPermission;
 use atrium_store::roles::{self, RoleDefinition};
 use atrium_store::{CustomRoleId, DbTime, StoreError, orgs};
 
-use crate::{fixtures, store_test};
+use crate::{assert_violation, fixtures, store_test};
 
 fn perm(resource_type: &str, action: &str) -> RawPermission {
     RawPermission { negate: false, resource_type: resource_type.into(), action: action.into() }
@@ -21,7 +21,7 @@ store_test! {
         assert_eq!(roles::get(&db.store, org.id, "CR-StartStop").await.unwrap(), role);
 
         let err = roles::insert(&db.store, CustomRoleId::new_v4(), org.id, "CR-STARTSTOP", &def, now).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("custom_roles_name_key"));
+        assert_violation!(err, Unique, "custom_roles_name_key");
         roles::insert(&db.store, CustomRoleId::new_v4(), other.id, "cr-startstop", &def, now).await.unwrap();
 
         let read = [perm("template", "read")];

@@ -4,7 +4,7 @@ use atrium_store::{
     Acl, DbTime, GroupId, JobKind, StoreError, TemplateId, TemplateVersionId, UserId,
 };
 
-use crate::{fixtures, store_test};
+use crate::{assert_violation, fixtures, store_test};
 
 fn set(actions: &[Wild<Action>]) -> ActionSet {
     actions.iter().copied().collect()
@@ -42,7 +42,7 @@ store_test! {
         };
         let upper = t.name.to_uppercase();
         let err = templates::insert(&db.store, &new(org.id, &upper)).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("templates_name_key"));
+        assert_violation!(err, Unique, "templates_name_key");
         templates::insert(&db.store, &new(other.id, &upper)).await.unwrap();
         templates::soft_delete(&db.store, t.id, DbTime::now()).await.unwrap();
         assert!(templates::get(&db.store, t.id).await.unwrap().deleted);
@@ -75,7 +75,7 @@ store_test! {
             message: "", readme: "", job_id: job, file_id: None, created_by: admin.id,
             created_at: DbTime::now(),
         }).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("template_versions_template_id_name_key"));
+        assert_violation!(err, Unique, "template_versions_template_id_name_key");
     }
 }
 
@@ -117,6 +117,7 @@ store_test! {
         templates::set_acl(&db.store, t.id, &Acl { users: vec![(bob.id, use_read)], groups: vec![] }).await.unwrap();
         let err = templates::set_acl(&db.store, t.id, &Acl { users: vec![(UserId::new_v4(), use_read)], groups: vec![] }).await.unwrap_err();
         assert!(err.is_foreign_key_conflict(), "{err:?}");
+        assert!(matches!(err, StoreError::ForeignKey { .. }), "{err:?}");
         assert_eq!(templates::get_acl(&db.store, t.id).await.unwrap().users, [(bob.id, use_read)]);
     }
 }

@@ -1,7 +1,7 @@
 use atrium_store::users::{self, NewUser, ProfileUpdate};
 use atrium_store::{DbTime, LoginType, StoreError, UserId, UserStatus};
 
-use crate::{fixtures, store_test};
+use crate::{assert_violation, fixtures, store_test};
 
 fn new_user<'a>(username: &'a str, email: &'a str) -> NewUser<'a> {
     NewUser {
@@ -41,9 +41,9 @@ store_test! {
     async fn usernames_are_unique_ignoring_case(db) {
         users::insert(&db.store, &new_user("bob", "bob@example.com")).await.unwrap();
         let err = users::insert(&db.store, &new_user("BOB", "other@example.com")).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("users_username_key"), "{err:?}");
+        assert_violation!(err, Unique, "users_username_key");
         let err = users::insert(&db.store, &new_user("robert", "Bob@Example.com")).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("users_email_key"), "{err:?}");
+        assert_violation!(err, Unique, "users_email_key");
     }
 }
 
@@ -95,7 +95,9 @@ store_test! {
             atrium_store::Pool::Sqlite(p) => sqlx::query(sql).bind(u.id).execute(p).await.unwrap_err().into(),
             atrium_store::Pool::Pg(p) => sqlx::query(sql).bind(u.id).execute(p).await.unwrap_err().into(),
         };
-        assert_eq!(err.constraint(), Some("users_status_check"), "{err:?}");
+        assert_violation!(err, Check, "users_status_check");
+        assert_eq!(err.constraint(), Some("users_status_check"));
+        assert!(!err.is_foreign_key_conflict());
     }
 }
 

@@ -5,7 +5,7 @@ use atrium_store::{
     TemplateVersionId, WorkspaceBuildId, WorkspaceId, jobs, templates, users,
 };
 
-use crate::{fixtures, store_test};
+use crate::{assert_violation, fixtures, store_test};
 
 store_test! {
     async fn workspace_names_are_unique_per_owner_ignoring_case(db) {
@@ -22,13 +22,13 @@ store_test! {
             id: atrium_store::WorkspaceId::new_v4(), owner_id: alice.id, org_id: org.id,
             template_id: t.id, name: "DEV", created_at: DbTime::now(),
         }).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("workspaces_owner_id_name_key"));
+        assert_violation!(err, Unique, "workspaces_owner_id_name_key");
         // Another owner may use the name.
         fixtures::workspace(&db.store, bob.id, org.id, t.id, "dev").await;
 
         let other = fixtures::workspace(&db.store, alice.id, org.id, t.id, "other").await;
         let err = workspaces::rename(&db.store, other.id, "dEv", DbTime::now()).await.unwrap_err();
-        assert_eq!(err.constraint(), Some("workspaces_owner_id_name_key"));
+        assert_violation!(err, Unique, "workspaces_owner_id_name_key");
         let renamed = workspaces::rename(&db.store, other.id, "second", DbTime::now()).await.unwrap();
         assert_eq!(renamed.name, "second");
         let names: Vec<String> = workspaces::list_by_owner(&db.store, alice.id).await.unwrap().into_iter().map(|w| w.name).collect();
@@ -141,9 +141,9 @@ store_test! {
         assert_eq!(b.unwrap().build_number, 1);
         // While its job is pending, running or canceling, no second build.
         let (_, again) = build_on_new_job(&db.store, &ws, v.id).await;
-        assert_eq!(again.unwrap_err().constraint(), Some(workspaces::ACTIVE_BUILD));
+        assert_violation!(again.unwrap_err(), Unique, workspaces::ACTIVE_BUILD);
         let mut tx = db.store.begin().await.unwrap();
-        assert_eq!(workspaces::lock_idle(&mut tx, ws.id).await.unwrap_err().constraint(), Some(workspaces::ACTIVE_BUILD));
+        assert_violation!(workspaces::lock_idle(&mut tx, ws.id).await.unwrap_err(), Unique, workspaces::ACTIVE_BUILD);
         tx.rollback().await.unwrap();
         jobs::cancel(&db.store, first, DbTime::now()).await.unwrap();
         let (_, canceled_pending) = build_on_new_job(&db.store, &ws, v.id).await;
@@ -175,7 +175,7 @@ store_test! {
         // A user who owns a live workspace is not deleted; once it is gone, they are.
         let ws = fixtures::workspace(&db.store, alice.id, org.id, t.id, "w").await;
         let err = users::soft_delete(&db.store, alice.id, DbTime::now()).await.unwrap_err();
-        assert_eq!(err.constraint(), Some(workspaces::OWNER_HAS_WORKSPACES));
+        assert_violation!(err, ForeignKey, workspaces::OWNER_HAS_WORKSPACES);
         assert!(!users::get(&db.store, alice.id).await.unwrap().deleted, "the refused delete left no trace");
         workspaces::soft_delete(&db.store, ws.id, DbTime::now()).await.unwrap();
         users::soft_delete(&db.store, alice.id, DbTime::now()).await.unwrap();
@@ -186,7 +186,7 @@ store_test! {
         // The same for templates.
         let ws = fixtures::workspace(&db.store, admin.id, org.id, t.id, "w").await;
         let err = templates::soft_delete(&db.store, t.id, DbTime::now()).await.unwrap_err();
-        assert_eq!(err.constraint(), Some(workspaces::TEMPLATE_HAS_WORKSPACES));
+        assert_violation!(err, ForeignKey, workspaces::TEMPLATE_HAS_WORKSPACES);
         assert!(!templates::get(&db.store, t.id).await.unwrap().deleted);
         workspaces::soft_delete(&db.store, ws.id, DbTime::now()).await.unwrap();
         templates::soft_delete(&db.store, t.id, DbTime::now()).await.unwrap();
@@ -211,8 +211,8 @@ store_test! {
         tokio::task::yield_now().await;
         tx.commit().await.unwrap();
         let user_err = delete_user.await.unwrap().unwrap_err();
-        assert_eq!(user_err.constraint(), Some(workspaces::OWNER_HAS_WORKSPACES));
+        assert_violation!(user_err, ForeignKey, workspaces::OWNER_HAS_WORKSPACES);
         let template_err = delete_template.await.unwrap().unwrap_err();
-        assert_eq!(template_err.constraint(), Some(workspaces::TEMPLATE_HAS_WORKSPACES));
+        assert_violation!(template_err, ForeignKey, workspaces::TEMPLATE_HAS_WORKSPACES);
     }
 }
