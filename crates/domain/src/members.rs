@@ -255,7 +255,7 @@ async fn listed(
     page: Page,
 ) -> Result<(Vec<OrganizationMemberWithUserData>, i64)> {
     let org = resolve_org(state, actor, param).await?;
-    let filter = actor.subject().list_filter(Action::Read, ResourceType::OrganizationMember);
+    let filter = actor.subject().list_filter_for(Action::Read);
     let rows = lists::org_members(state.store(), org.id, &filter, page).await?;
     let mut out = Vec::with_capacity(rows.rows.len());
     for m in &rows.rows {

@@ -12,7 +12,7 @@ use atrium_api::ValidationError;
 use atrium_api::templates::{
     AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
 };
-use atrium_engine::{Action, ActionSet, ResourceType};
+use atrium_engine::{Action, ActionSet};
 use atrium_store::{
     Acl, GroupId, OrgId, StoreError, UserId, groups, lists, orgs, templates, users,
 };
@@ -221,7 +221,7 @@ pub async fn available(d: &Domain, caller: &Caller, template: &str) -> Result<Ac
     if can_read_group(caller, everyone, org.id) {
         out.groups.push(api_group_for(d, caller, &org, everyone, None).await?);
     }
-    let filter = caller.subject().list_filter(Action::Read, ResourceType::Group);
+    let filter = caller.subject().list_filter_for(Action::Read);
     for g in lists::groups(d.store(), org.id, &filter).await? {
         out.groups.push(api_group_for(d, caller, &org, g.id, Some(&g)).await?);
     }

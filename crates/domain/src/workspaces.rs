@@ -307,7 +307,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Wo
     let filter = parse_query(d, caller, q)
         .await
         .map_err(|errors| Error::invalid_query("Invalid workspace search query.", errors))?;
-    let authz = caller.subject().list_filter(Action::Read, ResourceType::Workspace);
+    let authz = caller.subject().list_filter_for(Action::Read);
     let listed = workspace_list::workspaces(d.store(), &filter, &authz, page).await?;
     let mut out = Vec::with_capacity(listed.rows.len());
     for ws in &listed.rows {
