@@ -45,7 +45,7 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Au
             }
         }
     };
-    let filter = caller.subject().list_filter(Action::Read, ResourceType::AuditLog);
+    let filter = caller.subject().list_filter_for(Action::Read);
     let listed =
         lists::audit_logs(d.store(), &AuditFilter { query, organization_id }, &filter, page)
             .await?;

@@ -49,7 +49,7 @@ pub async fn list(
             )
         })?],
         None => {
-            let filter = caller.subject().list_filter(Action::Read, ResourceType::Organization);
+            let filter = caller.subject().list_filter_for(Action::Read);
             lists::organizations(d.store(), &filter).await?
         }
     };
@@ -489,7 +489,7 @@ async fn readable_groups(
     if with_group_object(everyone, org.id, |o| actor.can(Action::Read, o)) {
         out.push(Resolved { id: everyone, org: org.clone(), row: None });
     }
-    let filter = actor.subject().list_filter(Action::Read, ResourceType::Group);
+    let filter = actor.subject().list_filter_for(Action::Read);
     for row in lists::groups(state.store(), org.id, &filter).await? {
         out.push(Resolved { id: row.id, org: org.clone(), row: Some(row) });
     }

@@ -313,7 +313,7 @@ async fn listed(
     page: Page,
 ) -> Result<(Vec<OrganizationMemberWithUserData>, i64)> {
     let org = resolve_org(state, actor, param).await?;
-    let filter = actor.subject().list_filter(Action::Read, ResourceType::OrganizationMember);
+    let filter = actor.subject().list_filter_for(Action::Read);
     let rows = lists::org_members(state.store(), org.id, &filter, page).await?;
     Ok((with_user_data_many(state, org.id, &rows.rows).await?, rows.count))
 }

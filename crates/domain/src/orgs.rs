@@ -14,7 +14,7 @@ use serde_json::json;
 
 /// The organizations the caller may read (filtered by the engine's residual filter).
 pub async fn list(d: &Domain, caller: &Caller) -> Result<Vec<Organization>> {
-    let filter = caller.subject().list_filter(Action::Read, ResourceType::Organization);
+    let filter = caller.subject().list_filter_for(Action::Read);
     let rows = lists::organizations(d.store(), &filter).await?;
     Ok(rows.iter().map(api_org).collect())
 }

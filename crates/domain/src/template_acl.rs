@@ -12,7 +12,7 @@ use atrium_api::ValidationError;
 use atrium_api::templates::{
     AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
 };
-use atrium_engine::{Action, ActionSet, ResourceType};
+use atrium_engine::{Action, ActionSet};
 use atrium_store::{
     Acl, GroupId, OrgId, StoreError, UserId, groups, lists, orgs, templates, users,
 };
@@ -239,7 +239,7 @@ pub async fn available(d: &Domain, caller: &Caller, template: &str) -> Result<Ac
         }
     }
     let everyone = GroupId::everyone(org.id);
-    let filter = caller.subject().list_filter(Action::Read, ResourceType::Group);
+    let filter = caller.subject().list_filter_for(Action::Read);
     let stored = lists::groups(d.store(), org.id, &filter).await?;
     let mut items: Vec<GroupRef<'_>> = Vec::new();
     if can_read_group(caller, everyone, org.id) {

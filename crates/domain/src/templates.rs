@@ -375,7 +375,7 @@ async fn list(
     query: &TemplateQuery,
     page: Page,
 ) -> Result<Vec<ApiTemplate>> {
-    let filter = caller.subject().list_filter(Action::Read, ResourceType::Template);
+    let filter = caller.subject().list_filter_for(Action::Read);
     let listed = lists::templates(d.store(), org, query, &filter, page).await?;
     let mut converter = Converter::default();
     let mut out = Vec::with_capacity(listed.rows.len());

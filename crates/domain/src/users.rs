@@ -128,7 +128,7 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
 pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<GetUsersResponse> {
     let query = UserQuery::parse(q)
         .map_err(|errors| Error::invalid_query("Invalid user search query.", errors))?;
-    let filter = caller.subject().list_filter(Action::Read, ResourceType::User);
+    let filter = caller.subject().list_filter_for(Action::Read);
     let listed = lists::users(d.store(), &query, &filter, page).await?;
     let users = to_api_many(d, caller, &listed.rows).await?;
     Ok(GetUsersResponse { users, count: listed.count })

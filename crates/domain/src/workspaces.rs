@@ -311,7 +311,7 @@ async fn create_in(
 /// The workspaces the caller may read (the engine's list filter), narrowed by `q`.
 pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<WorkspacesResponse> {
     let filter = parse_query(d, caller, q).await?;
-    let authz = caller.subject().list_filter(Action::Read, ResourceType::Workspace);
+    let authz = caller.subject().list_filter_for(Action::Read);
     let listed = workspace_list::workspaces(d.store(), &filter, &authz, page).await?;
     let workspaces = views(d, &listed.rows, Some(caller.user())).await?;
     Ok(WorkspacesResponse { workspaces, count: listed.count })

@@ -1,7 +1,8 @@
 //! Residual filters for list endpoints (rbac.md §8): for a fixed (subject, action, type), a
 //! small predicate over a row's id / org / owner / ACL columns that holds exactly when
 //! `authorize` would allow the row. The store compiles it to SQL; [`ListFilter::matches`]
-//! evaluates it in memory (the property tests pin the two together).
+//! evaluates it in memory (the property tests pin the two together). The store's lists take it
+//! typed by the listed resource ([`crate::listable::TypedFilter`]).
 
 use uuid::Uuid;
 
@@ -109,7 +110,8 @@ impl ListFilter {
 }
 
 impl Subject {
-    /// Builds the residual filter for listing `resource_type` rows with `action`.
+    /// Builds the residual filter for listing `resource_type` rows with `action`. Lists take
+    /// the typed [`Subject::list_filter_for`], which calls this.
     pub fn list_filter(&self, action: Action, resource_type: ResourceType) -> ListFilter {
         let t = resource_type;
         let mut filter = ListFilter {

@@ -7,6 +7,7 @@
 //! - [`subject`]: a subject compiled once into vote tables; scopes.
 //! - [`authorize`]: the decision procedure.
 //! - [`filter`]: residual predicates for authorized lists.
+//! - [`listable`]: those predicates typed by the resource they list ([`TypedFilter`]).
 //! - [`custom_role`], [`assign`]: custom-role validation and role assignment rules.
 //! - [`account`]: who may act on whose account (owners' accounts, your own, the last owner).
 //! - [`acl`]: the template and workspace ACL role tables (`admin`, `use`).
@@ -23,6 +24,7 @@ pub mod custom_role;
 pub mod explain;
 pub mod filter;
 pub mod group;
+pub mod listable;
 pub mod name;
 pub mod password;
 pub mod query;
@@ -34,6 +36,7 @@ pub mod subject;
 
 pub use authorize::{Decision, Object, Reason};
 pub use filter::ListFilter;
+pub use listable::{Listable, TypedFilter};
 pub use resource::{Action, ActionSet, ResourceType, Wild};
 pub use role::{BuiltinRole, Permission, Role, RoleOptions};
 pub use subject::{Scope, ScopeName, Subject, Vote};

@@ -9,6 +9,11 @@
 //! stop early in a sort order (a page) can instead run each disjunct as its own branch
 //! ([`push_branch`]) and UNION the branches: one OR over an index scan in name order is cheap
 //! only when many rows match, and planners misjudge the ORed `IN (SELECT ...)`s.
+//!
+//! The compiler is crate-private and takes the untyped filter: the store's list queries
+//! ([`crate::lists`], [`crate::workspace_list`]) take a
+//! [`TypedFilter`](atrium_engine::TypedFilter) of their resource and hand its inner filter here,
+//! so no caller can run a list under a filter computed for another type.
 
 use atrium_engine::ListFilter;
 use sqlx::{Database, Encode, QueryBuilder, Type};
@@ -93,7 +98,7 @@ pub enum Term {
 
 /// The disjuncts of `filter` that `cols` can express, in [`push_filter`]'s order. Meaningful
 /// only when the filter is neither never nor `all`; empty means no row matches.
-pub fn terms(filter: &ListFilter, cols: &AuthzColumns) -> Vec<Term> {
+pub(crate) fn terms(filter: &ListFilter, cols: &AuthzColumns) -> Vec<Term> {
     let mut terms = Vec::new();
     if cols.org.is_some() && !filter.org_in.is_empty() {
         terms.push(Term::OrgIn);
@@ -123,7 +128,7 @@ pub fn terms(filter: &ListFilter, cols: &AuthzColumns) -> Vec<Term> {
 }
 
 /// The scope's allow list, `<id> IN (...) AND `, when the scope has one.
-pub fn push_scope<DB>(qb: &mut QueryBuilder<DB>, filter: &ListFilter, cols: &AuthzColumns)
+pub(crate) fn push_scope<DB>(qb: &mut QueryBuilder<DB>, filter: &ListFilter, cols: &AuthzColumns)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -142,7 +147,7 @@ fn acl_bits(filter: &ListFilter) -> i32 {
 
 /// Appends one disjunct, parenthesised. Terms that [`terms`] would not list for this filter and
 /// these columns push `(1 = 0)`.
-pub fn push_term<DB>(
+pub(crate) fn push_term<DB>(
     qb: &mut QueryBuilder<DB>,
     filter: &ListFilter,
     cols: &AuthzColumns,
@@ -262,7 +267,7 @@ pub enum Branch {
 /// The branches that together admit exactly the rows [`push_filter`] does (when the filter is
 /// neither never nor `all`): one per term, except that a table's group and Everyone ACLs are
 /// read together.
-pub fn branches(filter: &ListFilter, cols: &AuthzColumns) -> Vec<Branch> {
+pub(crate) fn branches(filter: &ListFilter, cols: &AuthzColumns) -> Vec<Branch> {
     terms(filter, cols)
         .into_iter()
         .filter(|t| *t != Term::GroupAcl)
@@ -279,7 +284,7 @@ pub fn branches(filter: &ListFilter, cols: &AuthzColumns) -> Vec<Branch> {
 /// Everyone group (the join is on id and org; one entry per row and key, so no duplicates);
 /// with groups, a row matches through a group entry in a member org or its own org's entry,
 /// and `DISTINCT` drops rows named by several entries.
-pub fn push_branch<DB>(
+pub(crate) fn push_branch<DB>(
     qb: &mut QueryBuilder<DB>,
     select: &str,
     filter: &ListFilter,
@@ -336,7 +341,7 @@ pub fn push_branch<DB>(
 
 /// Appends a parenthesised boolean expression that holds exactly for the rows `filter` admits:
 /// the scope's allow list AND the OR of the [`terms`].
-pub fn push_filter<DB>(qb: &mut QueryBuilder<DB>, filter: &ListFilter, cols: &AuthzColumns)
+pub(crate) fn push_filter<DB>(qb: &mut QueryBuilder<DB>, filter: &ListFilter, cols: &AuthzColumns)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,

@@ -1,8 +1,14 @@
 //! Authorized lists: each query's `WHERE` is the caller's filter (users `q`, audit `q`, ...)
 //! AND the engine's residual [`ListFilter`] compiled by [`authz_sql`](crate::authz_sql), with
-//! limit/offset paging and a total count under the same predicate.
+//! limit/offset paging and a total count under the same predicate. Each list takes the filter
+//! typed by its resource ([`TypedFilter`]), so a filter computed for another type does not
+//! compile.
 
 use atrium_engine::ListFilter;
+use atrium_engine::listable::{
+    AuditLogs, Groups, OrganizationMembers, Organizations, Templates, TypedFilter, Users,
+    Workspaces,
+};
 use atrium_engine::query::{AuditQuery, UserQuery};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
@@ -131,9 +137,10 @@ where
 pub async fn users(
     db: impl Into<Db<'_>>,
     q: &UserQuery,
-    authz: &ListFilter,
+    authz: &TypedFilter<Users>,
     page: Page,
 ) -> Result<Listed<User>, StoreError> {
+    let authz = authz.filter();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         let mut qb = QueryBuilder::new(USER_SELECT);
@@ -202,9 +209,10 @@ where
 pub async fn audit_logs(
     db: impl Into<Db<'_>>,
     f: &AuditFilter,
-    authz: &ListFilter,
+    authz: &TypedFilter<AuditLogs>,
     page: Page,
 ) -> Result<Listed<AuditLog>, StoreError> {
+    let authz = authz.filter();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         let mut qb = QueryBuilder::new(AUDIT_SELECT);
@@ -244,7 +252,7 @@ impl Listable {
     ];
 
     /// The engine resource type rows of this table are checked as.
-    pub fn resource_type(self) -> atrium_engine::ResourceType {
+    pub const fn resource_type(self) -> atrium_engine::ResourceType {
         use atrium_engine::ResourceType as R;
         match self {
             Listable::Workspaces => R::Workspace,
@@ -340,14 +348,42 @@ impl Listable {
     }
 }
 
-/// The keys of every live row of `table` the filter admits, sorted: the authorized list with
-/// no other condition. Used by the differential tests and the list benchmarks; endpoint lists
-/// add their own conditions, paging and ordering.
-pub async fn authorized_keys(
+/// An engine listable resource ([`atrium_engine::Listable`]) and the table its rows live in.
+pub trait ListedTable: atrium_engine::Listable {
+    const TABLE: Listable;
+}
+
+macro_rules! listed_tables {
+    ($($marker:ident,)*) => {$(
+        impl ListedTable for $marker {
+            const TABLE: Listable = Listable::$marker;
+        }
+        // The table's rows are checked as the marker's type.
+        const _: () = assert!(
+            Listable::$marker.resource_type() as usize
+                == <$marker as atrium_engine::Listable>::TYPE as usize
+        );
+    )*};
+}
+
+listed_tables! {
+    Workspaces,
+    Templates,
+    Users,
+    Groups,
+    Organizations,
+    OrganizationMembers,
+    AuditLogs,
+}
+
+/// The keys of every live row of `R`'s table the filter admits, sorted: the authorized list
+/// with no other condition. Used by the differential tests and the list benchmarks; endpoint
+/// lists add their own conditions, paging and ordering.
+pub async fn authorized_keys<R: ListedTable>(
     db: impl Into<Db<'_>>,
-    table: Listable,
-    authz: &ListFilter,
+    authz: &TypedFilter<R>,
 ) -> Result<Vec<String>, StoreError> {
+    let (table, authz) = (R::TABLE, authz.filter());
     let (from, live) = table.from();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
@@ -360,7 +396,8 @@ pub async fn authorized_keys(
 }
 
 /// The SQL text [`authorized_keys`] runs, for plans in docs and tests.
-pub fn authorized_keys_sql(table: Listable, authz: &ListFilter) -> String {
+pub fn authorized_keys_sql<R: ListedTable>(authz: &TypedFilter<R>) -> String {
+    let (table, authz) = (R::TABLE, authz.filter());
     let (from, live) = table.from();
     let mut qb: QueryBuilder<sqlx::Postgres> = QueryBuilder::new("SELECT ");
     qb.push(format_args!("{} FROM {from} WHERE {live} AND ", table.key_sql()));
@@ -371,8 +408,9 @@ pub fn authorized_keys_sql(table: Listable, authz: &ListFilter) -> String {
 /// `GET /organizations`: the orgs the caller may read, by name.
 pub async fn organizations(
     db: impl Into<Db<'_>>,
-    authz: &ListFilter,
+    authz: &TypedFilter<Organizations>,
 ) -> Result<Vec<crate::orgs::Organization>, StoreError> {
+    let authz = authz.filter();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         let mut qb = QueryBuilder::new(
@@ -390,9 +428,10 @@ pub async fn organizations(
 pub async fn org_members(
     db: impl Into<Db<'_>>,
     org: crate::id::OrgId,
-    authz: &ListFilter,
+    authz: &TypedFilter<OrganizationMembers>,
     page: Page,
 ) -> Result<Listed<crate::orgs::Member>, StoreError> {
+    let authz = authz.filter();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         // Defined per backend arm: the closure is monomorphic.
@@ -421,8 +460,9 @@ pub async fn org_members(
 pub async fn groups(
     db: impl Into<Db<'_>>,
     org: crate::id::OrgId,
-    authz: &ListFilter,
+    authz: &TypedFilter<Groups>,
 ) -> Result<Vec<crate::groups::Group>, StoreError> {
+    let authz = authz.filter();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         let mut qb = QueryBuilder::new(
@@ -498,9 +538,10 @@ pub async fn templates(
     db: impl Into<Db<'_>>,
     org: Option<crate::id::OrgId>,
     q: &TemplateQuery,
-    authz: &ListFilter,
+    authz: &TypedFilter<Templates>,
     page: Page,
 ) -> Result<Listed<crate::templates::Template>, StoreError> {
+    let authz = authz.filter();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         let mut qb = QueryBuilder::new(TEMPLATE_SELECT);

@@ -13,6 +13,7 @@
 //! branches' ids.
 
 use atrium_engine::ListFilter;
+use atrium_engine::listable::{TypedFilter, Workspaces};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::authz_sql::{AuthzColumns, Branch, branches, push_branch, push_filter};
@@ -147,7 +148,7 @@ fn push_branch_rows<DB>(
 pub fn page_query<DB>(
     prefix: &str,
     f: &WorkspaceFilter,
-    authz: &ListFilter,
+    authz: &TypedFilter<Workspaces>,
     page: Page,
 ) -> QueryBuilder<DB>
 where
@@ -155,6 +156,7 @@ where
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> i32: Encode<'t, DB> + Type<DB>,
 {
+    let authz = authz.filter();
     let cols = Listable::Workspaces.columns();
     let limit = page.limit.unwrap_or(i64::MAX);
     let mut qb = QueryBuilder::new(prefix);
@@ -190,12 +192,17 @@ where
 }
 
 /// The count query [`workspaces`] runs, after `prefix`, on any backend.
-pub fn count_query<DB>(prefix: &str, f: &WorkspaceFilter, authz: &ListFilter) -> QueryBuilder<DB>
+pub fn count_query<DB>(
+    prefix: &str,
+    f: &WorkspaceFilter,
+    authz: &TypedFilter<Workspaces>,
+) -> QueryBuilder<DB>
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
     for<'t> i32: Encode<'t, DB> + Type<DB>,
 {
+    let authz = authz.filter();
     let cols = Listable::Workspaces.columns();
     let mut qb = QueryBuilder::new(prefix);
     match shape(authz, &cols) {
@@ -219,10 +226,35 @@ where
 }
 
 /// A page of live workspaces the caller may read, by name, and the total count.
+///
+/// `authz` is the caller's filter for workspaces; one computed for another type is another type
+/// and does not compile:
+///
+/// ```compile_fail,E0308
+/// # use atrium_engine::listable::Templates;
+/// # use atrium_engine::{Action, Subject};
+/// # use atrium_store::{Store, lists::Page, workspace_list::{self, WorkspaceFilter}};
+/// # async fn f(store: &Store, subject: &Subject) {
+/// let authz = subject.list_filter_for::<Templates>(Action::Read);
+/// let none = WorkspaceFilter::default();
+/// let _ = workspace_list::workspaces(store, &none, &authz, Page::default()).await;
+/// # }
+/// ```
+///
+/// ```no_run
+/// # use atrium_engine::listable::Workspaces;
+/// # use atrium_engine::{Action, Subject};
+/// # use atrium_store::{Store, lists::Page, workspace_list::{self, WorkspaceFilter}};
+/// # async fn f(store: &Store, subject: &Subject) {
+/// let authz = subject.list_filter_for::<Workspaces>(Action::Read);
+/// let none = WorkspaceFilter::default();
+/// let _ = workspace_list::workspaces(store, &none, &authz, Page::default()).await;
+/// # }
+/// ```
 pub async fn workspaces(
     db: impl Into<Db<'_>>,
     f: &WorkspaceFilter,
-    authz: &ListFilter,
+    authz: &TypedFilter<Workspaces>,
     page: Page,
 ) -> Result<Listed<Workspace>, StoreError> {
     let mut conn = db.into().conn().await?;
@@ -239,7 +271,7 @@ pub async fn workspaces(
 pub async fn workspace_page(
     db: impl Into<Db<'_>>,
     f: &WorkspaceFilter,
-    authz: &ListFilter,
+    authz: &TypedFilter<Workspaces>,
     page: Page,
 ) -> Result<Vec<Workspace>, StoreError> {
     let mut conn = db.into().conn().await?;
@@ -251,7 +283,7 @@ pub async fn workspace_page(
 
 /// The SQL text of the first page of 25 (PostgreSQL placeholders; limit and offset are bound),
 /// for plans in docs and benchmarks.
-pub fn workspace_page_sql(f: &WorkspaceFilter, authz: &ListFilter) -> String {
+pub fn workspace_page_sql(f: &WorkspaceFilter, authz: &TypedFilter<Workspaces>) -> String {
     let page = Page { limit: Some(25), offset: 0 };
     page_query::<sqlx::Postgres>("", f, authz, page).into_string()
 }

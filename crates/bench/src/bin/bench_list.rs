@@ -8,9 +8,10 @@
 //! SQLite file and to a fresh PostgreSQL database, then `ANALYZE`d (SQLite's WAL checkpointed,
 //! PostgreSQL `VACUUM (ANALYZE)`d, as autocheckpoints and autovacuum would after a bulk load).
 //! Each role is a user whose subject is built as the server builds it. One sample is
-//! `Subject::list_filter(read, workspace)` plus `workspace_list::workspace_page` (the first
-//! page of 25 by name) through the store's pool, in process; the figures are p50 and p99 over
-//! the samples after a warm-up. The total count under the same predicate is timed separately.
+//! `Subject::list_filter_for::<Workspaces>(read)` plus `workspace_list::workspace_page` (the
+//! first page of 25 by name) through the store's pool, in process; the figures are p50 and p99
+//! over the samples after a warm-up. The total count under the same predicate is timed
+//! separately.
 //! Before timing, each role's page and count are asserted equal to the engine's own
 //! `ListFilter::matches` over the in-memory world, so a fast wrong query cannot pass. The
 //! PostgreSQL pages are timed once more with `plan_cache_mode = force_generic_plan` on new
@@ -27,7 +28,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use atrium_engine::{Action, ListFilter, ResourceType, Subject};
+use atrium_engine::listable::{TypedFilter, Workspaces};
+use atrium_engine::{Action, Subject};
 use atrium_store::lists::Page;
 use atrium_store::workspace_list::{self, WorkspaceFilter};
 use atrium_store::{Pool, Store};
@@ -300,7 +302,7 @@ impl PgBench {
 const FIRST_PAGE: Page = Page { limit: Some(PAGE), offset: 0 };
 
 /// The store's count query, timed on its own.
-async fn count(store: &Store, filter: &ListFilter) -> Result<i64> {
+async fn count(store: &Store, filter: &TypedFilter<Workspaces>) -> Result<i64> {
     let f = WorkspaceFilter::default();
     Ok(match store.pool() {
         Pool::Sqlite(p) => {
@@ -319,7 +321,7 @@ async fn count(store: &Store, filter: &ListFilter) -> Result<i64> {
 }
 
 /// Prints the plan of the page query the store runs (the same builder, behind `EXPLAIN`).
-async fn explain(store: &Store, filter: &ListFilter) -> Result<()> {
+async fn explain(store: &Store, filter: &TypedFilter<Workspaces>) -> Result<()> {
     let f = WorkspaceFilter::default();
     match store.pool() {
         Pool::Sqlite(p) => {
@@ -365,7 +367,7 @@ fn round1(x: f64) -> f64 {
 }
 
 async fn first_page(store: &Store, subject: &Subject) -> Result<Vec<Uuid>> {
-    let filter = subject.list_filter(Action::Read, ResourceType::Workspace);
+    let filter = subject.list_filter_for::<Workspaces>(Action::Read);
     let page =
         workspace_list::workspace_page(store, &WorkspaceFilter::default(), &filter, FIRST_PAGE)
             .await?;
@@ -380,7 +382,7 @@ async fn bench_role(
     world: &World,
     plans: bool,
 ) -> Result<RoleRow> {
-    let filter = subject.list_filter(Action::Read, ResourceType::Workspace);
+    let filter = subject.list_filter_for::<Workspaces>(Action::Read);
 
     // Correctness first: page, count and the store's own page + count agree with the engine.
     let (want_page, want_count) = world.expected(&filter);
@@ -407,7 +409,7 @@ async fn bench_role(
     let start = Instant::now();
     while samples.len() < MIN_SAMPLES || (start.elapsed() < BUDGET && samples.len() < MAX_SAMPLES) {
         let t = Instant::now();
-        let filter = black_box(subject).list_filter(Action::Read, ResourceType::Workspace);
+        let filter = black_box(subject).list_filter_for::<Workspaces>(Action::Read);
         let page =
             workspace_list::workspace_page(store, &WorkspaceFilter::default(), &filter, FIRST_PAGE)
                 .await?;

@@ -2,11 +2,14 @@
 //! ACLs, scopes), every authorized SQL list equals filtering all rows with `authorize` in
 //! memory — on SQLite and on PostgreSQL.
 
+use atrium_engine::listable::{
+    AuditLogs, Groups, OrganizationMembers, Organizations, Templates, Users, Workspaces,
+};
 use atrium_engine::{
     Action, ActionSet, BuiltinRole, Object, Permission, ResourceType, Role, RoleOptions, Scope,
     ScopeName, Subject, Wild,
 };
-use atrium_store::lists::{Listable, Page, authorized_keys};
+use atrium_store::lists::{Listable, ListedTable, Page, authorized_keys};
 use atrium_store::workspace_list::{self, WorkspaceFilter};
 use atrium_store::{Pool, Store};
 use uuid::Uuid;
@@ -361,10 +364,22 @@ store_test! {
                     .map(|(_, row)| row.key.clone())
                     .collect();
                 expected.sort();
-                let mut got = authorized_keys(&db.store, table, &filter).await.unwrap();
+                let store = &db.store;
+                let mut got = match table {
+                    Listable::Workspaces => keys::<Workspaces>(store, &subject, action).await,
+                    Listable::Templates => keys::<Templates>(store, &subject, action).await,
+                    Listable::Users => keys::<Users>(store, &subject, action).await,
+                    Listable::Groups => keys::<Groups>(store, &subject, action).await,
+                    Listable::Organizations => keys::<Organizations>(store, &subject, action).await,
+                    Listable::OrganizationMembers => {
+                        keys::<OrganizationMembers>(store, &subject, action).await
+                    }
+                    Listable::AuditLogs => keys::<AuditLogs>(store, &subject, action).await,
+                };
                 got.sort();
                 assert_eq!(got, expected, "round {round} {table:?} {action:?}\nfilter {filter:?}\nroles {:?}", subject.roles().iter().map(|r| (&r.name, r.org)).collect::<Vec<_>>());
                 if table == Listable::Workspaces {
+                    let filter = subject.list_filter_for::<Workspaces>(action);
                     check_workspace_pages(&db.store, &filter, &expected, &data.users, round).await;
                 }
                 checked += 1;
@@ -376,12 +391,19 @@ store_test! {
     }
 }
 
+/// The keys [`authorized_keys`] lists for `R` under the subject's typed filter.
+async fn keys<R: ListedTable>(store: &Store, subject: &Subject, action: Action) -> Vec<String> {
+    let filter = subject.list_filter_for::<R>(action);
+    assert_eq!(R::TABLE.resource_type(), filter.resource_type());
+    authorized_keys(store, &filter).await.unwrap()
+}
+
 /// The workspace list (a UNION of per-disjunct branches, workspace_list.rs) against the same
 /// expected rows: every row once, by name, the count, pages at offsets, and the caller's
 /// conditions applied inside each branch.
 async fn check_workspace_pages(
     store: &Store,
-    filter: &atrium_engine::ListFilter,
+    filter: &atrium_engine::TypedFilter<Workspaces>,
     expected: &[String],
     users: &[Uuid],
     round: usize,

@@ -124,7 +124,8 @@ store_test! {
 
 store_test! {
     async fn template_lists_follow_the_acl_and_the_query(db) {
-        use atrium_engine::{BuiltinRole, RoleOptions, Scope, Subject, ResourceType};
+        use atrium_engine::listable::Templates;
+        use atrium_engine::{BuiltinRole, RoleOptions, Scope, Subject};
         use atrium_store::lists::{self, Page, TemplateQuery};
         let org = fixtures::org(&db.store, "acme").await;
         let other = fixtures::org(&db.store, "other").await;
@@ -143,14 +144,14 @@ store_test! {
         let org_member = BuiltinRole::OrganizationMember.expand(Some(org.id.uuid()), RoleOptions::default()).unwrap();
         let site_member = BuiltinRole::Member.expand(None, RoleOptions::default()).unwrap();
         let subject = Subject::new(member.id.uuid(), vec![site_member, org_member], vec![], Scope::ALL);
-        let authz = subject.list_filter(Action::Read, ResourceType::Template);
+        let authz = subject.list_filter_for::<Templates>(Action::Read);
         let all = TemplateQuery::default();
         let listed = lists::templates(&db.store, None, &all, &authz, Page::default()).await.unwrap();
         assert_eq!(listed.rows.iter().map(|t| t.id).collect::<Vec<_>>(), [open.id]);
         assert_eq!(listed.count, 1);
         // An owner sees everything; the org, name and paging conditions narrow it.
         let owner = Subject::new(admin.id.uuid(), vec![BuiltinRole::Owner.expand(None, RoleOptions::default()).unwrap()], vec![], Scope::ALL);
-        let authz = owner.list_filter(Action::Read, ResourceType::Template);
+        let authz = owner.list_filter_for::<Templates>(Action::Read);
         let in_org = lists::templates(&db.store, Some(org.id), &all, &authz, Page::default()).await.unwrap();
         let mut want = vec![(open.name.clone(), open.id), (closed.name.clone(), closed.id)];
         want.sort();

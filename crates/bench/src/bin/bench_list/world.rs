@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use atrium_engine::{ActionSet, BuiltinRole, Object, RoleOptions, Scope, Wild};
+use atrium_engine::{ActionSet, BuiltinRole, Object, ResourceType, RoleOptions, Scope, Wild};
 
 use super::*;
 
@@ -255,7 +255,7 @@ impl World {
     }
 
     /// The first page (ids) and the count `filter` admits, by the engine over the world.
-    pub(super) fn expected(&self, filter: &ListFilter) -> (Vec<Uuid>, i64) {
+    pub(super) fn expected(&self, filter: &TypedFilter<Workspaces>) -> (Vec<Uuid>, i64) {
         let mut visible: Vec<(String, Uuid)> = self
             .workspaces
             .iter()
