@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use atrium_api::authcheck::{AuthorizationRequest, Check, ExplainRequest, ExplainResponse};
+use atrium_engine::group::GroupObject;
 use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope};
 use atrium_store::{
     GroupId, OrgId, StoreError, TemplateId, UserId, groups, orgs, templates, users,
@@ -88,12 +89,18 @@ struct Loaded {
     any_org: bool,
     users: Vec<(Uuid, ActionSet)>,
     groups: Vec<(Uuid, ActionSet)>,
+    /// A loaded group: the engine's group object (its members may read it) supplies the ACL.
+    group: Option<GroupObject>,
 }
 
 impl Loaded {
     fn object(&self) -> Object<'_> {
-        let mut o =
-            Object::of(self.resource_type).with_user_acl(&self.users).with_group_acl(&self.groups);
+        let mut o = match &self.group {
+            Some(g) => g.object(),
+            None => Object::of(self.resource_type)
+                .with_user_acl(&self.users)
+                .with_group_acl(&self.groups),
+        };
         o.id = self.id;
         o.owner = self.owner;
         o.org = self.org;
@@ -139,6 +146,7 @@ async fn load(
         any_org: o.any_org,
         users: vec![],
         groups: vec![],
+        group: None,
     };
     let Some(id) = loaded.id else { return Ok((action, Some(loaded))) };
     let absent = |e: StoreError| match e {
@@ -174,8 +182,7 @@ async fn load(
                 Err(e) => return Err(e.into()),
             };
             loaded.org = Some(org.uuid());
-            loaded.groups =
-                vec![(id, [atrium_engine::Wild::Is(Action::Read)].into_iter().collect())];
+            loaded.group = Some(GroupObject::new(id, org.uuid()));
         }
         other => {
             return Err(Error::bad_request(format!(

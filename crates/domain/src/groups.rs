@@ -10,8 +10,9 @@ use crate::validate;
 use crate::{Caller, Domain, Error, Result};
 use atrium_api::Response as Message;
 use atrium_api::orgs::{CreateGroupRequest, Group, PatchGroupRequest, ReducedUser};
+use atrium_engine::group;
 use atrium_engine::name::validate_name;
-use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::error::Optional;
 use atrium_store::lists;
 use atrium_store::{DbTime, GroupId, GroupSource, OrgId, StoreError, UserId, groups, orgs, users};
@@ -161,7 +162,7 @@ pub async fn create(
 /// Renames or edits a group, and adds and removes members (user ids; they must be members of
 /// the group's org). Requires `update` on the group. The Everyone group cannot be renamed,
 /// edited or have members added or removed. Membership is read and changed inside one
-/// transaction.
+/// transaction, under a lock on the group.
 pub async fn patch(
     d: &Domain,
     caller: &Caller,
@@ -208,12 +209,17 @@ pub async fn patch(
         let not_a_group_member =
             || Error::bad_request("Failed to add or remove non-existent group member");
         let mut tx = d.store().begin().await?;
+        // The group stays locked until this edit commits, so parallel edits read each other's
+        // members (a group deleted meanwhile is not found).
+        groups::lock_group(&mut tx, row.id).await?;
         let current = groups::list_members(&mut tx, row.id).await?;
         for (i, user) in add.iter().enumerate() {
             if current.contains(user) || add[..i].contains(user) {
                 return Err(Error::bad_request("Cannot add the same user to a group twice!"));
             }
-            match orgs::get_member(&mut tx, g.org.id, *user).await {
+            // Locked until commit: a removal from the org racing this edit waits for it (and
+            // then takes the new group row with it) or is seen here.
+            match orgs::lock_member(&mut tx, g.org.id, *user).await {
                 Ok(_) => {}
                 Err(StoreError::NotFound { .. }) => return Err(not_an_org_member()),
                 Err(e) => return Err(e.into()),
@@ -306,15 +312,10 @@ fn quota(q: i64) -> Result<i32> {
     })
 }
 
-/// A group as the engine sees it: members of a group may read it (rbac.md §7.3); for the
-/// Everyone group the entry is keyed by the org id, so every member reads it.
+/// The engine's group object ([`atrium_engine::group::with_group_object`]: members of a group
+/// may read it, every org member the Everyone group), for typed ids.
 pub fn with_group_object<T>(group: GroupId, org: OrgId, f: impl FnOnce(&Object<'_>) -> T) -> T {
-    let acl = [(group.uuid(), [Wild::Is(Action::Read)].into_iter().collect::<ActionSet>())];
-    let object = Object::of(ResourceType::Group)
-        .with_id(group.uuid())
-        .in_org(org.uuid())
-        .with_group_acl(&acl);
-    f(&object)
+    group::with_group_object(group.uuid(), org.uuid(), f)
 }
 
 /// A group (stored, or the synthesized Everyone group).
@@ -350,13 +351,10 @@ pub fn reduced(u: &users::User) -> ReducedUser {
     }
 }
 
-/// A group membership as the engine sees it: owned by the member, in the group's org
-/// (rbac.md §2, `group_member`).
+/// The engine's group-membership object ([`atrium_engine::group::group_member_object`]), for
+/// typed ids.
 pub fn group_member_object(org: OrgId, user: UserId) -> Object<'static> {
-    Object::of(ResourceType::GroupMember)
-        .with_id(user.uuid())
-        .with_owner(user.uuid())
-        .in_org(org.uuid())
+    group::group_member_object(org.uuid(), user.uuid())
 }
 
 /// The wire group (a stored one, or the org's Everyone group when `row` is `None`) as `actor`

@@ -135,8 +135,10 @@ pub async fn update_roles(
                 .detail("Another user with the appropriate permissions must change your roles."));
         }
         // The current roles and the org's custom roles are read inside the write transaction,
-        // so the change is computed from what it replaces.
+        // under a lock on the membership (a parallel change waits, then reads this one's
+        // roles), so the change is computed and checked against what it replaces.
         let mut tx = d.store().begin().await?;
+        orgs::lock_member_for_update(&mut tx, org.id, user.id).await?;
         let current = orgs::get_member_roles(&mut tx, org.id, user.id).await?;
         let custom = roles::list(&mut tx, org.id).await?;
         let change = check_role_change(

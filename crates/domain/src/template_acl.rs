@@ -5,13 +5,14 @@
 
 use crate::audit::{self, Entry};
 use crate::groups::{GroupRef, api_groups_for, reduced};
-use crate::templates::{Resolved, resolve, use_actions};
+use crate::templates::{Resolved, resolve};
 use crate::{Caller, Domain, Error, Result};
 use atrium_api::Response as Message;
 use atrium_api::ValidationError;
 use atrium_api::templates::{
     AclAvailable, TemplateAcl, TemplateGroup, TemplateUser, UpdateTemplateAcl,
 };
+use atrium_engine::acl::AclKind;
 use atrium_engine::{Action, ActionSet};
 use atrium_store::{
     Acl, GroupId, OrgId, StoreError, UserId, groups, lists, orgs, templates, users,
@@ -19,26 +20,8 @@ use atrium_store::{
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-/// The wire role of a stored action set: exactly `["*"]` is `admin`, exactly `{read, use}`
-/// is `use`, anything else (a set written by another tool) shows as `""`.
-fn role_of(set: ActionSet) -> &'static str {
-    if set == ActionSet::WILDCARD {
-        "admin"
-    } else if set == use_actions() {
-        "use"
-    } else {
-        ""
-    }
-}
-
-/// The action set of a wire role; `None` for `""` (remove) and for unknown roles.
-fn actions_of(role: &str) -> Option<ActionSet> {
-    match role {
-        "admin" => Some(ActionSet::WILDCARD),
-        "use" => Some(use_actions()),
-        _ => None,
-    }
-}
+/// The template ACL's role table (the engine's, rbac.md §7.1).
+const KIND: AclKind = AclKind::Template;
 
 fn set_json(set: ActionSet) -> Value {
     Value::Array(set.iter().map(|a| Value::String(a.to_string())).collect())
@@ -82,15 +65,17 @@ async fn validate_perms(
     let mut errors = Vec::new();
     let invalid = |detail: String| ValidationError { field: field.to_owned(), detail };
     for (key, role) in perms {
-        if !role.is_empty() && actions_of(role).is_none() {
-            errors.push(invalid(format!("role \"{role}\" is not a valid template role")));
-            continue;
-        }
+        let actions = match KIND.parse_role(role) {
+            Ok(actions) => actions,
+            Err(unknown) => {
+                errors.push(invalid(unknown.to_string()));
+                continue;
+            }
+        };
         let Ok(id) = key.parse::<uuid::Uuid>() else {
             errors.push(invalid(format!("{key} is not a valid UUID.")));
             continue;
         };
-        let actions = actions_of(role);
         if actions.is_some() {
             let exists = if users_not_groups {
                 live_user(state, UserId(id)).await?.is_some()
@@ -154,7 +139,7 @@ pub async fn get(d: &Domain, caller: &Caller, template: &str) -> Result<Template
     let mut out = TemplateAcl { users: Vec::new(), groups: Vec::new() };
     for (id, set) in &acl.users {
         if let Some(user) = views.remove(id) {
-            out.users.push(TemplateUser { user, role: role_of(*set).to_owned() });
+            out.users.push(TemplateUser { user, role: KIND.role_of(*set).to_owned() });
         }
     }
     let group_ids: Vec<GroupId> = acl.groups.iter().map(|(id, _)| *id).collect();
@@ -172,7 +157,7 @@ pub async fn get(d: &Domain, caller: &Caller, template: &str) -> Result<Template
             }
         };
         if can_read_group(caller, *id, org.id) {
-            shown.push(((&org, *id, row), role_of(*set)));
+            shown.push(((&org, *id, row), KIND.role_of(*set)));
         }
     }
     let items: Vec<GroupRef<'_>> = shown.iter().map(|(item, _)| *item).collect();

@@ -16,9 +16,10 @@ use atrium_api::templates::{
     CreateTemplateRequest, Template as ApiTemplate, TemplateAutostartRequirement,
     TemplateAutostopRequirement, UpdateTemplateMeta,
 };
+use atrium_engine::acl::AclKind;
 use atrium_engine::name::validate_name;
 use atrium_engine::query::{QueryError, TermParser, terms};
-use atrium_engine::{Action, ActionSet, Object, ResourceType, Wild};
+use atrium_engine::{Action, ActionSet, Object, ResourceType};
 use atrium_store::jobs::{self, JobStatus};
 use atrium_store::lists::{self, TemplateQuery};
 use atrium_store::{
@@ -28,11 +29,6 @@ use atrium_store::{
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-/// `use`: read the template and create workspaces from it (rbac.md §7.1).
-pub fn use_actions() -> ActionSet {
-    [Wild::Is(Action::Read), Wild::Is(Action::Use)].into_iter().collect()
-}
 
 /// A template as the engine sees it, with its ACL loaded.
 pub struct TemplateAuthz {
@@ -268,7 +264,11 @@ pub async fn create(
         let closed = req.disable_everyone_group_access || d.config.templates_closed_by_default;
         let acl = Acl {
             users: vec![],
-            groups: if closed { vec![] } else { vec![(GroupId::everyone(org.id), use_actions())] },
+            groups: if closed {
+                vec![]
+            } else {
+                vec![(GroupId::everyone(org.id), AclKind::Template.use_actions())]
+            },
         };
         let mut tx = d.store().begin().await?;
         let template = templates::insert(

@@ -12,50 +12,16 @@ use crate::audit::{self, Entry};
 use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
 use crate::{Caller, Domain, Error, Result};
 use atrium_api::workspaces::{UpdateWorkspaceAcl, WorkspaceAclResponse, WorkspaceGrantee};
-use atrium_engine::{Action, ActionSet, Wild};
+use atrium_engine::acl::AclKind;
+use atrium_engine::{Action, ActionSet};
 use atrium_store::error::Optional;
 use atrium_store::value::Acl;
-use atrium_store::{
-    GroupId, OrgId, StoreError, Tx, UserId, WorkspaceId, groups, orgs, users, workspaces,
-};
+use atrium_store::{GroupId, OrgId, StoreError, UserId, groups, orgs, users, workspaces};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// `admin`: everything but `delete` (`create` doubles as "may edit the ACL").
-fn admin_actions() -> ActionSet {
-    [
-        Action::Create,
-        Action::Read,
-        Action::Update,
-        Action::Start,
-        Action::Stop,
-        Action::Ssh,
-        Action::ApplicationConnect,
-        Action::CreateAgent,
-        Action::DeleteAgent,
-    ]
-    .into_iter()
-    .map(Wild::Is)
-    .collect()
-}
-
-/// `use`: connect and power, no changes.
-fn use_actions() -> ActionSet {
-    [Action::ApplicationConnect, Action::Read, Action::Ssh, Action::Start, Action::Stop]
-        .into_iter()
-        .map(Wild::Is)
-        .collect()
-}
-
-fn role_of(set: ActionSet) -> &'static str {
-    if set == admin_actions() {
-        "admin"
-    } else if set == use_actions() {
-        "use"
-    } else {
-        ""
-    }
-}
+/// The workspace ACL's role table (the engine's, rbac.md §7.2).
+const KIND: AclKind = AclKind::Workspace;
 
 /// The wire view of an ACL: live users and the groups that still exist.
 async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<WorkspaceAclResponse> {
@@ -68,7 +34,7 @@ async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<Workspace
                 id: id.uuid(),
                 name: u.username,
                 avatar_url: u.avatar_url,
-                role: role_of(*set).into(),
+                role: KIND.role_of(*set).into(),
             });
         }
     }
@@ -86,7 +52,7 @@ async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<Workspace
             id: id.uuid(),
             name,
             avatar_url,
-            role: role_of(*set).into(),
+            role: KIND.role_of(*set).into(),
         });
     }
     Ok(out)
@@ -94,15 +60,6 @@ async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<Workspace
 
 fn invalid(field: &str, detail: String) -> Error {
     Error::bad_request("Invalid request to update workspace ACL").validation(field, detail)
-}
-
-fn parse_role(field: &str, role: &str) -> Result<Option<ActionSet>> {
-    match role {
-        "admin" => Ok(Some(admin_actions())),
-        "use" => Ok(Some(use_actions())),
-        "" => Ok(None),
-        other => Err(invalid(field, format!("role \"{other}\" is not a valid workspace role"))),
-    }
 }
 
 /// Who the workspace is shared with; needs `read` (404) and `create` on the workspace (403,
@@ -133,18 +90,14 @@ pub async fn patch_acl(
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
         let mut tx = d.store().begin().await?;
-        lock_workspace(&mut tx, ws.id).await?;
+        workspaces::lock_live(&mut tx, ws.id).await?;
         let old = workspaces::get_acl(&mut tx, ws.id).await?;
         // Decided against the ACL as it is now, not as `resolve_workspace` read it.
         let authz = WorkspaceAuthz::with_acl(&ws, &old);
         caller.require(Action::Create, &authz.object())?;
         // No escalation: every role granted must be one the grantor holds here.
         for role in req.user_roles.values().chain(req.group_roles.values()) {
-            let set = match role.as_str() {
-                "admin" => admin_actions(),
-                "use" => use_actions(),
-                _ => continue,
-            };
+            let Ok(Some(set)) = KIND.parse_role(role) else { continue };
             if let Some(missing) =
                 Action::ALL.iter().find(|a| set.grants(**a) && !caller.can(**a, &authz.object()))
             {
@@ -161,7 +114,7 @@ pub async fn patch_acl(
             let user: UserId = id
                 .parse()
                 .map_err(|_| invalid("user_roles", format!("{id} is not a valid UUID.")))?;
-            let set = parse_role("user_roles", role)?;
+            let set = KIND.parse_role(role).map_err(|e| invalid("user_roles", e.to_string()))?;
             if set.is_some() {
                 match users::get(&mut tx, user).await {
                     Ok(u) if !u.deleted => {}
@@ -173,8 +126,10 @@ pub async fn patch_acl(
                     }
                     Err(e) => return Err(e.into()),
                 }
-                // Only members of the workspace's organization may be granted a role.
-                match orgs::get_member(&mut tx, ws.org_id, user).await {
+                // Only members of the workspace's organization may be granted a role; the
+                // membership stays locked until the grant commits, so a removal racing this
+                // edit either waits for it or is seen here.
+                match orgs::lock_member(&mut tx, ws.org_id, user).await {
                     Ok(_) => {}
                     Err(StoreError::NotFound { .. }) => {
                         return Err(invalid(
@@ -196,7 +151,7 @@ pub async fn patch_acl(
             let group: GroupId = id
                 .parse()
                 .map_err(|_| invalid("group_roles", format!("{id} is not a valid UUID.")))?;
-            let set = parse_role("group_roles", role)?;
+            let set = KIND.parse_role(role).map_err(|e| invalid("group_roles", e.to_string()))?;
             if set.is_some() && !group.is_everyone_of(ws.org_id) {
                 match groups::get(&mut tx, group).await {
                     Ok(g) if g.org_id == ws.org_id => {}
@@ -237,6 +192,8 @@ pub async fn delete_acl(d: &Domain, caller: &Caller, param: &str) -> Result<()> 
         entry.org = Some(ws.org_id);
         caller.require(Action::Create, &authz.object())?;
         let mut tx = d.store().begin().await?;
+        // Under the lock PATCH takes, so an edit in flight is cleared too, not re-applied.
+        workspaces::lock_live(&mut tx, ws.id).await?;
         workspaces::set_acl(&mut tx, ws.id, &Acl::default()).await?;
         entry.changed(&json!({"shared": true}), &json!({"shared": false}));
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;
@@ -247,23 +204,10 @@ pub async fn delete_acl(d: &Domain, caller: &Caller, param: &str) -> Result<()> 
     audit::finish(d, caller.meta(), &entry, result).await
 }
 
-/// Locks the live workspace's row until `tx` ends, so concurrent ACL edits run one after the
-/// other (on PostgreSQL; SQLite's write transactions are serialized already). Reuses
-/// [`workspaces::lock_idle`], whose row lock is taken before its idleness check: a build in
-/// flight (its `Unique` refusal) leaves the row locked all the same. A workspace deleted meanwhile
-/// is not found.
-async fn lock_workspace(tx: &mut Tx<'_>, ws: WorkspaceId) -> Result<()> {
-    match workspaces::lock_idle(&mut *tx, ws).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::Unique { constraint }) if constraint == workspaces::ACTIVE_BUILD => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The audit view of an ACL: grantee id → role.
 fn acl_view(acl: &Acl) -> serde_json::Value {
     json!({
-        "user_acl": acl.users.iter().map(|(u, s)| (u.to_string(), role_of(*s))).collect::<BTreeMap<_, _>>(),
-        "group_acl": acl.groups.iter().map(|(g, s)| (g.to_string(), role_of(*s))).collect::<BTreeMap<_, _>>(),
+        "user_acl": acl.users.iter().map(|(u, s)| (u.to_string(), KIND.role_of(*s))).collect::<BTreeMap<_, _>>(),
+        "group_acl": acl.groups.iter().map(|(g, s)| (g.to_string(), KIND.role_of(*s))).collect::<BTreeMap<_, _>>(),
     })
 }

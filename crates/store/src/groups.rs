@@ -26,6 +26,10 @@ const LOCK_ORG_MEMBERSHIP: Locking = locking!(
     "FOR SHARE OF m"
 );
 
+/// A group row, locked (`FOR UPDATE` on PostgreSQL) for a read-modify-write of the group or
+/// its members.
+const LOCK_GROUP: Locking = locking!("SELECT id FROM groups WHERE id = $1", "FOR UPDATE");
+
 /// A group row.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Group {
@@ -139,6 +143,20 @@ pub async fn get_by_name(
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| sqlx::query_as(GET_BY_NAME).bind(org).bind(name).fetch_optional(c).await)?
         .ok_or(NOT_FOUND)
+}
+
+/// Locks a stored group (`FOR UPDATE` on PostgreSQL) until the caller's transaction ends, so
+/// read-modify-writes of the group and its member list run one after the other, each reading
+/// what the previous one committed; `NotFound` when the group is gone. (SQLite's write
+/// transactions are serialized already.) Call it inside the write transaction, before reading.
+pub async fn lock_group(db: impl Into<Db<'_>>, id: GroupId) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let found: Option<GroupId> =
+        on_conn!(conn, |c| sqlx::query_scalar(LOCK_GROUP.sql(backend_of(&*c)))
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+    found.map(|_| ()).ok_or(NOT_FOUND)
 }
 
 /// An org's stored groups, by name.

@@ -6,7 +6,8 @@
 
 use sqlx::FromRow;
 
-use crate::db::{Db, on_conn};
+use crate::db::{Db, backend_of, on_conn};
+use crate::dialect::{Locking, locking};
 use crate::error::StoreError;
 use crate::id::{OrgId, UserId};
 use crate::time::DbTime;
@@ -134,6 +135,18 @@ const REMOVE_MEMBER_GROUPS: &str = "DELETE FROM group_members WHERE user_id = $2
      AND group_id IN (SELECT id FROM groups WHERE org_id = $1)";
 const GET_MEMBER_ROLES: &str = "SELECT role_name FROM organization_member_roles \
      WHERE org_id = $1 AND user_id = $2 ORDER BY role_name";
+// A membership locked against a racing removal (`FOR SHARE`: checks that only need the member
+// to stay a member do not wait for each other) or, for a read-modify-write of its roles,
+// against every other writer (`FOR UPDATE`, which [`set_member_roles`]'s update also takes).
+// See dialect.rs item 5.
+const LOCK_MEMBER: Locking = locking!(
+    "SELECT user_id FROM organization_members WHERE org_id = $1 AND user_id = $2",
+    "FOR SHARE"
+);
+const LOCK_MEMBER_FOR_UPDATE: Locking = locking!(
+    "SELECT user_id FROM organization_members WHERE org_id = $1 AND user_id = $2",
+    "FOR UPDATE"
+);
 const TOUCH_MEMBER: &str =
     "UPDATE organization_members SET updated_at = $3 WHERE org_id = $1 AND user_id = $2";
 const DELETE_MEMBER_ROLES: &str =
@@ -327,6 +340,45 @@ pub async fn get_member(
             sqlx::query_scalar(GET_MEMBER_ROLES).bind(org).bind(user).fetch_all(&mut *c).await?;
         Ok(member)
     })
+}
+
+/// Locks a membership (`FOR SHARE` on PostgreSQL) until the caller's transaction ends, so a
+/// write that depends on the user being a member commits before a racing removal, or finds
+/// the membership gone: `NotFound` when the user is not a member. Concurrent lockers do not
+/// wait for each other. Call it inside the write transaction.
+pub async fn lock_member(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+) -> Result<(), StoreError> {
+    lock_member_with(db, org, user, &LOCK_MEMBER).await
+}
+
+/// Locks a membership for a read-modify-write of it or its roles (`FOR UPDATE` on
+/// PostgreSQL) until the caller's transaction ends: a second such writer, and a removal,
+/// wait for it, then read what it wrote. `NotFound` when the user is not a member. Call it
+/// inside the write transaction, before reading what it changes.
+pub async fn lock_member_for_update(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+) -> Result<(), StoreError> {
+    lock_member_with(db, org, user, &LOCK_MEMBER_FOR_UPDATE).await
+}
+
+async fn lock_member_with(
+    db: impl Into<Db<'_>>,
+    org: OrgId,
+    user: UserId,
+    lock: &Locking,
+) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let found: Option<UserId> = on_conn!(conn, |c| sqlx::query_scalar(lock.sql(backend_of(&*c)))
+        .bind(org)
+        .bind(user)
+        .fetch_optional(c)
+        .await)?;
+    found.map(|_| ()).ok_or(MEMBER_NOT_FOUND)
 }
 
 /// An org's members, oldest first, with their roles.

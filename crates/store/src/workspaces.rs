@@ -105,7 +105,7 @@ const LOCK_OWNER: Locking =
     locking!("SELECT id FROM users WHERE id = $1 AND NOT deleted", "FOR SHARE");
 const LOCK_TEMPLATE: Locking =
     locking!("SELECT id FROM templates WHERE id = $1 AND NOT deleted", "FOR SHARE");
-// A build locks its workspace, then reads the latest build's job.
+// A build locks its workspace, then reads the latest build's job; an ACL edit locks it alone.
 const LOCK_LIVE: Locking =
     locking!("SELECT id FROM workspaces WHERE id = $1 AND NOT deleted", "FOR UPDATE");
 const LATEST_JOB_COMPLETED: &str = "SELECT j.completed_at FROM workspace_builds b \
@@ -221,6 +221,19 @@ pub async fn lock_idle(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<(), Sto
         }
         Ok(())
     })
+}
+
+/// Locks a live workspace's row (`FOR UPDATE` on PostgreSQL) until the caller's transaction
+/// ends, whatever its builds are doing: read-modify-writes of the workspace (its ACL) run one
+/// after the other, and a delete racing one waits. `NotFound` when it is deleted (or missing).
+pub async fn lock_live(db: impl Into<Db<'_>>, id: WorkspaceId) -> Result<(), StoreError> {
+    let mut conn = db.into().conn().await?;
+    let live: Option<WorkspaceId> =
+        on_conn!(conn, |c| sqlx::query_scalar(LOCK_LIVE.sql(backend_of(&*c)))
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+    live.map(|_| ()).ok_or(NOT_FOUND)
 }
 
 /// A workspace by id, deleted or not.

@@ -285,7 +285,8 @@ both_backends!(parallel_writes_keep_group_names_and_members_unique, |s: TestServ
     let group = created[0];
     assert_eq!(group_list(&s.owner, org).await.iter().filter(|g| g["name"] == name).count(), 1);
 
-    // Parallel adds of one user: each is a 200 or Coder's 400, and the user is in once.
+    // Parallel adds of one user: the group is locked while its members are read and changed,
+    // so exactly one adds the user and the others see it there (Coder's 400).
     let tasks: Vec<_> = (0..6)
         .map(|_| {
             let owner = s.owner.clone();
@@ -293,16 +294,18 @@ both_backends!(parallel_writes_keep_group_names_and_members_unique, |s: TestServ
             tokio::spawn(async move { patch_group(&owner, group, &body).await })
         })
         .collect();
+    let mut added = 0;
     for task in tasks {
         let r = task.await.unwrap();
         match r.status {
-            StatusCode::OK => {}
+            StatusCode::OK => added += 1,
             StatusCode::BAD_REQUEST => {
                 assert_eq!(r.message(), "Cannot add the same user to a group twice!");
             }
             other => panic!("unexpected {other}: {}", r.body),
         }
     }
+    assert_eq!(added, 1, "exactly one of the parallel adds adds the user");
     let r = get_group(&s.owner, group).await;
     assert_eq!(member_ids(&r.body), [m1.id]);
 });

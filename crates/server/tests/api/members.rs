@@ -271,3 +271,44 @@ both_backends!(parallel_adds_of_one_member_let_exactly_one_in, |s: TestServer| a
     assert_eq!(added, 1);
     assert_eq!(members(&s, org).await.len(), before + 1);
 });
+
+both_backends!(
+    parallel_role_changes_are_checked_against_what_they_replace,
+    |s: TestServer| async move {
+        let (org, _) = create_org(&s).await;
+        let (user_admin, _) = member(&s, org, &[], &["organization-user-admin"]).await;
+        for trial in 0..8 {
+            let (_, target) = member(&s, org, &[], &[]).await;
+            let id = target.id;
+            // The owner grants a role the user admin may not take away, while the user admin
+            // re-sends the (empty) set. The membership is locked while roles are read and
+            // replaced, so the later change is checked against the earlier one's roles: the
+            // re-send either runs first (a no-op) or is refused, and never drops the grant.
+            let owner = s.owner.clone();
+            let grant = tokio::spawn(async move {
+                set_org_roles(&owner, org, id, &["organization-auditor"]).await
+            });
+            let resends: Vec<_> = (0..3)
+                .map(|_| {
+                    let by = user_admin.clone();
+                    tokio::spawn(async move { set_org_roles(&by, org, id, &[]).await })
+                })
+                .collect();
+            let granted = grant.await.unwrap();
+            assert_eq!(granted.status, StatusCode::OK, "trial {trial}: {}", granted.body);
+            for resend in resends {
+                let r = resend.await.unwrap();
+                match r.status {
+                    StatusCode::OK => {}
+                    StatusCode::BAD_REQUEST => assert_eq!(
+                        r.message(),
+                        format!("not authorized to assign role \"organization-auditor:{org}\"")
+                    ),
+                    other => panic!("trial {trial}: unexpected {other}: {}", r.body),
+                }
+            }
+            assert_eq!(org_roles(&s, org, id).await, ["organization-auditor"], "trial {trial}");
+        }
+        s.stop().await;
+    }
+);

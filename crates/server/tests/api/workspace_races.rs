@@ -140,3 +140,38 @@ both_backends!(parallel_acl_edits_lose_no_grant, |s: TestServer| async move {
     assert_eq!(users.len(), grantees.len(), "{}", shown.body);
     s.stop().await;
 });
+
+both_backends!(clearing_an_acl_never_races_past_an_edit, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let r = create_for(&s.owner, org, "me", template, "cleared").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    let acl = format!("/api/v2/workspaces/{ws}/acl");
+    for trial in 0..8 {
+        let old = s.user_with_roles(&[]).await.1.id;
+        let new = s.user_with_roles(&[]).await.1.id;
+        let r = s
+            .owner
+            .send(Method::PATCH, &acl, &json!({"user_roles": {old.to_string(): "use"}}))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        // An edit (adding `new`, a merge) races a clear. Both lock the workspace, so the edit
+        // either runs first and is cleared, or runs after the clear and keeps only `new`; the
+        // grant the edit read (`old`) never comes back.
+        let (owner, path) = (s.owner.clone(), acl.clone());
+        let edit = tokio::spawn(async move {
+            owner.send(Method::PATCH, &path, &json!({"user_roles": {new.to_string(): "use"}})).await
+        });
+        let (owner, path) = (s.owner.clone(), acl.clone());
+        let clear = tokio::spawn(async move { owner.send_empty(Method::DELETE, &path).await });
+        for r in [edit.await.unwrap(), clear.await.unwrap()] {
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "trial {trial}: {}", r.body);
+        }
+        let shown = s.owner.get(&acl).await;
+        let users: Vec<Uuid> =
+            shown.body["users"].as_array().unwrap().iter().map(|u| uuid_of(&u["id"])).collect();
+        assert!(users.is_empty() || users == [new], "trial {trial}: {}", shown.body);
+    }
+    s.stop().await;
+});

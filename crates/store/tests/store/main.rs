@@ -21,6 +21,7 @@ mod durability;
 mod files;
 mod groups;
 mod jobs;
+mod locks;
 mod migrations;
 mod orgs;
 mod roles;
