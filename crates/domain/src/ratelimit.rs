@@ -50,17 +50,43 @@ impl<K: Hash + Eq> RateLimiter<K> {
             Error::new(
                 crate::error::Kind::TooManyRequests,
                 format!(
-                    "You've been rate limited for sending more than {} requests in 1m0s.",
-                    self.limit
+                    "You've been rate limited for sending more than {} requests in {}.",
+                    self.limit,
+                    go_duration(self.window)
                 ),
             )
         })
     }
 }
 
+/// A whole-second duration as Go prints it (`1m0s`, `1h30m0s`, `45s`), as Coder's text has it.
+fn go_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m{s}s"),
+        _ => format!("{h}h{m}m{s}s"),
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_window_reads_as_go_prints_durations() {
+        assert_eq!(go_duration(Duration::from_secs(60)), "1m0s");
+        assert_eq!(go_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(go_duration(Duration::from_secs(5400)), "1h30m0s");
+        let limiter: RateLimiter = RateLimiter::new(0, Duration::from_secs(90));
+        let refused = limiter.limit([127, 0, 0, 1].into()).unwrap_err();
+        assert_eq!(
+            refused.body.message,
+            "You've been rate limited for sending more than 0 requests in 1m30s."
+        );
+    }
 
     #[test]
     fn limits_per_key() {
