@@ -14,6 +14,7 @@
 //! - [`group`]: groups and group memberships as engine objects.
 //! - [`name`]: name, display-name, real-name, email and URL rules.
 //! - [`stored`]: a user's subject from their stored role names (rbac.md §1.8).
+//! - [`restriction`]: owner-defined roles that only take permissions away (issue 20).
 //! - [`request`]: the JSON request format of `atrium authz check`.
 
 pub mod account;
@@ -30,6 +31,7 @@ pub mod password;
 pub mod query;
 pub mod request;
 pub mod resource;
+pub mod restriction;
 pub mod role;
 pub mod stored;
 pub mod subject;

@@ -12,4 +12,5 @@ mod assignment;
 mod custom_roles;
 mod decisions;
 mod filter;
+mod restrictions;
 mod rules;
