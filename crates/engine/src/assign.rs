@@ -101,6 +101,43 @@ pub fn check_role_change(
     requested: &[String],
     custom_role: impl Fn(&str) -> Option<String>,
 ) -> Result<RoleChange, AssignError> {
+    check_role_change_with(actor, scope, current, requested, |name| {
+        custom_role(name).map(|name| CustomRoleInfo { name, assignable_by: Vec::new() })
+    })
+}
+
+/// A stored custom (or restriction) role as role changes see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomRoleInfo {
+    /// The stored name.
+    pub name: String,
+    /// Roles whose holders may assign it besides those rbac.md §4 allows (issue 20's
+    /// "who may assign"; set by owners only).
+    pub assignable_by: Vec<String>,
+}
+
+/// Whether one of `actor_roles` is named in `assignable_by` and applies where the role is
+/// assigned: a site role anywhere, an org role in its own org only.
+pub fn assignable_by_allows(
+    actor_roles: &[Role],
+    assignable_by: &[String],
+    target_org: Option<Uuid>,
+) -> bool {
+    actor_roles.iter().any(|role| {
+        (role.org.is_none() || role.org == target_org)
+            && assignable_by.iter().any(|n| n.eq_ignore_ascii_case(&role.name))
+    })
+}
+
+/// [`check_role_change`] with each custom role's "who may assign" list: a holder of a role it
+/// names may assign or unassign it even where rbac.md §4 alone would refuse.
+pub fn check_role_change_with(
+    actor: &Subject,
+    scope: RoleScope,
+    current: &[String],
+    requested: &[String],
+    custom_role: impl Fn(&str) -> Option<CustomRoleInfo>,
+) -> Result<RoleChange, AssignError> {
     let implied = match scope {
         RoleScope::Site => BuiltinRole::Member,
         RoleScope::Org(_) => BuiltinRole::OrganizationMember,
@@ -145,12 +182,16 @@ pub fn check_role_change(
                 (None, _) => return Err(AssignError::Unsupported(qualified(name))),
             },
         };
-        let stored = match target {
-            Assignable::Builtin(_) => name.to_owned(),
-            _ if added => custom_role(name).unwrap_or_else(|| name.to_owned()),
+        let info = match target {
+            Assignable::Builtin(_) => None,
+            _ => custom_role(name),
+        };
+        let stored = match (&info, added) {
+            (Some(info), true) => info.name.clone(),
             _ => name.to_owned(),
         };
-        targets.push((stored.clone(), target));
+        let assignable_by = info.map(|i| i.assignable_by).unwrap_or_default();
+        targets.push((stored.clone(), target, assignable_by));
         if added { change.added.push(stored) } else { change.removed.push(stored) }
     }
 
@@ -164,8 +205,10 @@ pub fn check_role_change(
     if !change.removed.is_empty() && !actor.can(Action::Unassign, &object) {
         return Err(AssignError::Forbidden);
     }
-    for (name, target) in targets {
-        if !can_assign(actor.roles(), target, org) {
+    for (name, target, assignable_by) in targets {
+        if !can_assign(actor.roles(), target, org)
+            && !assignable_by_allows(actor.roles(), &assignable_by, org)
+        {
             return Err(AssignError::NotAuthorized(qualified(&name)));
         }
     }

@@ -136,3 +136,75 @@ fn an_explicit_acl_grant_still_passes_an_org_restriction() {
     assert!(!me.can(Action::Use, &template));
     assert!(me.can(Action::Use, &template.with_user_acl(&acl)));
 }
+
+mod who_may_assign {
+    use atrium_engine::assign::{AssignError, CustomRoleInfo, RoleScope, check_role_change_with};
+
+    use super::*;
+
+    fn user_admin_of(org: Uuid) -> Subject {
+        Subject::new(
+            ME,
+            vec![
+                builtin(BuiltinRole::Member, None),
+                builtin(BuiltinRole::OrganizationMember, Some(org)),
+                builtin(BuiltinRole::OrganizationUserAdmin, Some(org)),
+            ],
+            vec![],
+            Scope::ALL,
+        )
+    }
+
+    fn startstop(
+        assignable_by: &'static [&'static str],
+    ) -> impl Fn(&str) -> Option<CustomRoleInfo> {
+        move |name: &str| {
+            name.eq_ignore_ascii_case("cr-startstop").then(|| CustomRoleInfo {
+                name: "cr-startstop".into(),
+                assignable_by: assignable_by.iter().map(|s| (*s).to_owned()).collect(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_role_named_in_assignable_by_may_assign_it_in_its_own_org_only() {
+        let want = vec!["cr-startstop".to_owned()];
+        // Without the list, rbac.md §4: an org user admin assigns organization-member only.
+        let refused = check_role_change_with(
+            &user_admin_of(A),
+            RoleScope::Org(A),
+            &[],
+            &want,
+            startstop(&[]),
+        );
+        assert_eq!(refused, Err(AssignError::NotAuthorized(format!("cr-startstop:{A}"))));
+        let allowed = check_role_change_with(
+            &user_admin_of(A),
+            RoleScope::Org(A),
+            &[],
+            &want,
+            startstop(&["organization-user-admin"]),
+        )
+        .unwrap();
+        assert_eq!(allowed.added, want);
+        // Removing it is allowed the same way.
+        let removed = check_role_change_with(
+            &user_admin_of(A),
+            RoleScope::Org(A),
+            &want,
+            &[],
+            startstop(&["organization-user-admin"]),
+        )
+        .unwrap();
+        assert_eq!(removed.removed, want);
+        // A user admin of another org is not one here.
+        let elsewhere = check_role_change_with(
+            &user_admin_of(B),
+            RoleScope::Org(A),
+            &[],
+            &want,
+            startstop(&["organization-user-admin"]),
+        );
+        assert!(elsewhere.is_err(), "{elsewhere:?}");
+    }
+}
