@@ -15,6 +15,7 @@
 //! - [`name`]: name, display-name, real-name, email and URL rules.
 //! - [`stored`]: a user's subject from their stored role names (rbac.md §1.8).
 //! - [`restriction`]: owner-defined roles that only take permissions away (issue 20).
+//! - [`site_role`]: site-wide additive custom roles, defined by owners (issue 20).
 //! - [`request`]: the JSON request format of `atrium authz check`.
 
 pub mod account;
@@ -33,6 +34,7 @@ pub mod request;
 pub mod resource;
 pub mod restriction;
 pub mod role;
+pub mod site_role;
 pub mod stored;
 pub mod subject;
 

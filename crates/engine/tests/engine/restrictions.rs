@@ -208,3 +208,51 @@ mod who_may_assign {
         assert!(elsewhere.is_err(), "{elsewhere:?}");
     }
 }
+
+mod site_wide_roles {
+    use atrium_engine::site_role::{SiteRoleError, validate};
+
+    use super::*;
+
+    fn allow(t: &str, a: &str) -> RawPermission {
+        RawPermission { negate: false, resource_type: t.into(), action: a.into() }
+    }
+
+    fn site_request(site: Vec<RawPermission>) -> CustomRoleRequest {
+        CustomRoleRequest {
+            name: "auditor-lite".into(),
+            site_permissions: site,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn owners_define_additive_site_roles_that_apply_in_every_org() {
+        let role = validate(&site_request(vec![allow("audit_log", "read")]), &owner()).unwrap();
+        let me = member_with(vec![role]);
+        assert!(me.can(Action::Read, &Object::of(ResourceType::AuditLog).in_org(A)));
+        assert!(me.can(Action::Read, &Object::of(ResourceType::AuditLog).in_org(B)));
+    }
+
+    #[test]
+    fn site_roles_refuse_non_owners_negatives_wildcards_and_org_permissions() {
+        let me = member_with(vec![]);
+        assert_eq!(
+            validate(&site_request(vec![allow("audit_log", "read")]), &me),
+            Err(SiteRoleError::NotOwner)
+        );
+        let negative =
+            validate(&site_request(vec![deny("workspace", "delete")]), &owner()).unwrap_err();
+        assert_eq!(
+            negative.to_string(),
+            "site: invalid permission for action=\"delete\" type=\"workspace\", no negative permissions"
+        );
+        let wild = validate(&site_request(vec![allow("*", "read")]), &owner()).unwrap_err();
+        assert!(wild.to_string().ends_with("no wildcard symbols"), "{wild}");
+        let org = CustomRoleRequest {
+            organization_permissions: vec![allow("workspace", "read")],
+            ..site_request(vec![])
+        };
+        assert_eq!(validate(&org, &owner()), Err(SiteRoleError::OrganizationPermissions));
+    }
+}
