@@ -31,6 +31,7 @@ pub struct Check {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AuthorizationRequest {
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub checks: BTreeMap<String, Check>,
 }
 

@@ -2,6 +2,8 @@
 //! Field names and shapes follow Coder's `codersdk` (coder-api.md).
 
 pub mod authcheck;
+pub mod clients;
+pub mod go;
 pub mod orgs;
 pub mod templates;
 pub mod users;

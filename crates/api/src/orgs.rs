@@ -139,7 +139,9 @@ pub struct CreateGroupRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PatchGroupRequest {
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub add_users: Vec<String>,
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub remove_users: Vec<String>,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -111,11 +111,13 @@ pub struct CreateTemplateVersionRequest {
     #[serde(default)]
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "crate::go::nil_uuid_as_none")]
     pub template_id: Option<Uuid>,
     /// Only `file`.
     #[serde(default)]
     pub storage_method: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "crate::go::nil_uuid_as_none")]
     pub file_id: Option<Uuid>,
     /// Not supported by Atrium (no bundled examples); refused when given.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -219,6 +221,7 @@ pub struct CreateTemplateRequest {
     pub icon: String,
     /// Required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "crate::go::nil_uuid_as_none")]
     pub template_version_id: Option<Uuid>,
     /// Give the Everyone group no access (the default unless the server runs with
     /// `--templates-closed-by-default`).
@@ -249,8 +252,10 @@ pub struct UpdateTemplateMeta {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateTemplateAcl {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "crate::go::null_as_empty")]
     pub user_perms: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "crate::go::null_as_empty")]
     pub group_perms: BTreeMap<String, String>,
 }
 
@@ -294,6 +299,6 @@ pub struct AclAvailable {
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateActiveTemplateVersion {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::go::nil_uuid_as_none")]
     pub id: Option<Uuid>,
 }

@@ -86,7 +86,7 @@ pub struct CreateUserRequest {
     /// Optional initial status (`active` or `dormant`, the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_status: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub organization_ids: Vec<Uuid>,
 }
 
@@ -127,6 +127,7 @@ pub struct UpdateUserPasswordRequest {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateRoles {
+    #[serde(deserialize_with = "crate::go::null_as_empty")]
     pub roles: Vec<String>,
 }
 

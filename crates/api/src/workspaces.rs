@@ -12,8 +12,10 @@ use crate::templates::ProvisionerJob;
 #[serde(default)]
 pub struct CreateWorkspaceRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::go::nil_uuid_as_none")]
     pub template_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::go::nil_uuid_as_none")]
     pub template_version_id: Option<Uuid>,
     pub name: String,
 }
@@ -26,6 +28,7 @@ pub struct CreateWorkspaceBuildRequest {
     /// `start`, `stop` or `delete`.
     pub transition: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::go::nil_uuid_as_none")]
     pub template_version_id: Option<Uuid>,
 }
 
@@ -121,7 +124,9 @@ pub struct WorkspacesResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct UpdateWorkspaceAcl {
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub user_roles: std::collections::BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub group_roles: std::collections::BTreeMap<String, String>,
 }
 

@@ -307,7 +307,7 @@ pub async fn stop_running_workspaces(
 
 /// A build whose workspace the actor may read (deleted workspaces' builds stay readable to
 /// whoever could read the workspace).
-async fn resolve_build(
+pub(crate) async fn resolve_build(
     state: &Domain,
     actor: &Caller,
     param: &str,

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod authcheck;
 pub mod builds;
 pub mod caller;
+pub mod clients;
 pub mod config;
 pub mod convert;
 pub mod dormancy;

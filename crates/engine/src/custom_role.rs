@@ -35,12 +35,17 @@ pub struct CustomRoleRequest {
     pub name: String,
     #[serde(default)]
     pub display_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub site_permissions: Vec<RawPermission>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub organization_permissions: Vec<RawPermission>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub user_permissions: Vec<RawPermission>,
+}
+
+/// Go marshals a nil slice as `null`: read it as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<RawPermission>, D::Error> {
+    Ok(Option::<Vec<RawPermission>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// What is wrong with one permission (after its type/action were found valid).

@@ -41,6 +41,17 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Every response says which server answered: `X-Coder-Build-Version`, Atrium's own semver as
+/// `GET /buildinfo` gives it (`coder login` reads it, even from a 404).
+pub async fn build_version(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(
+        "x-coder-build-version",
+        HeaderValue::from_static(concat!("v", env!("CARGO_PKG_VERSION"))),
+    );
+    response
+}
+
 /// The NUL, cross-site and content-type checks, and the cookie's `Secure` flag.
 pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Response {
     if let Err(e) = check(&state, &req) {

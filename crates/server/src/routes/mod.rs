@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod authcheck;
 pub mod builds;
+pub mod clients;
 pub mod files;
 pub mod groups;
 pub mod keys;
@@ -64,6 +65,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(workspaces::routes())
         .merge(builds::routes())
         .merge(workspace_acl::routes())
+        .merge(clients::routes())
 }
 
 /// The router and its OpenAPI document (with the error responses every operation shares).
@@ -92,6 +94,7 @@ pub fn router(state: Shared) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(redact::RedactedSpan))
         .layer(axum::middleware::from_fn(guard::request_id))
+        .layer(axum::middleware::from_fn(guard::build_version))
         .with_state(state)
 }
 
