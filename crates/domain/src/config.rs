@@ -51,6 +51,12 @@ pub struct Config {
     #[arg(long, env = "ATRIUM_USER_DORMANCY_INTERVAL", default_value = "15m", value_parser = parse_duration)]
     pub user_dormancy_interval: Duration,
 
+    /// Suspend accounts with no activity for this long (e.g. `180d`; counted from the last
+    /// sign-in or use, or from creation for users never seen) and stop their workspaces. Never
+    /// owners, never headless accounts (login type `none`). Off unless set.
+    #[arg(long, env = "ATRIUM_DORMANT_SUSPEND_AFTER", value_parser = parse_duration)]
+    pub dormant_suspend_after: Option<Duration>,
+
     /// New templates give the Everyone group no access unless asked (zero trust).
     #[arg(long, env = "ATRIUM_TEMPLATES_CLOSED_BY_DEFAULT")]
     pub templates_closed_by_default: bool,
@@ -137,6 +143,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "ATRIUM_ACCESS_URL",
     "ATRIUM_USER_DORMANCY_PERIOD",
     "ATRIUM_USER_DORMANCY_INTERVAL",
+    "ATRIUM_DORMANT_SUSPEND_AFTER",
     "ATRIUM_TEMPLATES_CLOSED_BY_DEFAULT",
     "ATRIUM_SESSION_DURATION",
     "ATRIUM_MAX_TOKEN_LIFETIME",
@@ -168,6 +175,7 @@ impl Config {
             access_url: None,
             user_dormancy_period: Duration::from_secs(90 * 86_400),
             user_dormancy_interval: Duration::from_secs(15 * 60),
+            dormant_suspend_after: None,
             templates_closed_by_default: false,
             session_duration: Duration::from_secs(86_400),
             max_token_lifetime: Duration::from_secs(30 * 86_400),
@@ -223,6 +231,17 @@ pub fn default_data_dir() -> PathBuf {
 
 /// Human durations: a sequence of `<number><unit>` with units `ms`, `s`, `m`, `h`, `d`
 /// (`90d`, `1h30m`, `4s`).
+/// A duration as `parse_duration` reads it, in its largest whole unit (`180d`, `12h`, `90s`).
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs >= size && secs.is_multiple_of(size) {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {

@@ -394,6 +394,13 @@ const MARK_DORMANT: &str = concat!(
     cols!()
 );
 
+const SUSPEND_LONG_DORMANT: &str = concat!(
+    "UPDATE users SET status = 'suspended', updated_at = $2 WHERE NOT deleted \
+     AND status = 'dormant' AND login_type <> 'none' AND COALESCE(last_seen_at, created_at) < $1 \
+     AND id NOT IN (SELECT user_id FROM user_site_roles WHERE role_name = 'owner') RETURNING ",
+    cols!()
+);
+
 /// Active users: the seats in use (dormant and suspended users take none).
 pub async fn count_active(db: impl Into<Db<'_>>) -> Result<i64, StoreError> {
     let mut conn = db.into().conn().await?;
@@ -410,6 +417,22 @@ pub async fn mark_dormant(
 ) -> Result<Vec<User>, StoreError> {
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_as(MARK_DORMANT).bind(cutoff).bind(now).fetch_all(c).await)?)
+}
+
+/// The dormant-account policy: suspends dormant users unseen since `cutoff` (from creation
+/// when never seen), except owners and headless accounts (login type `none`); returns exactly
+/// the rows this statement changed, so concurrent sweeps never report a user twice.
+pub async fn suspend_long_dormant(
+    db: impl Into<Db<'_>>,
+    cutoff: DbTime,
+    now: DbTime,
+) -> Result<Vec<User>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(SUSPEND_LONG_DORMANT)
+        .bind(cutoff)
+        .bind(now)
+        .fetch_all(c)
+        .await)?)
 }
 
 /// A user by id or, when `key` is not a uuid, by username (how `{user}` names one).

@@ -66,3 +66,58 @@ both_backends!(sweep_marks_idle_users_dormant_and_use_reactivates, |s: TestServe
     assert_eq!(again.status, "active");
     s.stop().await;
 });
+
+both_backends!(
+    dormant_suspend_policy_suspends_long_idle_accounts_and_stops_their_workspaces,
+    |base: TestServer| async move {
+        use crate::fixtures::{create_template, uuid_of};
+        use crate::workspaces::{create_for, wait_status};
+        use atrium_server::domain::{DbTime, dormancy};
+        let backend = base.backend;
+        base.stop().await;
+        let s = TestServer::start_with(backend, |c| {
+            c.dormant_suspend_after = Some(Duration::from_secs(180 * 86_400));
+        })
+        .await;
+        let org = s.default_org;
+        let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+        let (_, idle) = s.user_with_roles(&[]).await;
+        let r = create_for(&s.owner, org, &idle.username, template, "dev").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let ws = uuid_of(&r.body["id"]);
+        wait_status(&s.owner, ws, "running").await;
+        let headless = unique("bot");
+        let r = s
+        .owner
+        .send(
+            Method::POST,
+            "/api/v2/users",
+            &json!({"email": format!("{headless}@example.com"), "username": headless, "login_type": "none"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let status_of = |name: String| {
+            let owner = s.owner.clone();
+            async move { owner.get_json::<User>(&format!("/api/v2/users/{name}")).await.status }
+        };
+        let day = Duration::from_secs(86_400);
+        // 100 days on: dormant only (the policy waits for 180).
+        dormancy::sweep_at(s.domain(), DbTime::now() + 100 * day).await.unwrap();
+        assert_eq!(status_of(idle.username.clone()).await, "dormant");
+        // 181 days on: suspended, workspace stopped; never the owner, never a headless account.
+        dormancy::sweep_at(s.domain(), DbTime::now() + 181 * day).await.unwrap();
+        assert_eq!(status_of(idle.username.clone()).await, "suspended");
+        assert_eq!(status_of(headless.clone()).await, "dormant");
+        assert_eq!(status_of("me".into()).await, "active", "the owner's request reactivated it");
+        let stopped = wait_status(&s.owner, ws, "stopped").await;
+        assert_eq!(stopped["latest_build"]["reason"], "suspended");
+        let audited =
+            s.owner.get(&format!("/api/v2/audit?q=resource_target:{}", idle.username)).await;
+        assert!(
+            audited.body.to_string().contains("dormant-suspend-after=180d"),
+            "{}",
+            audited.body
+        );
+        s.stop().await;
+    }
+);
