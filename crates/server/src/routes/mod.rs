@@ -8,6 +8,7 @@ pub mod builds;
 pub mod files;
 pub mod groups;
 pub mod keys;
+pub mod logstream;
 pub mod members;
 pub mod openapi;
 pub mod org_roles;
