@@ -7,8 +7,8 @@
 
 use crate::audit::{self, Entry};
 use crate::convert::time;
-use crate::job_logs::{Guarded, JobLog};
 pub use crate::job_logs::{FOLLOW_POLL, FOLLOW_RECHECK, Follow};
+use crate::job_logs::{Guarded, JobLog};
 use crate::template_versions::job_view;
 use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
 use crate::{Caller, Domain, Error, Kind, Result};

@@ -15,8 +15,7 @@ use crate::{Caller, Domain, Error, Kind, Result};
 use atrium_api::Response as Message;
 use atrium_api::templates::{
     CreateTemplateVersionRequest, MinimalUser, ProvisionerJob as ApiJob, ProvisionerJobInput,
-    ProvisionerJobMetadata, TemplateVersion as ApiVersion,
-    UpdateActiveTemplateVersion,
+    ProvisionerJobMetadata, TemplateVersion as ApiVersion, UpdateActiveTemplateVersion,
 };
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::jobs::{self, JobStatus, ProvisionerJob};

@@ -9,10 +9,10 @@ use crate::Shared;
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
+use crate::routes::logstream::{self, Upgrade};
 use atrium_api::Response as Message;
 use atrium_api::templates::ProvisionerJobLog;
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
-use crate::routes::logstream::{self, Upgrade};
 use atrium_domain::builds;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -78,7 +78,7 @@ async fn cancel_build(
 
 /// The build's log (the lines so far as JSON); with `follow` a WebSocket that sends each new
 /// line as a JSON message and closes when the job ends, or when the reader may no longer read
-/// the workspace ([`logstream`]).
+/// the workspace.
 #[utoipa::path(get, path = "/api/v2/workspacebuilds/{workspacebuild}/logs", tag = "Builds",
     params(("workspacebuild" = String, Path), ("after" = Option<i64>, Query),
         ("follow" = Option<bool>, Query, description = "Upgrade to a WebSocket streaming each line as a JSON message (present without a value, as codersdk sends it).")),

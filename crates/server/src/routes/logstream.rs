@@ -14,11 +14,11 @@
 
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::QueryParams;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use atrium_domain::job_logs::{Follow, JobLog};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use atrium_domain::job_logs::{Follow, JobLog};
 use std::time::Duration;
 
 /// How often the server pings an open log socket.
@@ -52,10 +52,8 @@ pub async fn respond(
         return Ok(json_response(StatusCode::OK, &log.lines(&state.domain, after).await?));
     }
     let ws = upgrade.map_err(|rejection| {
-        ApiError::bad_request("Failed to accept websocket.").detail(format!(
-            "Following a log needs a WebSocket upgrade: {}",
-            rejection.body_text()
-        ))
+        ApiError::bad_request("Failed to accept websocket.")
+            .detail(format!("Following a log needs a WebSocket upgrade: {}", rejection.body_text()))
     })?;
     let follow = log.follow(state.domain.clone(), after);
     Ok(ws.on_upgrade(move |socket| stream(socket, follow)).into_response())
@@ -108,8 +106,7 @@ async fn stream(mut socket: WebSocket, mut follow: Follow) {
         return;
     }
     // Wait for the client's close reply, so it sees a clean close.
-    let _ = tokio::time::timeout(CLOSE_GRACE, async {
-        while let Some(Ok(_)) = socket.recv().await {}
-    })
-    .await;
+    let _ =
+        tokio::time::timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = socket.recv().await {} })
+            .await;
 }

@@ -8,12 +8,12 @@ use crate::Shared;
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
+use crate::routes::logstream::{self, Upgrade};
 use atrium_api::Response as Message;
 use atrium_api::templates::{
     CreateTemplateVersionRequest, ProvisionerJobLog, TemplateVersion as ApiVersion,
     UpdateActiveTemplateVersion,
 };
-use crate::routes::logstream::{self, Upgrade};
 use atrium_domain::template_versions as versions;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -59,7 +59,7 @@ async fn get_version(
 }
 
 /// The import job's log lines after line `after` (JSON); with `follow` a WebSocket that sends
-/// each new line as a JSON message and closes when the import ends ([`logstream`]).
+/// each new line as a JSON message and closes when the import ends.
 #[utoipa::path(get, path = "/api/v2/templateversions/{templateversion}/logs", tag = "Templates",
     params(("templateversion" = Uuid, Path), ("after" = Option<i64>, Query),
         ("follow" = Option<bool>, Query, description = "Upgrade to a WebSocket streaming each line as a JSON message (present without a value, as codersdk sends it).")),
