@@ -67,23 +67,6 @@ impl Client {
         Err(api_error(&method, path, status, &bytes))
     }
 
-    /// Opens a GET whose body the caller reads as it arrives (a followed log). `window`
-    /// bounds the whole exchange instead of the usual timeout; the caller reconnects after it.
-    /// Any status outside 2xx becomes [`CliError::Api`].
-    pub async fn open_stream(&self, path: &str, window: Duration) -> CliResult<reqwest::Response> {
-        let mut request = self.http.get(format!("{}{path}", self.url)).timeout(window);
-        if let Some(token) = &self.token {
-            request = request.header(SESSION_HEADER, token);
-        }
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let bytes = response.bytes().await.map_err(|e| self.transport_error(&e))?;
-        Err(api_error(&Method::GET, path, status, &bytes))
-    }
-
     fn transport_error(&self, e: &reqwest::Error) -> CliError {
         let cause = root_cause(e);
         if e.is_connect() || e.is_timeout() || e.is_request() {
@@ -141,7 +124,12 @@ impl Client {
 
 /// An error answer as [`CliError::Api`]: Coder's error body, or the body's text when it is not
 /// one.
-fn api_error(method: &Method, path: &str, status: reqwest::StatusCode, bytes: &[u8]) -> CliError {
+pub(crate) fn api_error(
+    method: &Method,
+    path: &str,
+    status: reqwest::StatusCode,
+    bytes: &[u8],
+) -> CliError {
     let body = serde_json::from_slice::<ApiBody>(bytes).unwrap_or_else(|_| {
         let text = String::from_utf8_lossy(bytes);
         let text = text.trim();

@@ -6,23 +6,23 @@
 //! start/stop alone works. Delete needs `delete`.
 
 use crate::audit::{self, Entry};
-use crate::caller::current_subject;
 use crate::convert::time;
+pub use crate::job_logs::{FOLLOW_POLL, FOLLOW_RECHECK, Follow};
+use crate::job_logs::{Guarded, JobLog};
 use crate::template_versions::job_view;
 use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
-use crate::{Caller, Domain, Error, Kind, Result, Shared};
+use crate::{Caller, Domain, Error, Kind, Result};
 use atrium_api::Response as Message;
-use atrium_api::templates::{ProvisionerJobLog, ProvisionerJobMetadata};
+use atrium_api::templates::ProvisionerJobMetadata;
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
 use atrium_engine::Action;
 use atrium_store::jobs::{self, JobStatus, ProvisionerJob};
 use atrium_store::{
     BuildReason, BuildTransition, DbTime, JobId, JobKind, StoreError, TemplateVersionId, Tx,
-    UserId, WorkspaceBuildId, WorkspaceId, templates, users, workspaces,
+    UserId, WorkspaceBuildId, templates, users, workspaces,
 };
 use serde_json::json;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 /// Coder's workspace status: the job's status refined by the transition.
 pub fn workspace_status(job: JobStatus, transition: BuildTransition) -> &'static str {
@@ -324,18 +324,6 @@ pub(crate) async fn resolve_build(
     Ok((build, ws, authz))
 }
 
-/// The wire form of a log line.
-fn log_to_api(l: jobs::JobLog) -> ProvisionerJobLog {
-    ProvisionerJobLog {
-        id: l.id,
-        created_at: time(l.created_at),
-        log_source: "provisioner".into(),
-        log_level: l.level.as_str().to_owned(),
-        stage: l.stage,
-        output: l.output,
-    }
-}
-
 /// Starts, stops or deletes a workspace (a build and its provisioner job). Needs `read` on the
 /// workspace (404), then `start`, `stop` or `delete` by the transition (403).
 pub async fn create_build(
@@ -454,98 +442,10 @@ pub async fn cancel_build(d: &Domain, caller: &Caller, param: &str) -> Result<Me
 }
 
 /// A build's log, opened by a caller who may read its workspace ([`open_log`]).
-pub struct BuildLog {
-    job: JobId,
-    workspace: WorkspaceId,
-    key_id: String,
-}
+pub type BuildLog = JobLog;
 
 /// Opens a build's log; needs `read` on the build's workspace (404 otherwise).
 pub async fn open_log(d: &Domain, caller: &Caller, param: &str) -> Result<BuildLog> {
     let (build, ws, _) = resolve_build(d, caller, param).await?;
-    Ok(BuildLog { job: build.job_id, workspace: ws.id, key_id: caller.key_id().to_owned() })
-}
-
-impl BuildLog {
-    /// The lines so far after line id `after`.
-    pub async fn lines(&self, d: &Domain, after: i64) -> Result<Vec<ProvisionerJobLog>> {
-        let logs = jobs::list_logs(d.store(), self.job, after).await?;
-        Ok(logs.into_iter().map(log_to_api).collect())
-    }
-
-    /// Follows the log after line id `after`: batches of new lines until the job ends or the
-    /// reader may no longer read the workspace (checked every [`FOLLOW_RECHECK`]).
-    pub fn follow(self, d: Shared, after: i64) -> Follow {
-        Follow { d, log: self, after, done: false, checked: Instant::now() }
-    }
-}
-
-/// How often a follower looks for new lines.
-pub const FOLLOW_POLL: Duration = Duration::from_millis(250);
-
-/// How often a follower's access is checked again: a reader who is suspended, deleted, logged
-/// out or loses read on the workspace stops receiving lines within this long.
-pub const FOLLOW_RECHECK: Duration = Duration::from_secs(2);
-
-/// Whether the session that opened a follow may still read the build's workspace, as a new
-/// request would be judged ([`current_subject`]) against the workspace's current ACL.
-async fn may_still_follow(state: &Domain, key_id: &str, ws: WorkspaceId) -> Result<bool> {
-    let Some(subject) = current_subject(state, key_id).await? else { return Ok(false) };
-    let ws = workspaces::get(state.store(), ws).await?;
-    let authz = WorkspaceAuthz::load(state, &ws).await?;
-    Ok(subject.authorize(Action::Read, &authz.object()).allowed)
-}
-
-/// A follow of a build's log, between batches ([`Follow::next_batch`]).
-pub struct Follow {
-    d: Shared,
-    log: BuildLog,
-    after: i64,
-    done: bool,
-    checked: Instant,
-}
-
-impl Follow {
-    /// The next batch of lines (waiting for one), or `None` at the end: after the batch that
-    /// saw the job finished, once the reader lost access (re-judged every [`FOLLOW_RECHECK`]),
-    /// or after an error.
-    pub async fn next_batch(&mut self) -> Option<Result<Vec<ProvisionerJobLog>>> {
-        if self.done {
-            return None;
-        }
-        loop {
-            if self.checked.elapsed() >= FOLLOW_RECHECK {
-                match may_still_follow(&self.d, &self.log.key_id, self.log.workspace).await {
-                    Ok(true) => self.checked = Instant::now(),
-                    Ok(false) => return None,
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                }
-            }
-            // Read the status before the lines, so lines written just before completion are
-            // still sent.
-            let finished = match jobs::get(self.d.store(), self.log.job).await {
-                Ok(j) => !j.status().is_active(),
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(Error::internal(e)));
-                }
-            };
-            let lines = match jobs::list_logs(self.d.store(), self.log.job, self.after).await {
-                Ok(l) => l,
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(Error::internal(e)));
-                }
-            };
-            if !lines.is_empty() || finished {
-                self.after = lines.last().map_or(self.after, |l| l.id);
-                self.done = finished;
-                return Some(Ok(lines.into_iter().map(log_to_api).collect()));
-            }
-            tokio::time::sleep(FOLLOW_POLL).await;
-        }
-    }
+    Ok(JobLog::new(build.job_id, Guarded::Workspace(ws.id), caller.key_id()))
 }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod files;
 pub mod groups;
 pub mod host;
+pub mod job_logs;
 pub mod jobs;
 pub mod keys;
 pub mod members;

@@ -7,6 +7,7 @@
 use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::files::readable_file;
+use crate::job_logs::{Guarded, JobLog};
 use crate::jobs::provisioner::Provisioner;
 use crate::orgs::resolve_org;
 use crate::templates::{Resolved, readable_template, template_id};
@@ -14,8 +15,7 @@ use crate::{Caller, Domain, Error, Kind, Result};
 use atrium_api::Response as Message;
 use atrium_api::templates::{
     CreateTemplateVersionRequest, MinimalUser, ProvisionerJob as ApiJob, ProvisionerJobInput,
-    ProvisionerJobLog, ProvisionerJobMetadata, TemplateVersion as ApiVersion,
-    UpdateActiveTemplateVersion,
+    ProvisionerJobMetadata, TemplateVersion as ApiVersion, UpdateActiveTemplateVersion,
 };
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::jobs::{self, JobStatus, ProvisionerJob};
@@ -312,27 +312,15 @@ pub async fn get(d: &Domain, caller: &Caller, version: &str) -> Result<ApiVersio
     to_api(d, &version).await
 }
 
-/// The import job's log lines after line `after`, of a version the caller may read
-/// ([`readable_version`]).
-pub async fn logs(
-    d: &Domain,
-    caller: &Caller,
-    version: &str,
-    after: i64,
-) -> Result<Vec<ProvisionerJobLog>> {
+/// Opens a version's import log for following; needs read on the version as
+/// [`readable_version`] judges it (404 otherwise). The follow re-judges its reader the same way.
+pub async fn open_log(d: &Domain, caller: &Caller, version: &str) -> Result<JobLog> {
     let version = readable_version(d, caller, version).await?;
-    let logs = jobs::list_logs(d.store(), version.job_id, after).await?;
-    Ok(logs
-        .into_iter()
-        .map(|l| ProvisionerJobLog {
-            id: l.id,
-            created_at: time(l.created_at),
-            log_source: "provisioner".into(),
-            log_level: l.level.as_str().to_owned(),
-            stage: l.stage,
-            output: l.output,
-        })
-        .collect())
+    let guarded = match version.template_id {
+        Some(t) => Guarded::Template(t),
+        None => Guarded::OrgTemplates(version.org_id),
+    };
+    Ok(JobLog::new(version.job_id, guarded, caller.key_id()))
 }
 
 /// A readable template's versions (404 otherwise), oldest first.

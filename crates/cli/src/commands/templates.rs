@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use atrium_api::templates::ProvisionerJobLog;
 use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -295,36 +296,53 @@ async fn push(c: &Client, org: Option<&str>, p: Push, yes: bool) -> CliResult<()
     Ok(())
 }
 
-/// Prints the import log as it grows until the job ends; returns the final job.
+/// Prints the import log as it streams (a WebSocket, `?follow`) until the job ends; returns
+/// the final job. A socket that ends early (dropped, or the reader cut off) is reopened after
+/// the last line seen while the job is still running.
 async fn follow_import(c: &Client, version: &str) -> CliResult<Value> {
-    let mut after: i64 = 0;
-    let mut stage = String::new();
+    let mut view = ImportLog::default();
     loop {
-        let v: Value = c.get(&format!("/api/v2/templateversions/{version}")).await?;
-        let status = field(&v["job"], "status").to_owned();
-        let done = matches!(status.as_str(), "succeeded" | "failed" | "canceled");
-        let logs: Vec<Value> =
-            c.get(&format!("/api/v2/templateversions/{version}/logs?after={after}")).await?;
-        for log in logs {
-            let id = log["id"].as_i64().unwrap_or_default();
-            if id != 0 && id <= after {
-                continue;
-            }
-            after = after.max(id);
-            let this_stage = field(&log, "stage");
-            if !this_stage.is_empty() && this_stage != stage {
-                stage = this_stage.to_owned();
-                out(&format!("==> {stage}"));
-            }
-            let line = field(&log, "output");
-            if !line.is_empty() {
-                out(line);
-            }
+        let path = format!("/api/v2/templateversions/{version}/logs?follow&after={}", view.after);
+        let mut stream = c.follow_logs(&path).await?;
+        while let Some(log) = stream.next().await? {
+            view.show(&log);
         }
-        if done {
+        let v: Value = c.get(&format!("/api/v2/templateversions/{version}")).await?;
+        if matches!(field(&v["job"], "status"), "succeeded" | "failed" | "canceled") {
+            // Lines written between a dropped socket and the job's end.
+            let rest: Vec<ProvisionerJobLog> = c
+                .get(&format!("/api/v2/templateversions/{version}/logs?after={}", view.after))
+                .await?;
+            for log in &rest {
+                view.show(log);
+            }
             return Ok(v["job"].clone());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Prints import log lines: a `==> STAGE` header whenever the stage changes, then each output.
+#[derive(Default)]
+struct ImportLog {
+    /// The last line's id (`?after=`).
+    after: i64,
+    stage: String,
+}
+
+impl ImportLog {
+    fn show(&mut self, log: &ProvisionerJobLog) {
+        if log.id != 0 && log.id <= self.after {
+            return;
+        }
+        self.after = self.after.max(log.id);
+        if !log.stage.is_empty() && log.stage != self.stage {
+            self.stage.clone_from(&log.stage);
+            out(&format!("==> {}", log.stage));
+        }
+        if !log.output.is_empty() {
+            out(&log.output);
+        }
     }
 }
 

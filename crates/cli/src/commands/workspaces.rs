@@ -100,9 +100,6 @@ pub struct ConfirmedArgs {
 
 const DEFAULT_SEARCH: &str = "owner:me";
 
-/// How long one followed log request may last before the CLI reconnects (checking the build
-/// in between, so a dead server is noticed).
-const FOLLOW_WINDOW: Duration = Duration::from_secs(60);
 const SPINNER_TICK: Duration = Duration::from_millis(100);
 
 /// `[OWNER/]NAME` as (owner, name); the owner defaults to `me`.
@@ -330,7 +327,7 @@ impl LogView {
     }
 }
 
-/// Shows a build's log as it streams (`?follow=true`), with the spinner on a terminal, until
+/// Shows a build's log as it streams (a WebSocket, `?follow`), with the spinner on a terminal, until
 /// its job ends; returns the finished build. A dropped or timed-out stream is reopened after
 /// the lines already shown.
 async fn follow_build(c: &Client, build: &Value, what: &str) -> CliResult<Value> {
@@ -348,35 +345,27 @@ async fn follow_build(c: &Client, build: &Value, what: &str) -> CliResult<Value>
     let mut ticker = tokio::time::interval(SPINNER_TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
-        let path = format!("/api/v2/workspacebuilds/{id}/logs?follow=true&after={}", view.after);
-        let mut response = c.open_stream(&path, FOLLOW_WINDOW).await?;
-        let mut pending: Vec<u8> = Vec::new();
+        let path = format!("/api/v2/workspacebuilds/{id}/logs?follow&after={}", view.after);
+        let mut stream = c.follow_logs(&path).await?;
         loop {
-            let next = response.chunk();
+            let next = stream.next();
             tokio::pin!(next);
-            let chunk = loop {
+            let line = loop {
                 tokio::select! {
-                    chunk = &mut next => break chunk,
+                    line = &mut next => break line,
                     _ = ticker.tick() => spinner.tick(),
                 }
             };
-            match chunk {
-                Ok(Some(bytes)) => {
-                    pending.extend_from_slice(&bytes);
-                    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-                        let line: Vec<u8> = pending.drain(..=end).collect();
-                        show_line(c, &line, &mut view, &mut spinner, what)?;
-                    }
-                }
-                // The server ends the stream when the job ends.
-                Ok(None) => break,
-                // Timed out or dropped: the build says whether to reconnect.
-                Err(_) => break,
+            match line? {
+                Some(log) => view.show(&log, &mut spinner, what),
+                // Closed (the job ended, or the server cut the reader off) or dropped: the
+                // build says whether to reconnect.
+                None => break,
             }
         }
         let now: Value = c.get(&format!("/api/v2/workspacebuilds/{id}")).await?;
         if job_finished(&now["job"]) {
-            // Lines written between a dropped stream and the job's end.
+            // Lines written between a dropped socket and the job's end.
             let rest: Vec<ProvisionerJobLog> =
                 c.get(&format!("/api/v2/workspacebuilds/{id}/logs?after={}", view.after)).await?;
             for log in &rest {
@@ -387,26 +376,6 @@ async fn follow_build(c: &Client, build: &Value, what: &str) -> CliResult<Value>
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-fn show_line(
-    c: &Client,
-    line: &[u8],
-    view: &mut LogView,
-    spinner: &mut Spinner,
-    what: &str,
-) -> CliResult<()> {
-    let text = String::from_utf8_lossy(line);
-    if text.trim().is_empty() {
-        return Ok(());
-    }
-    let log: ProvisionerJobLog =
-        serde_json::from_str(text.trim()).map_err(|e| CliError::Protocol {
-            url: c.url.clone(),
-            cause: format!("a build log line is not what Atrium sends ({e})"),
-        })?;
-    view.show(&log, spinner, what);
-    Ok(())
 }
 
 const COLUMNS: &[&str] = &[

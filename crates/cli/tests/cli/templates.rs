@@ -29,6 +29,7 @@ async fn push_list_permissions_and_delete() {
         .ok()
         .to_owned();
     assert!(out.contains("The docker template has been created at"), "{out}");
+    assert!(out.contains("==> "), "the import log is printed: {out}");
     let created = env.get(template_path).await;
     let first_version = created["active_version_id"].as_str().unwrap().to_owned();
     let version = env.get(&format!("/api/v2/templateversions/{first_version}")).await;

@@ -1,5 +1,5 @@
 //! Workspace builds (coder-api.md §1.7): start, stop and delete as provisioner jobs, the build
-//! list, cancel, and logs with a follow mode that streams until the job ends.
+//! list, cancel, and logs with a follow mode (a WebSocket) that streams until the job ends.
 //!
 //! Authorization as Coder decides it, with one deliberate difference: start and stop need only
 //! the `start` / `stop` actions (Coder's builder also pre-checks `update`), so a role that grants
@@ -9,14 +9,14 @@ use crate::Shared;
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
+use crate::routes::logstream::{self, Upgrade};
 use atrium_api::Response as Message;
 use atrium_api::templates::ProvisionerJobLog;
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
-use atrium_domain::builds::{self, Follow};
-use axum::body::Body as HttpBody;
+use atrium_domain::builds;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -76,18 +76,21 @@ async fn cancel_build(
     Ok(json_response(StatusCode::OK, &builds::cancel_build(&state, &actor, &param).await?))
 }
 
-/// The build's log; `?follow=true` streams newline-delimited JSON lines until the job ends, or
-/// until the reader may no longer read the workspace (checked every
-/// [`builds::FOLLOW_RECHECK`]).
+/// The build's log (the lines so far as JSON); with `follow` a WebSocket that sends each new
+/// line as a JSON message and closes when the job ends, or when the reader may no longer read
+/// the workspace.
 #[utoipa::path(get, path = "/api/v2/workspacebuilds/{workspacebuild}/logs", tag = "Builds",
-    params(("workspacebuild" = String, Path), ("after" = Option<i64>, Query), ("follow" = Option<bool>, Query)),
-    responses((status = 200, description = "The lines so far (JSON), or with `follow` one JSON line each (NDJSON).",
-        content((Vec<ProvisionerJobLog> = "application/json"), (ProvisionerJobLog = "application/x-ndjson")))))]
+    params(("workspacebuild" = String, Path), ("after" = Option<i64>, Query),
+        ("follow" = Option<bool>, Query, description = "Upgrade to a WebSocket streaming each line as a JSON message (present without a value, as codersdk sends it).")),
+    responses((status = 200, body = Vec<ProvisionerJobLog>, description = "The lines so far."),
+        (status = 101, description = "With `follow`: a WebSocket sending one `ProvisionerJobLog` JSON text message per line."),
+        (status = 400, body = Message), (status = 404, body = Message)))]
 async fn build_logs(
     State(state): State<Shared>,
     actor: Actor,
     Path(param): Path<String>,
     params: QueryParams,
+    upgrade: Upgrade,
 ) -> ApiResult<Response> {
     let log = builds::open_log(&state, &actor, &param).await?;
     let after = match params.single("after")? {
@@ -97,30 +100,5 @@ async fn build_logs(
         })?,
         None => 0,
     };
-    if !params.bool("follow")?.unwrap_or(false) {
-        return Ok(json_response(StatusCode::OK, &log.lines(&state, after).await?));
-    }
-    let follow = log.follow(state.domain.clone(), after);
-    let stream = futures_util::stream::unfold(follow, next_chunk);
-    let mut response = HttpBody::from_stream(stream).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
-    Ok(response)
-}
-
-/// The follow's next batch as NDJSON (one line per log line), or the end of the stream.
-async fn next_chunk(mut f: Follow) -> Option<(Result<Vec<u8>, std::io::Error>, Follow)> {
-    let batch = match f.next_batch().await? {
-        Ok(lines) => lines,
-        Err(e) => return Some((Err(std::io::Error::other(e.to_string())), f)),
-    };
-    let mut chunk = Vec::new();
-    for l in batch {
-        if let Ok(mut bytes) = serde_json::to_vec(&l) {
-            bytes.push(b'\n');
-            chunk.extend(bytes);
-        }
-    }
-    Some((Ok(chunk), f))
+    logstream::respond(&state, log, after, &params, upgrade).await
 }

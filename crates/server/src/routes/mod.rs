@@ -9,6 +9,7 @@ pub mod clients;
 pub mod files;
 pub mod groups;
 pub mod keys;
+pub mod logstream;
 pub mod members;
 pub mod openapi;
 pub mod org_roles;

@@ -8,6 +8,7 @@ use crate::Shared;
 use crate::actor::Actor;
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::extract::{Body, QueryParams};
+use crate::routes::logstream::{self, Upgrade};
 use atrium_api::Response as Message;
 use atrium_api::templates::{
     CreateTemplateVersionRequest, ProvisionerJobLog, TemplateVersion as ApiVersion,
@@ -57,15 +58,20 @@ async fn get_version(
     Ok(json_response(StatusCode::OK, &version))
 }
 
-/// The import job's log lines, after line `after` if given.
+/// The import job's log lines after line `after` (JSON); with `follow` a WebSocket that sends
+/// each new line as a JSON message and closes when the import ends.
 #[utoipa::path(get, path = "/api/v2/templateversions/{templateversion}/logs", tag = "Templates",
-    params(("templateversion" = Uuid, Path), ("after" = Option<i64>, Query)),
-    responses((status = 200, body = Vec<ProvisionerJobLog>), (status = 404, body = Message)))]
+    params(("templateversion" = Uuid, Path), ("after" = Option<i64>, Query),
+        ("follow" = Option<bool>, Query, description = "Upgrade to a WebSocket streaming each line as a JSON message (present without a value, as codersdk sends it).")),
+    responses((status = 200, body = Vec<ProvisionerJobLog>, description = "The lines so far."),
+        (status = 101, description = "With `follow`: a WebSocket sending one `ProvisionerJobLog` JSON text message per line."),
+        (status = 400, body = Message), (status = 404, body = Message)))]
 async fn get_version_logs(
     State(state): State<Shared>,
     actor: Actor,
     Path(param): Path<String>,
     params: QueryParams,
+    upgrade: Upgrade,
 ) -> ApiResult<Response> {
     let after = match params.single("after")? {
         None => 0,
@@ -76,8 +82,8 @@ async fn get_version_logs(
             )
         })?,
     };
-    let logs = versions::logs(&state, &actor, &param, after).await?;
-    Ok(json_response(StatusCode::OK, &logs))
+    let log = versions::open_log(&state, &actor, &param).await?;
+    logstream::respond(&state, log, after, &params, upgrade).await
 }
 
 /// A template's versions, oldest first.

@@ -20,6 +20,7 @@ mod fixtures;
 mod groups;
 mod hardening;
 mod lifecycle;
+mod log_sockets;
 mod matrix;
 mod members;
 mod openapi;

@@ -51,9 +51,15 @@ both_backends!(every_operation_lists_the_error_responses, |s: TestServer| async 
     let archive = &spec["components"]["schemas"][name];
     assert_eq!(archive["type"], "string", "{archive}");
     assert_eq!(archive["format"], "binary", "{archive}");
-    // Followed build logs are NDJSON, and say so.
-    let logs = &spec["paths"]["/api/v2/workspacebuilds/{workspacebuild}/logs"]["get"];
-    assert!(logs["responses"]["200"]["content"]["application/x-ndjson"].is_object(), "{logs}");
+    // Followed logs are a WebSocket (101), and say so; without `follow` a JSON array.
+    for path in [
+        "/api/v2/workspacebuilds/{workspacebuild}/logs",
+        "/api/v2/templateversions/{templateversion}/logs",
+    ] {
+        let logs = &spec["paths"][path]["get"];
+        assert!(logs["responses"]["101"]["description"].is_string(), "{logs}");
+        assert!(logs["responses"]["200"]["content"]["application/json"].is_object(), "{logs}");
+    }
     // An audit diff's old and new values are any JSON (a renamed display name is a string).
     let diff = &spec["components"]["schemas"]["AuditDiffField"]["properties"];
     for side in ["old", "new"] {

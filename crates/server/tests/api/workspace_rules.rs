@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::both_backends;
 use crate::common::*;
 use crate::fixtures::*;
+use crate::log_sockets::{POLICY, Socket, open_socket, read_all};
 use crate::workspaces::{create_for, wait_status};
 
 const EXCLUDED: &str = "Validation failed for tag \"excluded_with\" with value:";
@@ -242,25 +243,15 @@ both_backends!(sharing_grants_only_what_the_grantor_holds_in_the_org, |s: TestSe
     s.stop().await;
 });
 
-/// Opens `GET /workspacebuilds/{id}/logs?follow=true` as `by` and returns the response once
-/// its headers arrived (the stream is being served).
-async fn follow(s: &TestServer, by: &Client, build: &str) -> reqwest::Response {
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v2/workspacebuilds/{build}/logs?follow=true", s.url))
-        .header("Coder-Session-Token", by.token.clone().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r
+/// Opens `GET /workspacebuilds/{id}/logs?follow` as `by` (a WebSocket, as codersdk follows).
+async fn follow(s: &TestServer, by: &Client, build: &str) -> Socket {
+    let path = format!("/api/v2/workspacebuilds/{build}/logs?follow");
+    open_socket(&s.url, &path, by, None).await.unwrap()
 }
 
-/// Reads a stream to its end; a safety bound only, not a timing assertion.
-async fn read_to_end(r: reqwest::Response, what: &str) {
-    tokio::time::timeout(Duration::from_secs(30), r.bytes())
-        .await
-        .unwrap_or_else(|_| panic!("{what}: the follow stream still runs after 30s"))
-        .unwrap();
+/// Reads a socket to its end and checks the server cut the reader off (not a finished job).
+async fn read_to_end(socket: Socket, what: &str) {
+    assert_eq!(read_all(socket, what).await.1, Some(POLICY), "{what}");
 }
 
 both_backends!(log_followers_stop_when_their_access_ends, |s: TestServer| async move {

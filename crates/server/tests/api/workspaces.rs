@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::both_backends;
 use crate::common::*;
 use crate::fixtures::*;
+use crate::log_sockets::{NORMAL, open_socket, read_all};
 
 const BAN: &str = "organization-workspace-creation-ban";
 
@@ -412,21 +413,13 @@ both_backends!(one_active_build_and_owners_of_workspaces_stay, |s: TestServer| a
     let member = Client::new(&s.url, member.token.clone());
     let got = member.get(&format!("/api/v2/workspaces/{ws}")).await;
     let build_id = got.body["latest_build"]["id"].as_str().unwrap().to_owned();
-    let streamed = reqwest::Client::new()
-        .get(format!("{}/api/v2/workspacebuilds/{build_id}/logs?follow=true", s.url))
-        .header("Coder-Session-Token", member.token.clone().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(streamed.status(), StatusCode::OK);
-    let text = tokio::time::timeout(Duration::from_secs(20), streamed.text())
-        .await
-        .expect("the stream ends with the job")
-        .unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let path = format!("/api/v2/workspacebuilds/{build_id}/logs?follow");
+    let socket = open_socket(&s.url, &path, &member, None).await.unwrap();
+    let (lines, code) = read_all(socket, "the build log").await;
+    assert_eq!(code, Some(NORMAL), "the socket closes normally when the job ends");
     assert!(
         lines.iter().any(|l| l["output"].as_str().unwrap_or_default().contains("complete")),
-        "{text}"
+        "{lines:?}"
     );
     s.stop().await;
 });
