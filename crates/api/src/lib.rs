@@ -2,6 +2,7 @@
 //! Field names and shapes follow Coder's `codersdk` (coder-api.md).
 
 pub mod authcheck;
+pub mod deployment;
 pub mod orgs;
 pub mod templates;
 pub mod users;

@@ -148,7 +148,7 @@ fn api_template(
         provisioner,
         active_version_id: t.active_version_id.map(|v| v.uuid()).unwrap_or_default(),
         active_user_count: 0,
-        build_time_stats: json!({}),
+        build_time_stats: build_time_stats(),
         description: t.description.clone(),
         deprecated: false,
         deprecation_message: String::new(),
@@ -523,4 +523,11 @@ pub async fn delete(d: &Domain, caller: &Caller, param: &str) -> Result<Message>
     }
     .await;
     audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Coder's `TemplateBuildTimeStats`: P50/P95 per transition, `null` while unknown (Atrium
+/// does not measure them yet).
+fn build_time_stats() -> serde_json::Value {
+    let unknown = json!({"P50": null, "P95": null});
+    json!({"start": unknown, "stop": unknown, "delete": unknown})
 }

@@ -34,6 +34,7 @@ mod templates;
 mod users;
 mod validation;
 mod views;
+mod webreads;
 mod workspace_races;
 mod workspace_rules;
 mod workspaces;
