@@ -247,7 +247,7 @@ both_backends!(workspace_q_outdated_has_agent_param, |s: TestServer| async move 
     assert_eq!(count(format!("name:{name} has-agent:connected")).await, 0);
     assert_eq!(count(format!("name:{name} param:region")).await, 0);
     assert_eq!(count(format!("name:{name} param:region=eu")).await, 0);
-    let bad = s.owner.get(&format!("/api/v2/workspaces?q=param:a=b=c")).await;
+    let bad = s.owner.get("/api/v2/workspaces?q=param:a=b=c").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
     let bad = s.owner.get("/api/v2/workspaces?q=outdated:maybe").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
