@@ -154,6 +154,13 @@ both_backends!(builds_and_versions_page_as_coder_does, |s: TestServer| async mov
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.body["validations"][0]["field"], "after_id");
 
+    // The template's build time stats now measure its successful builds (milliseconds).
+    let t = s.owner.get(&format!("/api/v2/templates/{template}")).await;
+    let stats = &t.body["build_time_stats"];
+    assert!(stats["start"]["P50"].is_i64() && stats["start"]["P95"].is_i64(), "{stats}");
+    assert!(stats["stop"]["P50"].is_i64(), "{stats}");
+    assert!(stats["delete"]["P50"].is_null(), "{stats}");
+
     // Template versions: oldest first, paged the same way.
     for _ in 0..2 {
         let file = upload(&s.owner, module_tar()).await;
