@@ -3,6 +3,7 @@
 
 pub mod authcheck;
 pub mod clients;
+pub mod deployment;
 pub mod go;
 pub mod orgs;
 pub mod templates;

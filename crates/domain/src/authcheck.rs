@@ -9,7 +9,8 @@ use atrium_api::authcheck::{AuthorizationRequest, Check, ExplainRequest, Explain
 use atrium_engine::group::GroupObject;
 use atrium_engine::{Action, ActionSet, Object, ResourceType, RoleOptions, Scope};
 use atrium_store::{
-    GroupId, OrgId, StoreError, TemplateId, UserId, groups, orgs, templates, users,
+    GroupId, OrgId, StoreError, TemplateId, UserId, WorkspaceId, groups, orgs, templates, users,
+    workspaces,
 };
 use uuid::Uuid;
 
@@ -35,7 +36,12 @@ pub async fn authcheck(
     let mut out = BTreeMap::new();
     for (key, check) in &req.checks {
         let (action, loaded) = load(d, caller.id(), key, check).await?;
-        let allowed = loaded.is_some_and(|l| caller.can(action, &l.object()));
+        // A row named by id the caller may not read is answered like a missing one (Coder
+        // reads it through its authorizing store).
+        let allowed = loaded.is_some_and(|l| {
+            let o = l.object();
+            (l.id.is_none() || caller.can(Action::Read, &o)) && caller.can(action, &o)
+        });
         out.insert(key.clone(), allowed);
     }
     Ok(out)
@@ -82,6 +88,8 @@ pub async fn explain(d: &Domain, caller: &Caller, req: &ExplainRequest) -> Resul
 
 /// A check's object with owned ACLs.
 struct Loaded {
+    /// A loaded workspace: its own object (dormant ones are `workspace_dormant`, no ACL).
+    workspace: Option<crate::workspaces::WorkspaceAuthz>,
     resource_type: ResourceType,
     id: Option<Uuid>,
     owner: Option<Uuid>,
@@ -95,6 +103,9 @@ struct Loaded {
 
 impl Loaded {
     fn object(&self) -> Object<'_> {
+        if let Some(w) = &self.workspace {
+            return w.object();
+        }
         let mut o = match &self.group {
             Some(g) => g.object(),
             None => Object::of(self.resource_type)
@@ -147,6 +158,7 @@ async fn load(
         users: vec![],
         groups: vec![],
         group: None,
+        workspace: None,
     };
     let Some(id) = loaded.id else { return Ok((action, Some(loaded))) };
     let absent = |e: StoreError| match e {
@@ -164,6 +176,14 @@ async fn load(
             loaded.org = Some(t.org_id.uuid());
             loaded.users = acl.users.into_iter().map(|(u, a)| (u.uuid(), a)).collect();
             loaded.groups = acl.groups.into_iter().map(|(g, a)| (g.uuid(), a)).collect();
+        }
+        ResourceType::Workspace => {
+            let ws = match workspaces::get(state.store(), WorkspaceId::from(id)).await {
+                Ok(w) if !w.deleted => w,
+                Ok(_) => return Ok((action, None)),
+                Err(e) => return absent(e).map(|n| (action, n)),
+            };
+            loaded.workspace = Some(crate::workspaces::WorkspaceAuthz::load(state, &ws).await?);
         }
         ResourceType::User => match users::get(state.store(), UserId(id)).await {
             Ok(u) if !u.deleted => loaded.owner = Some(u.id.uuid()),

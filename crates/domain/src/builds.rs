@@ -11,7 +11,7 @@ pub use crate::job_logs::{FOLLOW_POLL, FOLLOW_RECHECK, Follow};
 use crate::job_logs::{Guarded, JobLog};
 use crate::template_versions::job_view;
 use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
-use crate::{Caller, Domain, Error, Kind, Result};
+use crate::{Caller, Domain, Error, Kind, Page, Result};
 use atrium_api::Response as Message;
 use atrium_api::templates::ProvisionerJobMetadata;
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, WorkspaceBuild};
@@ -23,6 +23,7 @@ use atrium_store::{
 };
 use serde_json::json;
 use std::collections::HashMap;
+use uuid::Uuid;
 
 /// Coder's workspace status: the job's status refined by the transition.
 pub fn workspace_status(job: JobStatus, transition: BuildTransition) -> &'static str {
@@ -400,14 +401,36 @@ async fn submit_build(
 }
 
 /// The workspace's builds, newest first; needs `read` on the workspace (404 otherwise).
-pub async fn list_builds(d: &Domain, caller: &Caller, param: &str) -> Result<Vec<WorkspaceBuild>> {
+pub async fn list_builds(
+    d: &Domain,
+    caller: &Caller,
+    param: &str,
+    page: Page,
+    after_id: Option<Uuid>,
+) -> Result<Vec<WorkspaceBuild>> {
     let (ws, _) = resolve_workspace(d, caller, param).await?;
     let owner = users::get(d.store(), ws.owner_id).await?;
     let template = templates::get(d.store(), ws.template_id).await?;
-    let builds = workspaces::list_builds(d.store(), ws.id).await?;
+    let mut builds = workspaces::list_builds(d.store(), ws.id).await?;
+    if let Some(after) = after_id {
+        // As Coder pages them: the builds numbered after the cursor's (still newest first).
+        // The cursor must be one of this workspace's builds.
+        let number = builds
+            .iter()
+            .find(|b| b.id.uuid() == after)
+            .map(|b| b.build_number)
+            .ok_or_else(|| after_id_missing(after))?;
+        builds.retain(|b| b.build_number > number);
+    }
+    let builds = crate::paging::page(builds, page);
     let refs: Vec<&workspaces::WorkspaceBuild> = builds.iter().collect();
     let facts = BuildFacts::load(d, &refs, &[&owner]).await?;
     builds.iter().map(|b| facts.view(&ws, &owner, &template, b)).collect()
+}
+
+/// Coder's 400 for an `after_id` naming no row of the list.
+fn after_id_missing(after: Uuid) -> Error {
+    Error::bad_request(format!("Record at \"after_id\" (\"{after}\") does not exist."))
 }
 
 /// One build; needs `read` on its workspace (404 otherwise).

@@ -324,10 +324,25 @@ pub async fn open_log(d: &Domain, caller: &Caller, version: &str) -> Result<JobL
 }
 
 /// A readable template's versions (404 otherwise), oldest first.
-pub async fn list(d: &Domain, caller: &Caller, template: &str) -> Result<Vec<ApiVersion>> {
+pub async fn list(
+    d: &Domain,
+    caller: &Caller,
+    template: &str,
+    page: crate::Page,
+    after_id: Option<Uuid>,
+) -> Result<Vec<ApiVersion>> {
     let Resolved { template, .. } = readable_template(d, caller, template_id(template)?).await?;
+    let mut versions = templates::list_versions(d.store(), template.id).await?;
+    if let Some(after) = after_id {
+        // As Coder pages them: the versions after the cursor in (created_at, id) order. The
+        // cursor must be one of this template's versions.
+        let at = versions.iter().position(|v| v.id.uuid() == after).ok_or_else(|| {
+            Error::bad_request(format!("Record at \"after_id\" (\"{after}\") does not exists."))
+        })?;
+        versions.drain(..=at);
+    }
     let mut out = Vec::new();
-    for v in templates::list_versions(d.store(), template.id).await? {
+    for v in crate::paging::page(versions, page) {
         out.push(to_api(d, &v).await?);
     }
     Ok(out)

@@ -121,7 +121,10 @@ impl Converter {
             }
             None => String::new(),
         };
-        Ok(api_template(t, org, creator, provisioner))
+        let durations = templates::build_durations(state.store(), t.id).await?;
+        let mut out = api_template(t, org, creator, provisioner);
+        out.build_time_stats = build_time_stats(&durations);
+        Ok(out)
     }
 }
 
@@ -148,7 +151,7 @@ fn api_template(
         provisioner,
         active_version_id: t.active_version_id.map(|v| v.uuid()).unwrap_or_default(),
         active_user_count: 0,
-        build_time_stats: json!({}),
+        build_time_stats: build_time_stats(&[]),
         description: t.description.clone(),
         deprecated: false,
         deprecation_message: String::new(),
@@ -523,4 +526,42 @@ pub async fn delete(d: &Domain, caller: &Caller, param: &str) -> Result<Message>
     }
     .await;
     audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// Coder's `TemplateBuildTimeStats`: for `start`, `stop` and `delete`, the median and 95th
+/// percentile (nearest rank) of recent successful builds' durations in milliseconds, `null`
+/// while a transition has none.
+fn build_time_stats(durations: &[(String, i64)]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for transition in ["start", "stop", "delete"] {
+        let mut ms: Vec<i64> =
+            durations.iter().filter(|(t, _)| t == transition).map(|(_, us)| us / 1000).collect();
+        ms.sort_unstable();
+        let rank = |p: usize| -> Option<i64> {
+            // Nearest rank: the smallest value with at least p% of the values at or below it.
+            let n = ms.len();
+            (n > 0).then(|| ms[(n * p).div_ceil(100).clamp(1, n) - 1])
+        };
+        out.insert(transition.into(), json!({"P50": rank(50), "P95": rank(95)}));
+    }
+    serde_json::Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build_time_stats;
+    use serde_json::json;
+
+    #[test]
+    fn build_time_stats_by_nearest_rank() {
+        let none = build_time_stats(&[]);
+        assert_eq!(none["start"], json!({"P50": null, "P95": null}));
+        let d: Vec<(String, i64)> = (1..=20).map(|i| ("start".to_owned(), i * 1000)).collect();
+        let mut d = d;
+        d.push(("stop".into(), 7_500));
+        let stats = build_time_stats(&d);
+        assert_eq!(stats["start"], json!({"P50": 10, "P95": 19}));
+        assert_eq!(stats["stop"], json!({"P50": 7, "P95": 7}));
+        assert_eq!(stats["delete"], json!({"P50": null, "P95": null}));
+    }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use uuid::Uuid;
+
 use atrium_api::users::{
     CreateUserRequest, GetUsersResponse, SlimRole, UpdateUserPasswordRequest,
     UpdateUserProfileRequest, User as ApiUser,
@@ -125,11 +127,20 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
 
 /// The users the caller may read (the engine's list filter), matching the user search query
 /// `q` (coder-api.md §2.2), one page of them and the total count.
-pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<GetUsersResponse> {
+pub async fn list(
+    d: &Domain,
+    caller: &Caller,
+    q: &str,
+    page: Page,
+    after_id: Option<Uuid>,
+) -> Result<GetUsersResponse> {
     let query = UserQuery::parse(q)
         .map_err(|errors| Error::invalid_query("Invalid user search query.", errors))?;
     let filter = caller.subject().list_filter_for(Action::Read);
-    let listed = lists::users(d.store(), &query, &filter, page).await?;
+    // `after_id`, as Coder pages users: those whose username sorts after that user's (none if
+    // there is no such user); the count is of the rows after it too.
+    let after = after_id.map(UserId::from);
+    let listed = lists::users(d.store(), &query, &filter, page, after).await?;
     let users = to_api_many(d, caller, &listed.rows).await?;
     Ok(GetUsersResponse { users, count: listed.count })
 }

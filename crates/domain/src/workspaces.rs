@@ -572,6 +572,32 @@ async fn parse_query(state: &Domain, actor: &Caller, q: &str) -> Result<Workspac
             }),
         }
     }
+    if let Some(o) = p.string("outdated") {
+        match o.as_str() {
+            "true" => f.outdated = Some(true),
+            "false" => f.outdated = Some(false),
+            _ => errors.push(QueryError {
+                field: "outdated".into(),
+                detail: format!("Query param \"outdated\" must be a valid boolean: \"{o}\""),
+            }),
+        }
+    }
+    // Atrium has no agents and stores no build parameters yet: asking for an agent status or
+    // a parameter matches no workspace (as in Coder with none).
+    if p.string("has-agent").is_some() {
+        f.nothing = true;
+    }
+    let params = p.list("param", |v| {
+        let parts: Vec<&str> = v.split('=').collect();
+        match parts.as_slice() {
+            [name] => Some(name.to_string()),
+            [name, value] if !value.is_empty() => Some(name.to_string()),
+            _ => None,
+        }
+    });
+    if !params.is_empty() {
+        f.nothing = true;
+    }
     errors.extend(p.finish());
     if errors.is_empty() { Ok(f) } else { Err(invalid(errors)) }
 }

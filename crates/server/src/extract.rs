@@ -110,6 +110,15 @@ impl QueryParams {
         })
     }
 
+    /// A uuid, as Coder's query parser reads one.
+    pub fn uuid(&self, key: &str) -> Result<Option<uuid::Uuid>, ApiError> {
+        let Some(v) = self.single(key)? else { return Ok(None) };
+        uuid::Uuid::parse_str(v).map(Some).map_err(|_| {
+            ApiError::bad_request("Query parameters have invalid values.")
+                .validation(key, format!("Query param \"{key}\" must be a valid uuid"))
+        })
+    }
+
     /// A boolean.
     pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
         let Some(v) = self.single(key)? else { return Ok(None) };
@@ -124,11 +133,14 @@ impl QueryParams {
     }
 }
 
-/// `limit` / `offset` paging (limit 0 = no limit, as Coder treats it).
+/// `limit` / `offset` / `after_id` paging (limit 0 = no limit and a zero `after_id` = none, as
+/// Coder treats them).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Page {
     pub limit: Option<i64>,
     pub offset: i64,
+    /// The id of the previous page's last row.
+    pub after_id: Option<uuid::Uuid>,
 }
 
 impl Page {
@@ -136,7 +148,13 @@ impl Page {
         Ok(Page {
             limit: q.pagination_int("limit")?.filter(|l| *l > 0),
             offset: q.pagination_int("offset")?.unwrap_or(0),
+            after_id: q.uuid("after_id")?.filter(|u| !u.is_nil()),
         })
+    }
+
+    /// The domain's `limit` / `offset`.
+    pub fn limits(&self) -> atrium_domain::Page {
+        atrium_domain::Page { limit: self.limit, offset: self.offset }
     }
 }
 

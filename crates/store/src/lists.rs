@@ -12,6 +12,7 @@ use atrium_engine::listable::{
 use atrium_engine::query::{AuditQuery, UserQuery};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use crate::UserId;
 use crate::audit::AuditLog;
 use crate::authz_sql::{AuthzColumns, push_filter};
 use crate::db::{Db, on_conn};
@@ -133,23 +134,40 @@ where
     qb.push(" OFFSET ").push_bind(page.offset);
 }
 
-/// `GET /users`: live users matching `q` that the caller may read, by username.
+/// The cursor, as Coder's: usernames sorting after the `after` user's (none if it is gone).
+fn push_user_after<DB>(qb: &mut QueryBuilder<DB>, after: Option<UserId>)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    if let Some(after) = after {
+        qb.push(" AND lower(u.username) > (SELECT lower(a.username) FROM users a WHERE a.id = ")
+            .push_bind(after.to_string())
+            .push(")");
+    }
+}
+
+/// `GET /users`: live users matching `q` that the caller may read, by username; with `after`,
+/// only those after that user.
 pub async fn users(
     db: impl Into<Db<'_>>,
     q: &UserQuery,
     authz: &TypedFilter<Users>,
     page: Page,
+    after: Option<UserId>,
 ) -> Result<Listed<User>, StoreError> {
     let authz = authz.filter();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         let mut qb = QueryBuilder::new(USER_SELECT);
         push_user_query(&mut qb, q, authz);
+        push_user_after(&mut qb, after);
         qb.push(" ORDER BY lower(u.username), u.id");
         push_page(&mut qb, page);
         let rows = qb.build_query_as::<User>().fetch_all(&mut *c).await?;
         let mut count = QueryBuilder::new(USER_COUNT);
         push_user_query(&mut count, q, authz);
+        push_user_after(&mut count, after);
         let count: i64 = count.build_query_scalar().fetch_one(&mut *c).await?;
         Ok(Listed { rows, count })
     })

@@ -373,3 +373,22 @@ pub async fn get_versions(
     let select = concat!("SELECT ", version_cols!(), " FROM template_versions");
     crate::batch::by_ids(db.into(), select, "id", ids, "").await
 }
+
+/// The template's last 100 successful builds, newest first: each transition with how long
+/// its job ran, in microseconds.
+const BUILD_DURATIONS: &str = "SELECT b.transition, j.completed_at - j.started_at \
+     FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id \
+     JOIN workspaces w ON w.id = b.workspace_id \
+     WHERE w.template_id = $1 AND j.started_at IS NOT NULL AND j.completed_at IS NOT NULL \
+     AND j.canceled_at IS NULL AND COALESCE(j.error, '') = '' \
+     ORDER BY j.completed_at DESC LIMIT 100";
+
+/// How long the template's recent successful builds ran (transition, microseconds), newest
+/// first; for Coder's build time stats.
+pub async fn build_durations(
+    db: impl Into<Db<'_>>,
+    template: TemplateId,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(BUILD_DURATIONS).bind(template).fetch_all(c).await)?)
+}

@@ -38,6 +38,10 @@ pub struct WorkspaceFilter {
     pub dormant: Option<bool>,
     /// One of Coder's workspace statuses (`running`, `stopped`, ...).
     pub status: Option<String>,
+    /// Whether the latest build's version is not the template's active one.
+    pub outdated: Option<bool>,
+    /// A condition no workspace meets yet (an agent's status, a build parameter): no rows.
+    pub nothing: bool,
 }
 
 /// The latest build's status as Coder names it: job status, refined by the transition.
@@ -103,6 +107,17 @@ where
     }
     if let Some(status) = &f.status {
         qb.push(format_args!(" AND {STATUS_SQL} = ")).push_bind(status.clone());
+    }
+    if let Some(outdated) = f.outdated {
+        let op = if outdated { "<>" } else { "=" };
+        qb.push(format_args!(
+            " AND (SELECT b.template_version_id FROM workspace_builds b \
+             WHERE b.workspace_id = w.id ORDER BY b.build_number DESC LIMIT 1) {op} \
+             (SELECT t.active_version_id FROM templates t WHERE t.id = w.template_id)"
+        ));
+    }
+    if f.nothing {
+        qb.push(" AND 1 = 0");
     }
 }
 

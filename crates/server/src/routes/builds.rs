@@ -43,15 +43,20 @@ async fn create_build(
     Ok(json_response(StatusCode::CREATED, &build))
 }
 
-/// The workspace's builds, newest first.
+/// The workspace's builds, newest first; `after_id` keeps those numbered after that build's.
 #[utoipa::path(get, path = "/api/v2/workspaces/{workspace}/builds", tag = "Builds",
-    params(("workspace" = String, Path)), responses((status = 200, body = Vec<WorkspaceBuild>)))]
+    params(("workspace" = String, Path), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query),
+        ("after_id" = Option<uuid::Uuid>, Query)),
+    responses((status = 200, body = Vec<WorkspaceBuild>), (status = 400, body = Message)))]
 async fn list_builds(
     State(state): State<Shared>,
     actor: Actor,
     Path(param): Path<String>,
+    params: QueryParams,
 ) -> ApiResult<Response> {
-    Ok(json_response(StatusCode::OK, &builds::list_builds(&state, &actor, &param).await?))
+    let page = crate::extract::Page::from_query(&params)?;
+    let out = builds::list_builds(&state, &actor, &param, page.limits(), page.after_id).await?;
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 /// One build.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authcheck;
 pub mod builds;
 pub mod clients;
+pub mod deployment;
 pub mod files;
 pub mod groups;
 pub mod keys;
@@ -50,6 +51,7 @@ struct ApiDoc;
 pub fn api() -> OpenApiRouter<Shared> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(system::routes())
+        .merge(deployment::routes())
         .merge(auth::routes())
         .merge(users::routes())
         .merge(user_roles::routes())

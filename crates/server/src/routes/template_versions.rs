@@ -86,16 +86,19 @@ async fn get_version_logs(
     logstream::respond(&state, log, after, &params, upgrade).await
 }
 
-/// A template's versions, oldest first.
+/// A template's versions, oldest first; `after_id` keeps those after that version.
 #[utoipa::path(get, path = "/api/v2/templates/{template}/versions", tag = "Templates",
-    params(("template" = Uuid, Path)),
-    responses((status = 200, body = Vec<ApiVersion>), (status = 404, body = Message)))]
+    params(("template" = Uuid, Path), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query),
+        ("after_id" = Option<Uuid>, Query)),
+    responses((status = 200, body = Vec<ApiVersion>), (status = 400, body = Message), (status = 404, body = Message)))]
 async fn list_template_versions(
     State(state): State<Shared>,
     actor: Actor,
     Path(param): Path<String>,
+    params: crate::extract::QueryParams,
 ) -> ApiResult<Response> {
-    let out = versions::list(&state, &actor, &param).await?;
+    let page = crate::extract::Page::from_query(&params)?;
+    let out = versions::list(&state, &actor, &param, page.limits(), page.after_id).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 

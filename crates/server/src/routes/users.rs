@@ -41,7 +41,8 @@ async fn create_user(
 
 /// Lists the users the caller may read, filtered by `q` (coder-api.md §2.2).
 #[utoipa::path(get, path = "/api/v2/users", tag = "Users",
-    params(("q" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    params(("q" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query),
+        ("after_id" = Option<uuid::Uuid>, Query)),
     responses((status = 200, body = GetUsersResponse), (status = 400, body = Message)))]
 async fn list_users(
     State(state): State<Shared>,
@@ -50,8 +51,7 @@ async fn list_users(
 ) -> ApiResult<Response> {
     let q = params.single("q")?.unwrap_or_default();
     let page = Page::from_query(&params)?;
-    let page = atrium_domain::Page { limit: page.limit, offset: page.offset };
-    let listed = users::list(&state, &actor, q, page).await?;
+    let listed = users::list(&state, &actor, q, page.limits(), page.after_id).await?;
     Ok(json_response(StatusCode::OK, &listed))
 }
 

@@ -36,6 +36,7 @@ mod templates;
 mod users;
 mod validation;
 mod views;
+mod webreads;
 mod workspace_races;
 mod workspace_rules;
 mod workspaces;
