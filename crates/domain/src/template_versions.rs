@@ -249,6 +249,13 @@ pub async fn create(
         if req.message.len() > 1 << 20 {
             return Err(Error::tag_failed("message", "lt", "…"));
         }
+        // The archive's README.md, shown on the version's page (as Coder does); an archive
+        // that cannot be read fails its import job instead, so an error here means no readme.
+        let readme = crate::jobs::archive::read_file(&file.data, "README.md")
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
         let now = DbTime::now();
         let version_id = TemplateVersionId::new_v4();
         let mut tx = d.store().begin().await?;
@@ -274,7 +281,7 @@ pub async fn create(
                 org_id: org.id,
                 name: &name,
                 message: &req.message,
-                readme: "",
+                readme: &readme,
                 job_id: job.id,
                 file_id: Some(file.id),
                 created_by: caller.id(),

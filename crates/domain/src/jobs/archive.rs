@@ -99,9 +99,19 @@ fn write_error(path: &Path, source: std::io::Error) -> ArchiveError {
     ArchiveError::Write { path: path.display().to_string(), source }
 }
 
-/// Unpacks `data` into `dest` (an existing, empty directory).
-pub fn unpack(data: &[u8], dest: &Path) -> Result<Unpacked, ArchiveError> {
-    let mut out = Unpacked::default();
+/// One entry of an archive, its name already resolved (long names, pax paths, ustar prefixes).
+struct Entry<'a> {
+    kind: u8,
+    name: String,
+    body: &'a [u8],
+}
+
+/// Calls `visit` on each entry that names a file, directory or other object (GNU long-name and
+/// pax records are folded into the entry they name). Stops early when `visit` says so.
+fn walk<'a>(
+    data: &'a [u8],
+    mut visit: impl FnMut(Entry<'a>) -> Result<bool, ArchiveError>,
+) -> Result<(), ArchiveError> {
     let mut offset = 0usize;
     let mut long_name: Option<String> = None;
     while offset + BLOCK <= data.len() {
@@ -109,7 +119,7 @@ pub fn unpack(data: &[u8], dest: &Path) -> Result<Unpacked, ArchiveError> {
         offset += BLOCK;
         if header.iter().all(|b| *b == 0) {
             // End of archive (two zero blocks; one is enough to stop).
-            return Ok(out);
+            return Ok(());
         }
         if !checksum_ok(header)? {
             return Err(ArchiveError::NotTar("bad header checksum"));
@@ -133,28 +143,59 @@ pub fn unpack(data: &[u8], dest: &Path) -> Result<Unpacked, ArchiveError> {
             b'L' => long_name = Some(text(body)),
             b'x' => long_name = pax_path(body),
             b'g' => {}
-            b'0' | 0 | b'7' => {
-                let Some(rel) = safe_path(&name)? else { continue };
-                let path = dest.join(&rel);
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| write_error(&rel, e))?;
-                }
-                std::fs::write(&path, body).map_err(|e| write_error(&rel, e))?;
-                out.files.push(rel.display().to_string());
-            }
-            b'5' => {
-                if let Some(rel) = safe_path(&name)? {
-                    std::fs::create_dir_all(dest.join(&rel)).map_err(|e| write_error(&rel, e))?;
+            _ => {
+                if !visit(Entry { kind, name, body })? {
+                    return Ok(());
                 }
             }
-            _ => out.skipped.push(name),
         }
     }
     if offset == 0 {
         return Err(ArchiveError::NotTar("empty"));
     }
     // Archives without the end-of-archive blocks are accepted, as GNU tar does.
+    Ok(())
+}
+
+/// Unpacks `data` into `dest` (an existing, empty directory).
+pub fn unpack(data: &[u8], dest: &Path) -> Result<Unpacked, ArchiveError> {
+    let mut out = Unpacked::default();
+    walk(data, |entry| {
+        match entry.kind {
+            b'0' | 0 | b'7' => {
+                let Some(rel) = safe_path(&entry.name)? else { return Ok(true) };
+                let path = dest.join(&rel);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| write_error(&rel, e))?;
+                }
+                std::fs::write(&path, entry.body).map_err(|e| write_error(&rel, e))?;
+                out.files.push(rel.display().to_string());
+            }
+            b'5' => {
+                if let Some(rel) = safe_path(&entry.name)? {
+                    std::fs::create_dir_all(dest.join(&rel)).map_err(|e| write_error(&rel, e))?;
+                }
+            }
+            _ => out.skipped.push(entry.name),
+        }
+        Ok(true)
+    })?;
     Ok(out)
+}
+
+/// The contents of the regular file at `path` (relative to the archive root, `./` ignored),
+/// if the archive has one; nothing is written anywhere.
+pub fn read_file<'a>(data: &'a [u8], path: &str) -> Result<Option<&'a [u8]>, ArchiveError> {
+    let wanted = safe_path(path)?;
+    let mut found = None;
+    walk(data, |entry| {
+        if matches!(entry.kind, b'0' | 0 | b'7') && safe_path(&entry.name)? == wanted {
+            found = Some(entry.body);
+            return Ok(false);
+        }
+        Ok(true)
+    })?;
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -204,6 +245,18 @@ mod tests {
         assert_eq!(got.skipped, ["link"]);
         assert_eq!(std::fs::read(dir.path().join("main.tf")).unwrap(), b"resource {}");
         assert_eq!(std::fs::read(dir.path().join(&long)).unwrap(), b"long");
+    }
+
+    #[test]
+    fn reads_one_file_without_unpacking() {
+        let data = tar(&[
+            ("main.tf", b'0', b"resource {}"),
+            ("./README.md", b'0', b"# Hello"),
+            ("docs/README.md", b'0', b"nested"),
+        ]);
+        assert_eq!(read_file(&data, "README.md").unwrap(), Some(&b"# Hello"[..]));
+        assert_eq!(read_file(&data, "docs/README.md").unwrap(), Some(&b"nested"[..]));
+        assert_eq!(read_file(&data, "missing.md").unwrap(), None);
     }
 
     #[test]

@@ -674,3 +674,26 @@ async fn declare_upload(base: &str, token: &str, length: usize) -> String {
         response.extend_from_slice(&buf[..read]);
     }
 }
+
+both_backends!(a_version_shows_the_archives_readme, |s: TestServer| async move {
+    let readme = "# Dev box\nA workspace for tests.\n";
+    let archive = crate::fixtures::tar(&[
+        ("main.tf", b"resource \"terraform_data\" \"x\" {}\n"),
+        ("README.md", readme.as_bytes()),
+    ]);
+    let file = crate::fixtures::upload(&s.owner, archive).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
+    let r = s
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v2/organizations/{}/templateversions", s.default_org),
+            &json!({"storage_method": "file", "file_id": file.body["hash"], "provisioner": "echo"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["readme"], readme);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let again = s.owner.get(&format!("/api/v2/templateversions/{id}")).await;
+    assert_eq!(again.body["readme"], readme);
+});
