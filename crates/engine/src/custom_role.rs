@@ -150,17 +150,36 @@ impl CustomRoleRequest {
 /// Type/action validity (rbac.md §5.3 step 4): `*` passes; a known action must be listed for
 /// a concrete type.
 fn parse_pair(raw: &RawPermission) -> Result<Permission, String> {
+    parse_pair_at("org", raw)
+}
+
+/// [`parse_pair`] with the level prefix of its error lines (`org`, `site`, `user`).
+pub(crate) fn parse_pair_at(prefix: &str, raw: &RawPermission) -> Result<Permission, String> {
     let resource_type = parse_wild_type(&raw.resource_type)
-        .ok_or_else(|| format!("org: invalid resource type \"{}\"", raw.resource_type))?;
+        .ok_or_else(|| format!("{prefix}: invalid resource type \"{}\"", raw.resource_type))?;
     let action = parse_wild_action(&raw.action)
         .filter(|a| match (resource_type, a) {
             (Wild::Is(t), Wild::Is(a)) => t.allows(*a),
             _ => true,
         })
         .ok_or_else(|| {
-            format!("org: invalid action \"{}\" for resource \"{}\"", raw.action, raw.resource_type)
+            format!(
+                "{prefix}: invalid action \"{}\" for resource \"{}\"",
+                raw.action, raw.resource_type
+            )
         })?;
     Ok(Permission { negate: raw.negate, resource_type, action })
+}
+
+/// Parses every permission at a level, collecting each unknown pair's error line in `unknown`.
+pub(crate) fn parse_level(
+    prefix: &str,
+    raws: &[RawPermission],
+    unknown: &mut Vec<String>,
+) -> Vec<Permission> {
+    raws.iter()
+        .filter_map(|raw| parse_pair_at(prefix, raw).map_err(|line| unknown.push(line)).ok())
+        .collect()
 }
 
 /// Shorthand used in tests and callers that build permissions from typed values.

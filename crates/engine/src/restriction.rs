@@ -10,9 +10,8 @@
 
 use uuid::Uuid;
 
-use crate::custom_role::{CustomRoleRequest, RawPermission};
+use crate::custom_role::{CustomRoleRequest, RawPermission, parse_level};
 use crate::name::{NameError, validate_name};
-use crate::resource::{Wild, parse_wild_action, parse_wild_type};
 use crate::role::{BuiltinRole, Permission, Role};
 use crate::subject::Subject;
 
@@ -133,23 +132,6 @@ pub fn validate(
 /// Parses every permission, reporting all unknown type/action pairs at once.
 fn parse_all(prefix: &str, raws: &[RawPermission]) -> Result<Vec<Permission>, RestrictionError> {
     let mut unknown = Vec::new();
-    let mut parsed = Vec::with_capacity(raws.len());
-    for raw in raws {
-        let Some(resource_type) = parse_wild_type(&raw.resource_type) else {
-            unknown.push(format!("{prefix}: invalid resource type \"{}\"", raw.resource_type));
-            continue;
-        };
-        let action = parse_wild_action(&raw.action).filter(|a| match (resource_type, a) {
-            (Wild::Is(t), Wild::Is(a)) => t.allows(*a),
-            _ => true,
-        });
-        match action {
-            Some(action) => parsed.push(Permission { negate: raw.negate, resource_type, action }),
-            None => unknown.push(format!(
-                "{prefix}: invalid action \"{}\" for resource \"{}\"",
-                raw.action, raw.resource_type
-            )),
-        }
-    }
+    let parsed = parse_level(prefix, raws, &mut unknown);
     if unknown.is_empty() { Ok(parsed) } else { Err(RestrictionError::UnknownPairs(unknown)) }
 }

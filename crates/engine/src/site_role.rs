@@ -4,11 +4,11 @@
 //! permission the definer lacks — with a `site: ` / `user: ` prefix where org roles say `org: `.
 
 use crate::authorize::Object;
-use crate::custom_role::{CustomRoleRequest, RawPermission};
+use crate::custom_role::{CustomRoleRequest, parse_level};
 use crate::name::{NameError, validate_name};
-use crate::resource::{Wild, parse_wild_action, parse_wild_type};
+use crate::resource::Wild;
 use crate::restriction::is_owner;
-use crate::role::{BuiltinRole, Permission, Role};
+use crate::role::{BuiltinRole, Role};
 use crate::subject::Subject;
 
 /// Why a site-wide custom role is refused. `Display` gives the text the API returns.
@@ -46,8 +46,8 @@ pub fn validate(req: &CustomRoleRequest, actor: &Subject) -> Result<Role, SiteRo
         return Err(SiteRoleError::OrganizationPermissions);
     }
     let mut unknown = Vec::new();
-    let site = parse_all("site", &req.site_permissions, &mut unknown);
-    let user = parse_all("user", &req.user_permissions, &mut unknown);
+    let site = parse_level("site", &req.site_permissions, &mut unknown);
+    let user = parse_level("user", &req.user_permissions, &mut unknown);
     if !unknown.is_empty() {
         return Err(SiteRoleError::UnknownPairs(unknown));
     }
@@ -85,26 +85,4 @@ pub fn validate(req: &CustomRoleRequest, actor: &Subject) -> Result<Role, SiteRo
         user,
         builtin: None,
     })
-}
-
-fn parse_all(level: &str, raws: &[RawPermission], unknown: &mut Vec<String>) -> Vec<Permission> {
-    let mut parsed = Vec::with_capacity(raws.len());
-    for raw in raws {
-        let Some(resource_type) = parse_wild_type(&raw.resource_type) else {
-            unknown.push(format!("{level}: invalid resource type \"{}\"", raw.resource_type));
-            continue;
-        };
-        let action = parse_wild_action(&raw.action).filter(|a| match (resource_type, a) {
-            (Wild::Is(t), Wild::Is(a)) => t.allows(*a),
-            _ => true,
-        });
-        match action {
-            Some(action) => parsed.push(Permission { negate: raw.negate, resource_type, action }),
-            None => unknown.push(format!(
-                "{level}: invalid action \"{}\" for resource \"{}\"",
-                raw.action, raw.resource_type
-            )),
-        }
-    }
-    parsed
 }
