@@ -449,16 +449,7 @@ pub async fn cancel_build(d: &Domain, caller: &Caller, param: &str) -> Result<Me
         entry.resource(ws.id.uuid(), ws.name.clone());
         entry.org = Some(ws.org_id);
         caller.require(Action::Update, &authz.object())?;
-        let job = jobs::get(d.store(), build.job_id).await?;
-        if !matches!(job.status(), JobStatus::Pending | JobStatus::Running) {
-            return Err(Error::bad_request("Job has already completed!"));
-        }
-        let mut tx = d.store().begin().await?;
-        jobs::cancel(&mut tx, build.job_id, DbTime::now()).await?;
-        entry.changed(&json!({"canceled": false}), &json!({"canceled": true}));
-        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
-        tx.commit().await?;
-        Ok(Message::message("Job has been marked as canceled..."))
+        crate::job_logs::cancel(d, caller, build.job_id, &mut entry).await
     }
     .await;
     audit::finish(d, caller.meta(), &entry, result).await

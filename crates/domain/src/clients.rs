@@ -12,9 +12,8 @@ use atrium_api::clients::{AuthMethod, AuthMethods, TokenConfig};
 use atrium_api::orgs::Organization;
 use atrium_api::templates::TemplateVersion as ApiVersion;
 use atrium_engine::{Action, Object, ResourceType};
-use atrium_store::jobs;
-use atrium_store::{DbTime, orgs, templates};
-use serde_json::{Value, json};
+use atrium_store::{orgs, templates};
+use serde_json::Value;
 
 use crate::audit::{self, Entry};
 use crate::builds::resolve_build;
@@ -128,19 +127,7 @@ pub async fn cancel_version(d: &Domain, caller: &Caller, version: &str) -> Resul
                 caller.require(Action::Update, &object)?;
             }
         }
-        let job = jobs::get(d.store(), version.job_id).await?;
-        if job.completed_at.is_some() {
-            return Err(Error::bad_request("Job has already completed!"));
-        }
-        if job.canceled_at.is_some() {
-            return Err(Error::bad_request("Job has already been marked as canceled!"));
-        }
-        let mut tx = d.store().begin().await?;
-        jobs::cancel(&mut tx, version.job_id, DbTime::now()).await?;
-        entry.changed(&json!({"canceled": false}), &json!({"canceled": true}));
-        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
-        tx.commit().await?;
-        Ok(Message::message("Job has been marked as canceled..."))
+        crate::job_logs::cancel(d, caller, version.job_id, &mut entry).await
     }
     .await;
     audit::finish(d, caller.meta(), &entry, result).await

@@ -158,3 +158,28 @@ impl Follow {
         self.revoked
     }
 }
+
+/// Cancels `job` for an authorized caller (the caller checked the object the job builds or
+/// imports) and records it on `entry` inside the same transaction: at once while pending, by
+/// request while running (its worker ends it). A finished or already canceled job is Coder's
+/// 400.
+pub(crate) async fn cancel(
+    d: &Domain,
+    caller: &crate::Caller,
+    job: JobId,
+    entry: &mut crate::audit::Entry,
+) -> Result<atrium_api::Response> {
+    let row = jobs::get(d.store(), job).await?;
+    if row.completed_at.is_some() {
+        return Err(Error::bad_request("Job has already completed!"));
+    }
+    if row.canceled_at.is_some() {
+        return Err(Error::bad_request("Job has already been marked as canceled!"));
+    }
+    let mut tx = d.store().begin().await?;
+    jobs::cancel(&mut tx, job, atrium_store::DbTime::now()).await?;
+    entry.changed(&serde_json::json!({"canceled": false}), &serde_json::json!({"canceled": true}));
+    crate::audit::write(&mut tx, caller.meta(), entry, 200).await?;
+    tx.commit().await?;
+    Ok(atrium_api::Response::message("Job has been marked as canceled..."))
+}
