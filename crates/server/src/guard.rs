@@ -64,9 +64,26 @@ pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Res
     response
 }
 
+/// Routes that start a browser session: a cross-site form must not sign a victim's browser in
+/// to the attacker's account (login CSRF), cookie or not.
+const SESSION_STARTS: &[&str] = &["/api/v2/users/login", "/api/v2/users/first"];
+
+fn cross_site() -> ApiError {
+    ApiError::forbidden_with("Cross-site request refused.").detail(
+        "Requests authenticated by the session cookie must come from the same site. \
+         Use the Coder-Session-Token header from other clients.",
+    )
+}
+
 fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
     check_nul(req.uri())?;
     let headers = req.headers();
+    if req.method() == Method::POST
+        && SESSION_STARTS.contains(&req.uri().path())
+        && !same_site(state.config.access_url.as_deref(), headers)
+    {
+        return Err(cross_site());
+    }
     if !cookie_authenticated(headers) {
         return Ok(());
     }
@@ -79,10 +96,7 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
         return Ok(());
     }
     if !same_site(state.config.access_url.as_deref(), headers) {
-        return Err(ApiError::forbidden_with("Cross-site request refused.").detail(
-            "Requests authenticated by the session cookie must come from the same site. \
-             Use the Coder-Session-Token header from other clients.",
-        ));
+        return Err(cross_site());
     }
     if changes_state && has_body(headers) {
         let media =

@@ -354,3 +354,33 @@ both_backends!(credentials_never_reach_the_log, |server: TestServer| async move 
     let secret = token.split_once('-').map_or(token.as_str(), |(_, s)| s);
     assert!(!text.contains(secret), "the session secret was logged");
 });
+
+both_backends!(a_cross_site_form_cannot_sign_a_browser_in, |server: TestServer| async move {
+    // Login CSRF: the attacker's own credentials, posted from another site, must not set a
+    // session cookie in the victim's browser.
+    let anon = server.anonymous();
+    let body = json!({"email": "owner@example.com", "password": PASSWORD}).to_string();
+    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let r = anon
+            .send_raw(
+                anon.request(Method::POST, "/api/v2/users/login")
+                    .header(header, value)
+                    .header("content-type", "text/plain")
+                    .body(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{header}: {}", r.body);
+        assert_eq!(r.message(), "Cross-site request refused.");
+    }
+    // The same site, and clients that send no Origin (the CLI), sign in as before.
+    let r = anon
+        .send_raw(
+            anon.request(Method::POST, "/api/v2/users/login")
+                .header("origin", server.url.as_str())
+                .header("content-type", "application/json")
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    anon.login("owner@example.com", PASSWORD).await;
+});
