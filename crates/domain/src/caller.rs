@@ -104,6 +104,20 @@ pub fn activity_interval(dormancy: Duration) -> Duration {
 pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Result<Caller, Error> {
     let (id, secret) = tokens::split(token)
         .map_err(|e| Error::unauthorized(format!("Invalid API key format: {e}")))?;
+    let interval = activity_interval(state.config.user_dormancy_period);
+    if let Some(entry) = state.sessions.lookup(id)
+        && tokens::secret_matches(secret, &entry.key.hashed_secret)
+        && let Some(hit) = state.sessions.hit(&entry, DbTime::now(), interval, &meta.ip.to_string())
+    {
+        return Ok(Caller {
+            user: hit.user,
+            key_id: entry.key.id.clone(),
+            subject: hit.subject,
+            meta,
+        });
+    }
+    // A miss: read everything, and cache it unless something was invalidated meanwhile.
+    let epoch = state.sessions.epoch();
     let key = match api_keys::get(&state.store, id).await {
         Ok(k) => k,
         Err(atrium_store::StoreError::NotFound { .. }) => {
@@ -144,12 +158,12 @@ pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Res
             ),
         ));
     }
-    let interval = activity_interval(state.config.user_dormancy_period);
     let stale = |t: Option<DbTime>| t.is_none_or(|t| t + interval < now);
     if stale(user.last_seen_at) {
         users::update_last_seen(&state.store, user.id, now).await?;
         user.last_seen_at = Some(now);
     }
+    let mut key = key;
     if stale(Some(key.last_used)) {
         // Sessions slide: a session used within its lifetime is extended (tokens are not).
         let lifetime = Duration::from_secs(u64::try_from(key.lifetime_seconds).unwrap_or(0));
@@ -161,6 +175,10 @@ pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Res
         let ip = meta.ip.to_string();
         let touched =
             api_keys::touch(&state.store, &key.id, now, key.expires_at, expires_at, &ip).await?;
+        if touched {
+            key.last_used = now;
+            key.expires_at = expires_at;
+        }
         // Not touched: the key was expired, revoked or refreshed since it was read. Only a
         // refresh by a concurrent request lets this request through.
         if !touched {
@@ -179,8 +197,10 @@ pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Res
     }
     let input = load_subject_input(state, user.id).await?;
     let scope = key_scope(&key.scope);
-    let subject = atrium_engine::stored::build(&input, scope, RoleOptions::default());
-    Ok(Caller { user, key_id: key.id, subject: Arc::new(subject), meta })
+    let subject = Arc::new(atrium_engine::stored::build(&input, scope, RoleOptions::default()));
+    let key_id = key.id.clone();
+    state.sessions.insert(epoch, key, user.clone(), subject.clone());
+    Ok(Caller { user, key_id, subject, meta })
 }
 
 /// The subject of an already-authenticated session as a new request would see it now, without

@@ -1,9 +1,11 @@
 //! The dormancy sweep: users with no activity for the dormancy period become `dormant` (they
 //! take no seat); with `--dormant-suspend-after`, dormant accounts unseen that long are
 //! suspended and their running workspaces stopped (never owners, never headless accounts).
-//! Each change is audited. Idempotent, so replicas may all run it: one conditional UPDATE
-//! decides which rows change, and only those are returned.
+//! Each change is audited. Every replica runs the loop; a pass takes the sweep's advisory lock
+//! (`atrium_store::singleton`) and is skipped while another replica holds it, and within a
+//! pass one conditional UPDATE decides which rows change, so each change is written once.
 
+use atrium_store::singleton::{self, Duty};
 use atrium_store::{DbTime, users};
 use serde_json::json;
 use tokio::sync::watch;
@@ -43,6 +45,9 @@ pub async fn sweep_at(state: &Domain, now: DbTime) -> Result<usize> {
         i64::try_from(state.config.user_dormancy_period.as_micros()).unwrap_or(i64::MAX),
     ));
     let mut tx = state.store.begin().await?;
+    if !singleton::try_lock(&mut tx, Duty::DormancySweep).await? {
+        return Ok(0);
+    }
     let flipped = users::mark_dormant(&mut tx, cutoff, now).await?;
     let meta = RequestMeta::internal("atrium dormancy sweep");
     for user in &flipped {

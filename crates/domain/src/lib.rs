@@ -22,6 +22,7 @@ pub mod config;
 pub mod convert;
 pub mod deployment;
 pub mod dormancy;
+pub mod duties;
 pub mod error;
 pub mod files;
 pub mod groups;
@@ -35,6 +36,8 @@ pub mod orgs;
 pub mod paging;
 pub mod passwords;
 pub mod ratelimit;
+pub mod replicas;
+pub mod sessions;
 pub mod system;
 pub mod template_acl;
 pub mod template_versions;
@@ -75,6 +78,10 @@ pub struct Domain {
     pub password_limiter: RateLimiter<UserId>,
     /// Wakes the provisioner workers when a job is queued (the queue itself is in the store).
     pub jobs: jobs::Queue,
+    /// Cached sessions, invalidated on every authorization change (see [`sessions`]).
+    pub sessions: sessions::Sessions,
+    /// Messages between replicas (see [`replicas`]).
+    pub(crate) pubsub: atrium_store::pubsub::PubSub,
 }
 
 /// How the domain is passed around (background tasks hold one).
@@ -88,16 +95,23 @@ impl Domain {
             Some(url) => Store::open_postgres(&url.0).await?,
             None => Store::open_sqlite_exclusive(config.resolved_data_dir()).await?,
         };
-        Ok(Arc::new(Domain {
+        let pubsub = replicas::open_pubsub(&store).await?;
+        let domain = Arc::new(Domain {
             store,
             password_limiter: RateLimiter::new(config.login_rate_limit, Duration::from_secs(60)),
             config,
             jobs: jobs::Queue::new(),
-        }))
+            sessions: sessions::Sessions::new(pubsub.clone()),
+            pubsub,
+        });
+        replicas::start(&domain);
+        Ok(domain)
     }
 
-    /// Closes the store (after the server has drained).
+    /// Writes pending activity, stops listening, closes the store (after the server has
+    /// drained).
     pub async fn close(&self) {
+        replicas::stop(self).await;
         self.store.close().await;
     }
 

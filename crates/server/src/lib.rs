@@ -119,6 +119,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     });
     let (shutdown, stopped) = watch::channel(false);
     let sweep = atrium_domain::dormancy::spawn(state.domain.clone(), shutdown.subscribe());
+    // Every replica runs the singleton duties (each pass locked to one replica at a time).
+    let duties = atrium_domain::duties::spawn(state.domain.clone(), shutdown.subscribe());
     // The workers stop after the listener has drained (and also if serving fails).
     let (stop_workers, workers_stop) = watch::channel(false);
     let workers = atrium_domain::jobs::spawn(state.domain.clone(), workers_stop);
@@ -128,6 +130,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         let served =
             listener::serve(listener, app, limits, stopped).await.map_err(ServerError::Serve);
         sweep.abort();
+        duties.abort();
         // Requests have drained; the workers end their jobs before the store closes.
         let _ = stop_workers.send(true);
         workers.join().await;

@@ -13,7 +13,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
@@ -52,11 +52,24 @@ pub enum Pool {
 }
 
 /// An open, migrated database. Cheap to clone (the pools are reference-counted).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pool: Pool,
     /// The data directory's lock, for a server store; released when the last clone drops.
     _lock: Option<Arc<DataDirLock>>,
+    /// Told, after each commit of a [`Store::begin`] transaction, which users' authorization
+    /// facts it changed (see [`crate::auth_changes`]). Unset for offline admin commands.
+    auth_hook: Arc<OnceLock<AuthChangeHook>>,
+}
+
+/// Called after a transaction commits with the ids of the users whose status, roles,
+/// memberships, groups or keys it changed (`"*"`: everyone, after a custom-role edit).
+pub type AuthChangeHook = Arc<dyn Fn(Vec<String>) + Send + Sync>;
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("pool", &self.pool).finish_non_exhaustive()
+    }
 }
 
 /// An exclusive OS advisory lock on `<dir>/atrium.lock`, held while the file stays open.
@@ -123,7 +136,7 @@ impl Store {
             .max_connections(SQLITE_MAX_CONNECTIONS)
             .connect_with(options)
             .await?;
-        let store = Store { pool: Pool::Sqlite(pool), _lock: lock };
+        let store = Store { pool: Pool::Sqlite(pool), _lock: lock, auth_hook: Arc::default() };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -134,7 +147,7 @@ impl Store {
         let options: PgConnectOptions = url.parse()?;
         let pool =
             PgPoolOptions::new().max_connections(PG_MAX_CONNECTIONS).connect_with(options).await?;
-        let store = Store { pool: Pool::Pg(pool), _lock: None };
+        let store = Store { pool: Pool::Pg(pool), _lock: None, auth_hook: Arc::default() };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -157,10 +170,17 @@ impl Store {
     /// once and never fails later upgrading a read lock). Dropped without `commit`, it rolls
     /// back.
     pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Pg(p) => Tx::Pg(p.begin().await?),
-        })
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Pg(p) => TxConn::Pg(p.begin().await?),
+        };
+        Ok(Tx { conn, auth_hook: self.auth_hook.get().cloned() })
+    }
+
+    /// Installs the hook told after each commit which users' authorization facts changed
+    /// (the server's session cache). Once per store; later calls are ignored.
+    pub fn on_auth_change(&self, hook: AuthChangeHook) {
+        let _ = self.auth_hook.set(hook);
     }
 
     /// Closes the pools (waits for connections to be returned). The data-dir lock is released
@@ -273,35 +293,63 @@ fn create_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// A transaction on either backend. Commit it explicitly; dropping it rolls back.
+pub struct Tx<'c> {
+    pub(crate) conn: TxConn<'c>,
+    /// Set on [`Store::begin`]'s transactions of a server store: the commit collects the
+    /// authorization changes the triggers recorded and reports them after committing.
+    auth_hook: Option<AuthChangeHook>,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").field("conn", &self.conn).finish_non_exhaustive()
+    }
+}
+
+/// The transaction's connection.
 #[derive(Debug)]
-pub enum Tx<'c> {
+pub(crate) enum TxConn<'c> {
     Sqlite(Transaction<'c, Sqlite>),
     Pg(Transaction<'c, Postgres>),
 }
 
-impl Tx<'_> {
-    /// Commits.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
+impl<'c> Tx<'c> {
+    fn nested(conn: TxConn<'c>) -> Self {
+        Tx { conn, auth_hook: None }
+    }
+
+    /// Commits; then tells the store's hook which users' authorization facts changed (after
+    /// the commit, so no replica can re-read the old state once it has been told).
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let changed = match self.auth_hook {
+            Some(_) => crate::auth_changes::take_own(&mut self).await?,
+            None => Vec::new(),
+        };
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Pg(t) => t.commit().await?,
+        }
+        if let Some(hook) = self.auth_hook
+            && !changed.is_empty()
+        {
+            hook(changed);
         }
         Ok(())
     }
 
     /// Rolls back (also what dropping does).
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Pg(t) => t.rollback().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.rollback().await?,
+            TxConn::Pg(t) => t.rollback().await?,
         }
         Ok(())
     }
 
     pub(crate) fn get(&mut self) -> ConnRef<'_> {
-        match self {
-            Tx::Sqlite(t) => ConnRef::Sqlite(t),
-            Tx::Pg(t) => ConnRef::Pg(t),
+        match &mut self.conn {
+            TxConn::Sqlite(t) => ConnRef::Sqlite(t),
+            TxConn::Pg(t) => ConnRef::Pg(t),
         }
     }
 }
@@ -328,9 +376,9 @@ impl<'a> From<&'a Pool> for Db<'a> {
 
 impl<'a, 'c> From<&'a mut Tx<'c>> for Db<'a> {
     fn from(tx: &'a mut Tx<'c>) -> Self {
-        match tx {
-            Tx::Sqlite(t) => Db::Sqlite(t),
-            Tx::Pg(t) => Db::Pg(t),
+        match &mut tx.conn {
+            TxConn::Sqlite(t) => Db::Sqlite(t),
+            TxConn::Pg(t) => Db::Pg(t),
         }
     }
 }
@@ -375,12 +423,12 @@ impl Conn<'_> {
     /// transaction on a pooled connection (`BEGIN IMMEDIATE` on SQLite), a savepoint inside a
     /// caller's transaction, so the caller's commit or rollback still decides.
     pub(crate) async fn begin(&mut self) -> Result<Tx<'_>, StoreError> {
-        Ok(match self {
-            Conn::SqlitePooled(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
-            Conn::PgPooled(c) => Tx::Pg(c.begin().await?),
-            Conn::Sqlite(c) => Tx::Sqlite(c.begin().await?),
-            Conn::Pg(c) => Tx::Pg(c.begin().await?),
-        })
+        Ok(Tx::nested(match self {
+            Conn::SqlitePooled(c) => TxConn::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
+            Conn::PgPooled(c) => TxConn::Pg(c.begin().await?),
+            Conn::Sqlite(c) => TxConn::Sqlite(c.begin().await?),
+            Conn::Pg(c) => TxConn::Pg(c.begin().await?),
+        }))
     }
 }
 

@@ -48,19 +48,22 @@ mod acl;
 
 pub mod api_keys;
 pub mod audit;
+pub mod auth_changes;
 pub mod files;
 pub mod groups;
 pub mod jobs;
 pub mod lists;
 pub mod orgs;
+pub mod pubsub;
 pub mod roles;
+pub mod singleton;
 pub mod subject_facts;
 pub mod templates;
 pub mod users;
 pub mod workspace_list;
 pub mod workspaces;
 
-pub use db::{Backend, Db, Pool, Store, Tx};
+pub use db::{AuthChangeHook, Backend, Db, Pool, Store, Tx};
 pub use error::StoreError;
 pub use id::{
     AuditLogId, CustomRoleId, FileId, GroupId, JobId, OrgId, ResourceId, TemplateId,

@@ -10,7 +10,7 @@
 
 use sqlx::Executor;
 
-use crate::db::{Db, Store, Tx, on_conn};
+use crate::db::{Db, Store, Tx, TxConn, on_conn};
 use crate::dialect;
 use crate::error::StoreError;
 use crate::time::DbTime;
@@ -21,30 +21,48 @@ pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// The PostgreSQL text where the dialects cannot share one (triggers), in
+    /// `NNNN_name.postgres.sql`; `None`: `sql` runs on both.
+    pub postgres: Option<&'static str>,
 }
 
 /// Every migration, in version order. Append only; never edit an entry once released.
 pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "initial", sql: include_str!("../migrations/0001_initial.sql") },
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+        postgres: None,
+    },
     Migration {
         version: 2,
         name: "file_uploaders",
         sql: include_str!("../migrations/0002_file_uploaders.sql"),
+        postgres: None,
     },
     Migration {
         version: 3,
         name: "workspace_list_indexes",
         sql: include_str!("../migrations/0003_workspace_list_indexes.sql"),
+        postgres: None,
     },
     Migration {
         version: 4,
         name: "build_reason_suspended",
         sql: include_str!("../migrations/0004_build_reason_suspended.sql"),
+        postgres: None,
     },
     Migration {
         version: 5,
         name: "leave_groups_of_left_orgs",
         sql: include_str!("../migrations/0005_leave_groups_of_left_orgs.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 6,
+        name: "auth_changes",
+        sql: include_str!("../migrations/0006_auth_changes.sql"),
+        postgres: Some(include_str!("../migrations/0006_auth_changes.postgres.sql")),
     },
 ];
 
@@ -99,7 +117,11 @@ pub(crate) async fn run(store: &Store) -> Result<(), StoreError> {
         let version = i32::try_from(m.version)
             .map_err(|_| StoreError::Migration(format!("version {} is too large", m.version)))?;
         on_conn!(tx, |c| {
-            c.execute(sqlx::raw_sql(m.sql)).await.map_err(|e| {
+            let sql = match crate::db::backend_of(&*c) {
+                crate::db::Backend::Postgres => m.postgres.unwrap_or(m.sql),
+                crate::db::Backend::Sqlite => m.sql,
+            };
+            c.execute(sqlx::raw_sql(sql)).await.map_err(|e| {
                 StoreError::Migration(format!("{:04}_{}.sql: {e}", m.version, m.name))
             })?;
             sqlx::query(INSERT_HISTORY)
@@ -151,7 +173,7 @@ async fn locked_history(
     tx: &mut Tx<'_>,
     create: bool,
 ) -> Result<Vec<AppliedMigration>, StoreError> {
-    if let Tx::Pg(t) = tx {
+    if let TxConn::Pg(t) = &mut tx.conn {
         sqlx::query(dialect::PG_MIGRATION_LOCK).execute(&mut **t).await?;
         if create {
             (&mut **t).execute(sqlx::raw_sql(dialect::PG_PRELUDE)).await?;
@@ -174,7 +196,7 @@ mod tests {
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.ends_with(".sql"))
+            .filter(|n| n.ends_with(".sql") && !n.ends_with(".postgres.sql"))
             .collect();
         files.sort();
         let listed: Vec<String> =
@@ -184,6 +206,10 @@ mod tests {
             assert_eq!(m.version, i as i64 + 1, "versions are 1, 2, 3, ...");
             let on_disk = std::fs::read_to_string(format!("{dir}/{:04}_{}.sql", m.version, m.name));
             assert_eq!(on_disk.unwrap(), m.sql);
+            if let Some(pg) = m.postgres {
+                let path = format!("{dir}/{:04}_{}.postgres.sql", m.version, m.name);
+                assert_eq!(std::fs::read_to_string(path).unwrap(), pg);
+            }
         }
     }
 

@@ -7,10 +7,12 @@
 //!   are fair across organizations: the organization running the fewest jobs goes first, and
 //!   none runs more than `--provisioner-org-max-jobs` at once.
 //! - Inserting a job in this process wakes a worker at once ([`Queue::wake`]); jobs queued by
-//!   another replica are found by a slow poll ([`POLL`]).
+//!   another replica wake it through the `provisioner_job_posted` notification (a trigger on
+//!   PostgreSQL sends it at commit; see [`crate::replicas`]), with a slow poll ([`POLL`]) as
+//!   the fallback for lost notifications.
 //! - While a job runs, its worker heartbeats (`updated_at`, every [`HEARTBEAT`]) and reads
-//!   back a cancel request. A sweep that fails jobs whose heartbeat stopped (a dead worker)
-//!   belongs with the workspace builds (issue 8); the heartbeat is what it will read.
+//!   back a cancel request. Jobs whose heartbeat stopped (a dead replica) are failed by the
+//!   singleton stale-job sweep every replica runs ([`crate::duties`]).
 //! - Log lines are stored one by one as they come ([`JobLog`]), so a reader sees progress.
 //! - The job ends succeeded, or failed with an error text (canceled when it was asked to
 //!   stop, timed out past `--provisioner-job-timeout`; either way its processes are killed). A server shutting down fails the jobs it is running rather than leave them
@@ -38,8 +40,8 @@ use crate::Shared;
 use provisioner::{Provisioner, Run};
 use sandbox::Sandbox;
 
-/// How often an idle worker looks for jobs queued by another replica.
-pub const POLL: Duration = Duration::from_secs(1);
+/// How often an idle worker looks for jobs it was not told about (lost notifications).
+pub const POLL: Duration = Duration::from_secs(5);
 /// How often a running job's worker records that it is alive and checks for a cancel.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How long past its time limit a job may take to wind down (a build storing the state
@@ -124,22 +126,7 @@ async fn work(
                 run(&state, &sandbox, &worker, job, &mut stop).await;
                 continue;
             }
-            Ok(None) => {
-                // Idle: fail jobs whose worker died (its process is gone, so it stopped
-                // heartbeating). Every replica may do this; each job completes once.
-                let now = DbTime::now();
-                let cutoff = DbTime::from_unix_micros(
-                    now.unix_micros()
-                        .saturating_sub(i64::try_from(STALE_AFTER.as_micros()).unwrap_or(i64::MAX)),
-                );
-                match jobs::fail_stale(&state.store, cutoff, now).await {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::warn!(failed = n, "failed jobs whose worker stopped heartbeating")
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot sweep stale jobs"),
-                }
-            }
+            Ok(None) => {}
             Err(e) => tracing::warn!(%worker, error = %e, "cannot claim a job; will retry"),
         }
         tokio::select! {
