@@ -27,6 +27,7 @@ mod openapi;
 mod orgs;
 mod reads;
 mod refusals;
+mod replicas;
 mod roles;
 mod sandbox;
 mod sessions;
