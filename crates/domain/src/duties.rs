@@ -1,5 +1,4 @@
-//! Singleton duties: the stale-job sweep and the purge of delivered authorization-change
-//! records. Every replica runs this loop whatever its `--provisioner-daemons` (an API-only
+//! Singleton duties: the stale-job sweep and the purge of delivered cache-change records. Every replica runs this loop whatever its `--provisioner-daemons` (an API-only
 //! replica still fails a dead replica's jobs); each pass takes its duty's advisory lock
 //! (`atrium_store::singleton`) and is skipped while another replica holds it. The dormancy
 //! sweep ([`crate::dormancy`]) takes its own lock the same way.
@@ -12,7 +11,7 @@
 use std::time::Duration;
 
 use atrium_store::singleton::{self, Duty};
-use atrium_store::{DbTime, auth_changes, jobs};
+use atrium_store::{DbTime, changes, jobs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -64,13 +63,13 @@ pub async fn fail_stale_jobs(state: &Domain) -> Result<u64> {
     Ok(failed)
 }
 
-/// Deletes authorization-change records old enough to have been delivered.
+/// Deletes cache-change records old enough to have been delivered.
 pub async fn purge(state: &Domain) -> Result<u64> {
     let mut tx = state.store.begin().await?;
     if !singleton::try_lock(&mut tx, Duty::Purge).await? {
         return Ok(0);
     }
-    let purged = auth_changes::purge(&mut tx, before(DbTime::now(), CHANGE_RECORDS_KEPT)).await?;
+    let purged = changes::purge(&mut tx, before(DbTime::now(), CHANGE_RECORDS_KEPT)).await?;
     tx.commit().await?;
     Ok(purged)
 }

@@ -47,6 +47,7 @@ pub mod user_roles;
 pub mod users;
 pub mod validate;
 pub mod workspace_acl;
+pub mod workspace_views;
 pub mod workspaces;
 
 use std::sync::Arc;
@@ -80,6 +81,8 @@ pub struct Domain {
     pub jobs: jobs::Queue,
     /// Cached sessions, invalidated on every authorization change (see [`sessions`]).
     pub sessions: sessions::Sessions,
+    /// Cached workspace views, invalidated the same way (see [`workspace_views`]).
+    pub workspace_views: workspace_views::WorkspaceViews,
     /// Messages between replicas (see [`replicas`]).
     pub(crate) pubsub: atrium_store::pubsub::PubSub,
 }
@@ -102,6 +105,7 @@ impl Domain {
             config,
             jobs: jobs::Queue::new(),
             sessions: sessions::Sessions::new(pubsub.clone()),
+            workspace_views: workspace_views::WorkspaceViews::new(pubsub.clone()),
             pubsub,
         });
         replicas::start(&domain);

@@ -1,39 +1,42 @@
 //! What ties replicas together besides the database: the pub/sub (PostgreSQL `LISTEN/NOTIFY`,
 //! in process on SQLite) and the background tasks that act on it.
 //!
-//! - Authorization changes reach the session cache ([`crate::sessions`]) three ways: the
-//!   store's commit hook (this replica, at once), `atrium_auth_changed` notifications (every
-//!   replica, at commit) and, on SQLite, a poll of the `auth_changes` records other processes
-//!   left ([`SQLITE_POLL`]).
+//! - Changes to cached data (`atrium_store::changes`: topic `user` for sessions, `workspace`
+//!   for workspace views) reach the caches three ways: the store's commit hook (this replica,
+//!   at once), `atrium_<topic>_changed` notifications (every replica, at commit) and, on
+//!   SQLite, a poll of the records other processes left ([`SQLITE_POLL`]).
 //! - `provisioner_job_posted` notifications wake this replica's idle workers; their slow poll
 //!   ([`crate::jobs::POLL`]) stays as the fallback for lost notifications.
-//! - A lost listener connection ([`Event::Dropped`]) drops the whole cache and wakes the
-//!   workers (a job may have been posted meanwhile).
+//! - A lost listener connection ([`Event::Dropped`]) drops every cache and wakes the workers
+//!   (a job may have been posted meanwhile).
 //! - Activity seen on cache hits is written every [`crate::sessions::ACTIVITY_FLUSH`].
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use atrium_store::changes::{self, Change, Topic};
 use atrium_store::pubsub::{Event, JOB_POSTED, PubSub};
-use atrium_store::{Backend, Store, StoreError, auth_changes};
+use atrium_store::{Backend, Store, StoreError};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::Domain;
 
-/// How often a SQLite server looks for authorization changes written by another process.
+/// How often a SQLite server looks for changes written by another process.
 pub const SQLITE_POLL: Duration = Duration::from_millis(500);
 
 /// The store's pub/sub, listening on the channels the domain acts on.
 pub(crate) async fn open_pubsub(store: &Store) -> Result<PubSub, StoreError> {
-    PubSub::for_store(store, &[auth_changes::CHANNEL, JOB_POSTED]).await
+    let mut channels: Vec<&str> = Topic::ALL.iter().map(|t| t.channel()).collect();
+    channels.push(JOB_POSTED);
+    PubSub::for_store(store, &channels).await
 }
 
 /// Installs the commit hook and starts the background tasks (stopped by [`stop`]).
 pub(crate) fn start(domain: &Arc<Domain>) {
     let weak = Arc::downgrade(domain);
-    domain.store.on_auth_change(Arc::new(move |users: Vec<String>| {
+    domain.store.on_change(Arc::new(move |changes: Vec<Change>| {
         if let Some(domain) = weak.upgrade() {
-            domain.sessions.invalidate(&users);
+            apply(&domain, &changes);
         }
     }));
     let pubsub = &domain.pubsub;
@@ -50,6 +53,20 @@ pub(crate) async fn stop(domain: &Domain) {
     if let Err(e) = domain.sessions.flush_activity(&domain.store).await {
         tracing::warn!(error = %e, "cannot write the last session activity");
     }
+}
+
+/// Tells each cache what changed.
+fn apply(domain: &Domain, changes: &[Change]) {
+    let of =
+        |topic| changes.iter().filter(move |c: &&Change| c.topic == topic).map(|c| c.id.as_str());
+    domain.sessions.invalidate(&of(Topic::User).collect::<Vec<_>>());
+    domain.workspace_views.invalidate(&of(Topic::Workspace).collect::<Vec<_>>());
+}
+
+/// Drops every cache (messages were lost).
+fn drop_all(domain: &Domain) {
+    domain.sessions.flush();
+    domain.workspace_views.flush();
 }
 
 /// Publishes `payload` on `channel` to every replica (after the change committed).
@@ -71,13 +88,14 @@ async fn dispatch(domain: Weak<Domain>, mut events: tokio::sync::broadcast::Rece
         };
         let Some(domain) = domain.upgrade() else { return };
         match event {
-            Event::Message { channel, payload } if channel == auth_changes::CHANNEL => {
-                domain.sessions.invalidate(&[payload]);
-            }
             Event::Message { channel, .. } if channel == JOB_POSTED => domain.jobs.wake(),
-            Event::Message { .. } => {}
+            Event::Message { channel, payload } => {
+                if let Some(topic) = Topic::of_channel(&channel) {
+                    apply(&domain, &[Change { topic, id: payload }]);
+                }
+            }
             Event::Dropped => {
-                domain.sessions.flush();
+                drop_all(&domain);
                 domain.jobs.wake();
             }
         }
@@ -102,12 +120,12 @@ async fn poll_sqlite_changes(domain: Weak<Domain>) {
     loop {
         tick.tick().await;
         let Some(domain) = domain.upgrade() else { return };
-        match auth_changes::take_pending(&domain.store).await {
-            Ok(users) => domain.sessions.invalidate(&users),
+        match changes::take_pending(&domain.store).await {
+            Ok(changes) => apply(&domain, &changes),
             Err(e) => {
                 // Unsure what changed: serve nothing stale.
-                tracing::warn!(error = %e, "cannot read authorization changes; dropping sessions");
-                domain.sessions.flush();
+                tracing::warn!(error = %e, "cannot read cache changes; dropping caches");
+                drop_all(&domain);
             }
         }
     }

@@ -3,12 +3,13 @@
 //!
 //! **Invalidation does not depend on handlers remembering.** The database records every change
 //! to what a subject is built from (triggers on users, site roles, memberships, org roles,
-//! group members, custom roles and keys; see `atrium_store::auth_changes`), whoever writes it:
+//! group members, custom roles and keys; see `atrium_store::changes`, topic `user`), whoever
+//! writes it:
 //!
 //! - this server's transactions take their own records just before committing and call
 //!   [`Sessions::invalidate`] just after (the store's commit hook), so the replica that made a
 //!   change refuses the old decision at once;
-//! - on PostgreSQL the triggers also notify every replica at commit (`atrium_auth_changed`),
+//! - on PostgreSQL the triggers also notify every replica at commit (`atrium_user_changed`),
 //!   which the domain's pub/sub task turns into [`Sessions::invalidate`];
 //! - on SQLite, records left by other processes (`atrium reset-password`) are taken by a poll;
 //! - a lost listener connection drops everything, and nothing is cached until the listener is
@@ -30,7 +31,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use atrium_engine::Subject;
-use atrium_store::auth_changes::EVERYONE;
+use atrium_store::changes::EVERY;
 use atrium_store::pubsub::PubSub;
 use atrium_store::{DbTime, LoginType, Store, StoreError, UserId, api_keys, users};
 
@@ -106,14 +107,14 @@ impl Sessions {
     /// THE invalidation hook: the sessions of these users (`"*"`: everyone) are rebuilt on
     /// their next request. Called after commit by the store's hook, the pub/sub task and the
     /// SQLite poll; call it from anywhere else that changes authorization facts outside the
-    /// tables the `auth_changes` triggers watch.
+    /// tables the `cache_changes` triggers watch.
     pub fn invalidate<S: AsRef<str>>(&self, users: &[S]) {
         if users.is_empty() {
             return;
         }
         self.epoch.fetch_add(1, Ordering::AcqRel);
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if users.iter().any(|u| u.as_ref() == EVERYONE) {
+        if users.iter().any(|u| u.as_ref() == EVERY) {
             entries.clear();
             return;
         }
@@ -125,7 +126,7 @@ impl Sessions {
 
     /// Drops every entry (the pub/sub connection was lost).
     pub fn flush(&self) {
-        self.invalidate(&[EVERYONE]);
+        self.invalidate(&[EVERY]);
     }
 
     /// How many sessions are cached (tests, metrics).

@@ -319,13 +319,18 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Wo
 
 /// A live workspace by id; needs `read` on it (404 otherwise).
 pub async fn get(d: &Domain, caller: &Caller, param: &str) -> Result<Workspace> {
-    let (ws, _) = resolve_workspace(d, caller, param).await?;
-    // The owner is usually the caller, already loaded.
-    if ws.owner_id == caller.id() {
-        view(d, &ws, caller.user().clone()).await
-    } else {
-        to_api(d, &ws).await
+    let id: WorkspaceId = param.parse().map_err(|_| Error::not_found())?;
+    if let Some(hit) = d.workspace_views.lookup(id) {
+        caller.require_or_404(Action::Read, &hit.authz.object())?;
+        return Ok(hit.view.clone());
     }
+    let epoch = d.workspace_views.epoch();
+    let (ws, authz) = resolve_workspace(d, caller, param).await?;
+    // Built from the store alone (not the caller's possibly older copy of the owner), so what
+    // is cached is what the reads after `epoch` saw.
+    let view = to_api(d, &ws).await?;
+    d.workspace_views.insert(epoch, id, authz, view.clone());
+    Ok(view)
 }
 
 /// A live workspace by owner and name; needs `read` on the owner (its resolution) and on the
@@ -388,11 +393,6 @@ pub async fn rename(
 /// The wire `Workspace` with its latest build.
 async fn to_api(state: &Domain, ws: &workspaces::Workspace) -> Result<Workspace> {
     one(views(state, std::slice::from_ref(ws), None).await?)
-}
-
-/// [`to_api`] with the owner already known (the caller, usually).
-async fn view(state: &Domain, ws: &workspaces::Workspace, owner: users::User) -> Result<Workspace> {
-    one(views(state, std::slice::from_ref(ws), Some(&owner)).await?)
 }
 
 fn one(mut views: Vec<Workspace>) -> Result<Workspace> {

@@ -57,14 +57,14 @@ pub struct Store {
     pool: Pool,
     /// The data directory's lock, for a server store; released when the last clone drops.
     _lock: Option<Arc<DataDirLock>>,
-    /// Told, after each commit of a [`Store::begin`] transaction, which users' authorization
-    /// facts it changed (see [`crate::auth_changes`]). Unset for offline admin commands.
-    auth_hook: Arc<OnceLock<AuthChangeHook>>,
+    /// Told, after each commit of a [`Store::begin`] transaction, what cached data it changed
+    /// (see [`crate::changes`]). Unset for offline admin commands.
+    change_hook: Arc<OnceLock<ChangeHook>>,
 }
 
-/// Called after a transaction commits with the ids of the users whose status, roles,
-/// memberships, groups or keys it changed (`"*"`: everyone, after a custom-role edit).
-pub type AuthChangeHook = Arc<dyn Fn(Vec<String>) + Send + Sync>;
+/// Called after a transaction commits with the changes its triggers recorded (the users whose
+/// session facts, the workspaces whose views changed).
+pub type ChangeHook = Arc<dyn Fn(Vec<crate::changes::Change>) + Send + Sync>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -136,7 +136,7 @@ impl Store {
             .max_connections(SQLITE_MAX_CONNECTIONS)
             .connect_with(options)
             .await?;
-        let store = Store { pool: Pool::Sqlite(pool), _lock: lock, auth_hook: Arc::default() };
+        let store = Store { pool: Pool::Sqlite(pool), _lock: lock, change_hook: Arc::default() };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -147,7 +147,7 @@ impl Store {
         let options: PgConnectOptions = url.parse()?;
         let pool =
             PgPoolOptions::new().max_connections(PG_MAX_CONNECTIONS).connect_with(options).await?;
-        let store = Store { pool: Pool::Pg(pool), _lock: None, auth_hook: Arc::default() };
+        let store = Store { pool: Pool::Pg(pool), _lock: None, change_hook: Arc::default() };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -174,13 +174,13 @@ impl Store {
             Pool::Sqlite(p) => TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Pg(p) => TxConn::Pg(p.begin().await?),
         };
-        Ok(Tx { conn, auth_hook: self.auth_hook.get().cloned() })
+        Ok(Tx { conn, change_hook: self.change_hook.get().cloned() })
     }
 
-    /// Installs the hook told after each commit which users' authorization facts changed
-    /// (the server's session cache). Once per store; later calls are ignored.
-    pub fn on_auth_change(&self, hook: AuthChangeHook) {
-        let _ = self.auth_hook.set(hook);
+    /// Installs the hook told after each commit what cached data changed (the server's
+    /// caches). Once per store; later calls are ignored.
+    pub fn on_change(&self, hook: ChangeHook) {
+        let _ = self.change_hook.set(hook);
     }
 
     /// Closes the pools (waits for connections to be returned). The data-dir lock is released
@@ -296,8 +296,8 @@ fn create_dir(dir: &Path) -> Result<(), StoreError> {
 pub struct Tx<'c> {
     pub(crate) conn: TxConn<'c>,
     /// Set on [`Store::begin`]'s transactions of a server store: the commit collects the
-    /// authorization changes the triggers recorded and reports them after committing.
-    auth_hook: Option<AuthChangeHook>,
+    /// changes the triggers recorded and reports them after committing.
+    change_hook: Option<ChangeHook>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -315,21 +315,21 @@ pub(crate) enum TxConn<'c> {
 
 impl<'c> Tx<'c> {
     fn nested(conn: TxConn<'c>) -> Self {
-        Tx { conn, auth_hook: None }
+        Tx { conn, change_hook: None }
     }
 
-    /// Commits; then tells the store's hook which users' authorization facts changed (after
-    /// the commit, so no replica can re-read the old state once it has been told).
+    /// Commits; then tells the store's hook what cached data changed (after the commit, so
+    /// no cache can re-read the old state once it has been told).
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        let changed = match self.auth_hook {
-            Some(_) => crate::auth_changes::take_own(&mut self).await?,
+        let changed = match self.change_hook {
+            Some(_) => crate::changes::take_own(&mut self).await?,
             None => Vec::new(),
         };
         match self.conn {
             TxConn::Sqlite(t) => t.commit().await?,
             TxConn::Pg(t) => t.commit().await?,
         }
-        if let Some(hook) = self.auth_hook
+        if let Some(hook) = self.change_hook
             && !changed.is_empty()
         {
             hook(changed);

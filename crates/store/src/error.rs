@@ -66,7 +66,7 @@ pub const SQLITE_COLUMN_CONSTRAINTS: &[(&str, &str)] = &[
     ("workspace_builds.id", "workspace_builds_pkey"),
     ("api_keys.id", "api_keys_pkey"),
     ("audit_logs.id", "audit_logs_pkey"),
-    ("auth_changes.seq", "auth_changes_pkey"),
+    ("cache_changes.seq", "cache_changes_pkey"),
 ];
 
 /// What can go wrong in the store.

@@ -48,7 +48,7 @@ mod acl;
 
 pub mod api_keys;
 pub mod audit;
-pub mod auth_changes;
+pub mod changes;
 pub mod files;
 pub mod groups;
 pub mod jobs;
@@ -63,7 +63,7 @@ pub mod users;
 pub mod workspace_list;
 pub mod workspaces;
 
-pub use db::{AuthChangeHook, Backend, Db, Pool, Store, Tx};
+pub use db::{Backend, ChangeHook, Db, Pool, Store, Tx};
 pub use error::StoreError;
 pub use id::{
     AuditLogId, CustomRoleId, FileId, GroupId, JobId, OrgId, ResourceId, TemplateId,

@@ -60,9 +60,9 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "auth_changes",
-        sql: include_str!("../migrations/0006_auth_changes.sql"),
-        postgres: Some(include_str!("../migrations/0006_auth_changes.postgres.sql")),
+        name: "cache_changes",
+        sql: include_str!("../migrations/0006_cache_changes.sql"),
+        postgres: Some(include_str!("../migrations/0006_cache_changes.postgres.sql")),
     },
 ];
 

@@ -14,6 +14,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod authcheck;
+mod cached_reads;
 mod clients;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;

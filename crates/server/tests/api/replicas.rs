@@ -61,9 +61,12 @@ fn now_micros() -> i64 {
 async fn authorization_changes_on_one_replica_show_on_the_other() {
     let Some(s) = TestServer::start_postgres().await else { return };
     let b = replica(&s, |_| {}).await;
+    let c = replica(&s, |c| c.provisioner_daemons = 0).await;
     let org = s.default_org;
     let (member_a, member) = s.user_with_roles(&[]).await;
     let member_b = on(&b, &member_a);
+    let member_c = on(&c, &member_a);
+    assert_eq!(member_c.get("/api/v2/users/me").await.status, StatusCode::OK);
 
     // A session made on A works on B.
     let me = member_b.get("/api/v2/users/me").await;
@@ -155,9 +158,57 @@ async fn authorization_changes_on_one_replica_show_on_the_other() {
         member_b.get("/api/v2/users/me").await.status == StatusCode::UNAUTHORIZED
     })
     .await;
+    // And on a third replica.
+    eventually("suspension on C", || async {
+        member_c.get("/api/v2/users/me").await.status == StatusCode::UNAUTHORIZED
+    })
+    .await;
     for _ in 0..5 {
         assert_eq!(member_b.get("/api/v2/users/me").await.status, StatusCode::UNAUTHORIZED);
     }
+    c.stop().await;
+    b.stop().await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_views_follow_changes_made_on_another_replica() {
+    let Some(s) = TestServer::start_postgres().await else { return };
+    let b = replica(&s, |_| {}).await;
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (alice_a, _) = s.user_with_roles(&[]).await;
+    let (bob_a, bob) = s.user_with_roles(&[]).await;
+    let (alice_b, bob_b) = (on(&b, &alice_a), on(&b, &bob_a));
+    let r = create_for(&alice_a, org, "me", template, "shared").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&alice_b, ws, "running").await;
+    let path = format!("/api/v2/workspaces/{ws}");
+    // Warm on B, changed on A.
+    assert_eq!(alice_b.get(&path).await.body["name"], "shared");
+    let r = alice_a.send(Method::PATCH, &path, &json!({"name": "moved"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    eventually("rename", || async { alice_b.get(&path).await.body["name"] == "moved" }).await;
+    assert_eq!(bob_b.get(&path).await.status, StatusCode::NOT_FOUND);
+    let acl = format!("/api/v2/workspaces/{ws}/acl");
+    let r = alice_a
+        .send(Method::PATCH, &acl, &json!({"user_roles": {bob.id.to_string(): "use"}}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    eventually("shared", || async { bob_b.get(&path).await.status == StatusCode::OK }).await;
+    let r =
+        alice_a.send(Method::PATCH, &acl, &json!({"user_roles": {bob.id.to_string(): ""}})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    eventually("unshared", || async { bob_b.get(&path).await.status == StatusCode::NOT_FOUND })
+        .await;
+    // A build queued on A, run by either replica: B's view follows it to the end.
+    let r = crate::workspaces::build(&alice_a, ws, "stop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    eventually("stopped", || async {
+        alice_b.get(&path).await.body["latest_build"]["status"] == "stopped"
+    })
+    .await;
     b.stop().await;
     s.stop().await;
 }

@@ -1,0 +1,117 @@
+//! The workspace view cache: workspace id → (its engine object, its wire view), so an
+//! authorized `GET /workspaces/{id}` that hits costs no statement: the caller's subject is
+//! asked about the cached object, then the cached view is returned.
+//!
+//! Invalidation is the database's, as for sessions ([`crate::sessions`]): the
+//! `cache_changes` triggers record topic `workspace` with the workspace's id when the
+//! workspace, its builds or its sharing ACL change, and `*` (every view) when something many
+//! views show changes — a job's state (queue positions move too), a template, a version, an
+//! organization, a user's name. The commit hook, the notifications and the SQLite poll deliver
+//! them ([`crate::replicas`]); a fill racing an invalidation is discarded (epoch); a lost
+//! listener drops everything; entries live at most [`MAX_AGE`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use atrium_api::workspaces::Workspace;
+use atrium_store::WorkspaceId;
+use atrium_store::changes::EVERY;
+use atrium_store::pubsub::PubSub;
+
+use crate::workspaces::WorkspaceAuthz;
+
+/// The longest a view is served without being rebuilt.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
+/// Views kept at most; past it the cache is cleared.
+const CAPACITY: usize = 100_000;
+
+pub struct WorkspaceViews {
+    entries: RwLock<HashMap<WorkspaceId, Arc<CachedView>>>,
+    epoch: AtomicU64,
+    pubsub: PubSub,
+}
+
+/// A cached workspace.
+pub(crate) struct CachedView {
+    pub(crate) authz: WorkspaceAuthz,
+    pub(crate) view: Workspace,
+    cached_at: Instant,
+}
+
+impl WorkspaceViews {
+    pub fn new(pubsub: PubSub) -> WorkspaceViews {
+        WorkspaceViews { entries: RwLock::new(HashMap::new()), epoch: AtomicU64::new(0), pubsub }
+    }
+
+    /// Read before a miss starts reading the store; pass to [`WorkspaceViews::insert`].
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Drops the views of these workspaces (`"*"`: all).
+    pub fn invalidate<S: AsRef<str>>(&self, ids: &[S]) {
+        if ids.is_empty() {
+            return;
+        }
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            if id.as_ref() == EVERY {
+                entries.clear();
+                return;
+            }
+            if let Ok(id) = id.as_ref().parse::<WorkspaceId>() {
+                entries.remove(&id);
+            }
+        }
+    }
+
+    /// Drops every view.
+    pub fn flush(&self) {
+        self.invalidate(&[EVERY]);
+    }
+
+    /// How many views are cached.
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The cached view, if fresh and the pub/sub is live.
+    pub(crate) fn lookup(&self, id: WorkspaceId) -> Option<Arc<CachedView>> {
+        if !self.pubsub.live() {
+            return None;
+        }
+        let entry = self.entries.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()?;
+        (entry.cached_at.elapsed() < MAX_AGE).then_some(entry)
+    }
+
+    /// Caches a view built from reads that began at `epoch`, unless anything was invalidated
+    /// since or the pub/sub is not live.
+    pub(crate) fn insert(
+        &self,
+        epoch: u64,
+        id: WorkspaceId,
+        authz: WorkspaceAuthz,
+        view: Workspace,
+    ) {
+        if !self.pubsub.live() {
+            return;
+        }
+        let entry = Arc::new(CachedView { authz, view, cached_at: Instant::now() });
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        // Checked under the write lock: `invalidate` bumps the epoch before taking it.
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(id, entry);
+    }
+}

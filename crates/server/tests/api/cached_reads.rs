@@ -1,0 +1,88 @@
+//! The caches behind sessions and workspace views, on one server: a warm authorized
+//! `GET /workspaces/{id}` runs no statement at all, and every change made through the API shows
+//! on the very next request (the committing transaction invalidates before it answers).
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::both_backends;
+use crate::common::logs::{count_statements, statements};
+use crate::common::*;
+use crate::fixtures::*;
+use crate::workspaces::{build, create_for, wait_status};
+
+/// The statements a probed `GET path` costs as `by` (0 when none ran).
+async fn cost(by: &Client, path: &str) -> (StatusCode, u64) {
+    let probe = unique("probe");
+    let r = by.get(&format!("{path}?statement_probe={probe}")).await;
+    (r.status, statements(&probe))
+}
+
+both_backends!(a_warm_workspace_read_runs_no_statement, |s: TestServer| async move {
+    count_statements();
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let r = create_for(&s.owner, org, "me", template, "warm").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&s.owner, ws, "running").await;
+    let path = format!("/api/v2/workspaces/{ws}");
+    let (status, cold) = cost(&s.owner, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, warm) = cost(&s.owner, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(warm, 0, "a warm read costs nothing (the cold one cost {cold})");
+    s.stop().await;
+});
+
+both_backends!(changes_show_on_the_next_cached_read, |s: TestServer| async move {
+    let org = s.default_org;
+    let template = uuid_of(&create_template(&s.owner, org, json!({})).await["id"]);
+    let (alice, _) = s.user_with_roles(&[]).await;
+    let (bob, bob_user) = s.user_with_roles(&[]).await;
+    let r = create_for(&alice, org, "me", template, "mine").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&alice, ws, "running").await;
+    let path = format!("/api/v2/workspaces/{ws}");
+    let get = |c: &Client| {
+        let c = c.clone();
+        let path = path.clone();
+        async move { c.get(&path).await }
+    };
+    assert_eq!(get(&alice).await.body["name"], "mine");
+
+    // A rename, a build, its job finishing.
+    let r = alice.send(Method::PATCH, &path, &json!({"name": "renamed"})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(get(&alice).await.body["name"], "renamed");
+    let r = build(&alice, ws, "stop").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(get(&alice).await.body["latest_build"]["transition"], "stop");
+    wait_status(&alice, ws, "stopped").await;
+
+    // Sharing granted and taken back.
+    assert_eq!(get(&bob).await.status, StatusCode::NOT_FOUND);
+    let acl = format!("/api/v2/workspaces/{ws}/acl");
+    let grant = |user: Uuid, role: &str| json!({"user_roles": {user.to_string(): role}});
+    let r = alice.send(Method::PATCH, &acl, &grant(bob_user.id, "use")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(get(&bob).await.status, StatusCode::OK);
+    let r = alice.send(Method::PATCH, &acl, &grant(bob_user.id, "")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(get(&bob).await.status, StatusCode::NOT_FOUND);
+
+    // The template renamed: the view shows the new name.
+    let r = s
+        .owner
+        .send(
+            Method::PATCH,
+            &format!("/api/v2/templates/{template}"),
+            &json!({"display_name": "Shown"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(get(&alice).await.body["template_display_name"], "Shown");
+    s.stop().await;
+});
