@@ -22,7 +22,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::Domain;
 
 /// How often a SQLite server looks for changes written by another process.
-pub const SQLITE_POLL: Duration = Duration::from_millis(500);
+pub const SQLITE_POLL: Duration = Duration::from_millis(100);
 
 /// The store's pub/sub, listening on the channels the domain acts on.
 pub(crate) async fn open_pubsub(store: &Store) -> Result<PubSub, StoreError> {

@@ -422,3 +422,40 @@ async fn a_reset_password_from_outside_ends_cached_sessions_on_sqlite() {
     .await;
     s.stop().await;
 }
+
+/// The suspension's propagation delay from A to B, over 20 tries: printed for the record
+/// (the benchmark's job is to measure it under load); asserted only against the deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_reaches_the_other_replica_promptly() {
+    let Some(s) = TestServer::start_postgres().await else { return };
+    let b = replica(&s, |_| {}).await;
+    let (member_a, member) = s.user_with_roles(&[]).await;
+    let member_b = on(&b, &member_a);
+    let status = |action: &str| format!("/api/v2/users/{}/status/{action}", member.id);
+    let mut delays = Vec::new();
+    for _ in 0..20 {
+        let r = s.owner.send_empty(Method::PUT, &status("activate")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        eventually("activation", || async {
+            member_b.get("/api/v2/users/me").await.status == StatusCode::OK
+        })
+        .await;
+        let r = s.owner.send_empty(Method::PUT, &status("suspend")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let start = Instant::now();
+        eventually("suspension", || async {
+            member_b.get("/api/v2/users/me").await.status == StatusCode::UNAUTHORIZED
+        })
+        .await;
+        delays.push(start.elapsed());
+    }
+    delays.sort();
+    eprintln!(
+        "suspension A -> B over {} tries: p50 {:?}, max {:?}",
+        delays.len(),
+        delays[delays.len() / 2],
+        delays[delays.len() - 1]
+    );
+    b.stop().await;
+    s.stop().await;
+}
