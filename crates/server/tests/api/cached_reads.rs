@@ -86,3 +86,35 @@ both_backends!(changes_show_on_the_next_cached_read, |s: TestServer| async move 
     assert_eq!(get(&alice).await.body["template_display_name"], "Shown");
     s.stop().await;
 });
+
+both_backends!(activity_on_cached_sessions_is_still_written, |s0: TestServer| async move {
+    let backend = s0.backend;
+    s0.stop().await;
+    // A 10 s dormancy period: activity is written at most once a second.
+    let s = TestServer::start_with(backend, |c| {
+        c.user_dormancy_period = std::time::Duration::from_secs(10);
+        c.user_dormancy_interval = std::time::Duration::from_secs(86_400);
+    })
+    .await;
+    let (member, user) = s.user_with_roles(&[]).await;
+    let seen = || async {
+        let u: atrium_api::users::User =
+            s.owner.get_json(&format!("/api/v2/users/{}", user.id)).await;
+        u.last_seen_at.expect("seen")
+    };
+    assert_eq!(member.get("/api/v2/users/me").await.status, StatusCode::OK);
+    let first = seen().await;
+    // Served from the cache from here on; the activity is queued and written in batches.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while std::time::Instant::now() < until {
+        assert_eq!(member.get("/api/v2/users/me").await.status, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let later = seen().await;
+    assert!(
+        (later - first).whole_milliseconds() >= 1000,
+        "last_seen_at moved from {first} to {later}"
+    );
+    s.stop().await;
+});

@@ -353,6 +353,12 @@ async fn a_lost_listener_drops_the_caches_and_serves_nothing_stale() {
     let member_b = on(&b, &member_a);
     assert_eq!(member_b.get("/api/v2/users/me").await.status, StatusCode::OK);
     assert!(!b.domain().sessions.is_empty(), "B caches the session");
+    let template = uuid_of(&create_template(&s.owner, s.default_org, json!({})).await["id"]);
+    let r = create_for(&s.owner, s.default_org, "me", template, "cached").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ws = uuid_of(&r.body["id"]);
+    wait_status(&on(&b, &s.owner), ws, "running").await;
+    assert!(!b.domain().workspace_views.is_empty(), "B caches the workspace view");
 
     // Kill every listener connection on this database (A's and B's).
     let db = database(&s).await;
@@ -365,7 +371,10 @@ async fn a_lost_listener_drops_the_caches_and_serves_nothing_stale() {
     .unwrap();
     assert!(killed.len() >= 2, "both listeners found: {killed:?}");
     // B drops what it cached (nothing else would have removed the entry).
-    eventually("B's cache dropped", || async { b.domain().sessions.is_empty() }).await;
+    eventually("B's caches dropped", || async {
+        b.domain().sessions.is_empty() && b.domain().workspace_views.is_empty()
+    })
+    .await;
     eventually("B's listener back", || async { replicas::live(b.domain()) }).await;
 
     // A change after the reconnection is seen, and no stale decision follows it.
