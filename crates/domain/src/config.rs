@@ -106,7 +106,8 @@ pub struct Config {
     #[arg(long, env = "ATRIUM_PROVISIONER_TERRAFORM_MIRROR")]
     pub provisioner_terraform_mirror: Option<PathBuf>,
 
-    /// Login attempts allowed per client address per minute.
+    /// Login attempts allowed per client address per minute, on this replica (each replica
+    /// counts its own: with N replicas behind a load balancer, set the rate / N).
     #[arg(long, env = "ATRIUM_LOGIN_RATE_LIMIT", default_value_t = 10)]
     pub login_rate_limit: u32,
 

@@ -118,10 +118,8 @@ impl Sessions {
             entries.clear();
             return;
         }
-        entries.retain(|_, e| {
-            let id = e.user.id.to_string();
-            !users.iter().any(|u| u.as_ref() == id)
-        });
+        let ids: Vec<UserId> = users.iter().filter_map(|u| u.as_ref().parse().ok()).collect();
+        entries.retain(|_, e| !ids.contains(&e.user.id));
     }
 
     /// Drops every entry (the pub/sub connection was lost).
