@@ -35,6 +35,7 @@ pub mod orgs;
 pub mod paging;
 pub mod passwords;
 pub mod ratelimit;
+pub mod site_roles;
 pub mod system;
 pub mod template_acl;
 pub mod template_versions;

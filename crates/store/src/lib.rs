@@ -54,6 +54,7 @@ pub mod jobs;
 pub mod lists;
 pub mod orgs;
 pub mod roles;
+pub mod site_roles;
 pub mod subject_facts;
 pub mod templates;
 pub mod users;

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "leave_groups_of_left_orgs",
         sql: include_str!("../migrations/0005_leave_groups_of_left_orgs.sql"),
     },
+    Migration {
+        version: 6,
+        name: "restriction_and_site_roles",
+        sql: include_str!("../migrations/0006_restriction_and_site_roles.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -15,6 +15,7 @@ pub mod members;
 pub mod openapi;
 pub mod org_roles;
 pub mod orgs;
+pub mod site_roles;
 pub mod system;
 pub mod template_versions;
 pub mod templates;
@@ -60,6 +61,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(orgs::routes())
         .merge(members::routes())
         .merge(org_roles::routes())
+        .merge(site_roles::routes())
         .merge(groups::routes())
         .merge(authcheck::routes())
         .merge(files::routes())

@@ -27,6 +27,7 @@ mod openapi;
 mod orgs;
 mod reads;
 mod refusals;
+mod restriction_roles;
 mod roles;
 mod sandbox;
 mod sessions;
