@@ -57,6 +57,7 @@ pub const SQLITE_COLUMN_CONSTRAINTS: &[(&str, &str)] = &[
     ("users.id", "users_pkey"),
     ("organizations.id", "organizations_pkey"),
     ("custom_roles.id", "custom_roles_pkey"),
+    ("site_roles.id", "site_roles_pkey"),
     ("groups.id", "groups_pkey"),
     ("files.id", "files_pkey"),
     ("provisioner_jobs.id", "provisioner_jobs_pkey"),

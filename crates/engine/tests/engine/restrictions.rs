@@ -273,7 +273,7 @@ fn the_check_format_knows_restriction_roles() {
     };
     let no_deletes = serde_json::json!({"name": "no-deletes", "restriction": true,
         "site_permissions": [{"negate": true, "resource_type": "workspace", "action": "delete"}]});
-    assert_eq!(compile(no_deletes).unwrap(), false);
+    assert!(!compile(no_deletes).unwrap());
     let mixed = serde_json::json!({"name": "mixed", "restriction": true, "organization_id": A,
         "organization_permissions": [{"negate": false, "resource_type": "workspace", "action": "read"}]});
     let err = compile(mixed).unwrap_err();
