@@ -80,7 +80,8 @@ pub async fn sections(d: &Domain, caller: &Caller) -> Result<Sections> {
             || caller.can(Action::Read, &Object::of(ResourceType::Organization)),
         groups: in_some_org(ResourceType::Group, Action::Read)
             || in_some_org(ResourceType::Group, Action::Create),
-        audit: caller.can(Action::Read, &Object::of(ResourceType::AuditLog)),
+        // As the audit list decides: `read` site-wide or in any organization.
+        audit: caller.can(Action::Read, &Object::of(ResourceType::AuditLog).any_organization()),
     })
 }
 

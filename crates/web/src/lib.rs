@@ -8,7 +8,8 @@
 //!
 //! - [`auth`]: first-run setup, sign in and out, the forced password change, `/cli-auth`;
 //! - [`users`]: the user list and the user record (status, site and organization roles);
-//! - [`workspaces`]: the workspace list, New workspace, a workspace with its live build log.
+//! - [`workspaces`]: the workspace list, New workspace, a workspace with its live build log;
+//! - [`templates`], [`organizations`], [`groups`], [`audit`]: read-only lists for now.
 //!
 //! Adding a page: a module with its handlers and a `routes()` merged below, a template under
 //! `templates/` that `{% extends "base.html" %}` with a `chrome: Chrome` field (from
@@ -19,9 +20,13 @@
 //! API.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod errors;
+pub mod groups;
+pub mod organizations;
 pub mod session;
+pub mod templates;
 pub mod users;
 pub mod workspaces;
 
@@ -56,5 +61,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(workspaces::routes())
+        .merge(templates::routes())
+        .merge(organizations::routes())
+        .merge(groups::routes())
+        .merge(audit::routes())
         .with_state(state)
 }

@@ -220,7 +220,8 @@ async fn page(
     let idle = !active && !deleted;
     let start = offered(
         "Start",
-        idle && build.transition != "start" || idle && status == "failed",
+        // After a stop, or a start that failed.
+        idle && (build.transition != "start" || status == "failed"),
         &offers.start,
     );
     let stop = offered("Stop", idle && build.transition == "start", &offers.stop);
