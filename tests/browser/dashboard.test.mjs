@@ -167,6 +167,11 @@ test("first-run setup creates the owner and signs them in", async () => {
   assert.ok(cookie?.httpOnly, "the session cookie is HttpOnly");
   assert.equal(cookie.sameSite, "Lax");
   await shot(page, "workspaces-owner");
+  for (const name of ["Templates", "Organizations", "Groups", "Audit"]) {
+    await nav.getByRole("link", { name, exact: true }).click();
+    await page.getByRole("heading", { level: 1, name }).waitFor();
+    await shot(page, name.toLowerCase());
+  }
 
   const login = await fetch(base + "/api/v2/users/login", {
     method: "POST",

@@ -273,7 +273,8 @@ async fn transition(
 }
 
 /// A build's log as server-sent events: `log` per line, then `done` when the job ends (or the
-/// caller may no longer read the workspace).
+/// caller may no longer read the workspace). Every event carries data: browsers drop events
+/// without any.
 async fn follow_log(
     State(state): State<WebState>,
     signed: Signed,
@@ -293,9 +294,9 @@ async fn follow_log(
             }
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "following a build log failed");
-                vec![Event::default().event("done").data("")]
+                vec![Event::default().event("done").data("end")]
             }
-            None => vec![Event::default().event("done").data("")],
+            None => vec![Event::default().event("done").data("end")],
         };
         Some((stream::iter(batch), None))
     })

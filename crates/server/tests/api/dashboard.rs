@@ -155,3 +155,59 @@ both_backends!(navigation_and_new_workspace_follow_the_engine, |s: TestServer| a
     let (status, location, _) = page(&member).get("/").await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/workspaces"));
 });
+
+both_backends!(
+    workspace_page_offers_what_the_engine_allows_and_streams_the_log,
+    |s: TestServer| async move {
+        let (member, member_user) = s.user_with_roles(&[]).await;
+        let template = fixtures::create_template(&s.owner, s.default_org, json!({})).await;
+        let r = fixtures::set_org_roles(
+            &s.owner,
+            s.default_org,
+            member_user.id,
+            &["organization-workspace-creation-ban"],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ws = s
+            .owner
+            .send(
+                Method::POST,
+                &format!(
+                    "/api/v2/organizations/{}/members/{}/workspaces",
+                    s.default_org, member_user.id
+                ),
+                &json!({"template_id": template["id"], "name": "managed"}),
+            )
+            .await;
+        assert_eq!(ws.status, StatusCode::CREATED, "{}", ws.body);
+        let ws_id = fixtures::uuid_of(&ws.body["id"]);
+        let done = crate::workspaces::wait_status(&s.owner, ws_id, "running").await;
+        let build = done["latest_build"]["id"].as_str().expect("build id").to_owned();
+
+        let page = Browser::new(&s, member.token.as_deref().expect("token"));
+        let path = format!("/workspaces/{}/managed", member_user.username);
+        let (status, _, html) = page.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains(">Stop</button>"), "{html}");
+        assert!(!html.contains(">Delete</button>"), "{html}");
+        assert!(html.contains("Why? <span class=\"muted\">(no Delete)</span>"), "{html}");
+        assert!(html.contains("organization-workspace-creation-ban"), "{html}");
+        // Refused even when posted by hand: the operation decides, not the page.
+        let (status, body) = page.post(&format!("{path}/delete"), &s.url, "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+        // The finished build's log as events: its lines, then `done` with data (browsers drop
+        // events without any).
+        let (status, _, events) = page.get(&format!("/builds/{build}/log")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(events.contains("event: log\ndata: "), "{events}");
+        assert!(events.trim_end().ends_with("event: done\ndata: end"), "{events}");
+        // Another member may not read it.
+        let (stranger, _) = s.user_with_roles(&[]).await;
+        let (status, _, _) = Browser::new(&s, stranger.token.as_deref().expect("token"))
+            .get(&format!("/builds/{build}/log"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+);
