@@ -258,9 +258,17 @@ test("a suspended user's open session is signed out on the next click", async ()
   await assertFits(admin);
   await shot(admin, "users-360");
   await admin.goto(base + "/users/bob");
-  await admin.getByRole("button", { name: "Suspend" }).click();
-  const dialog = admin.getByRole("dialog");
-  await dialog.getByRole("button", { name: "Suspend" }).click();
+  // By keyboard: the menu button opens the dialog, whose first button (the verb) has focus.
+  await admin.getByRole("button", { name: "Suspend" }).focus();
+  await admin.keyboard.press("Enter");
+  const dialog = admin.getByRole("dialog", { name: "Suspend bob?" });
+  await dialog.waitFor();
+  await admin.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  await admin.getByRole("button", { name: "Suspend" }).focus();
+  await admin.keyboard.press("Enter");
+  assert.equal(await dialog.getByRole("button", { name: "Suspend" }).evaluate((b) => b === document.activeElement), true);
+  await admin.keyboard.press("Enter");
   await admin.getByText("bob is suspended.").waitFor();
   assert.equal((await user("bob")).status, "suspended");
 

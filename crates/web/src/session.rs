@@ -162,3 +162,37 @@ impl FromRequestParts<WebState> for Signed {
         Ok(Signed { caller, chrome: Chrome { username: Some(username), nav, current: "" } })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(local_path(Some("/users?q=status%3Aactive")), "/users?q=status%3Aactive");
+        for outside in ["//evil.example/x", "https://evil.example", "/\\evil.example", "users", ""]
+        {
+            assert_eq!(local_path(Some(outside)), "/workspaces", "{outside}");
+        }
+        assert_eq!(local_path(None), "/workspaces");
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("/users?q=a b&c"), "/users%3Fq%3Da%20b%26c");
+        assert_eq!(encode("plain-Name_1.~"), "plain-Name_1.~");
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers
+            .append(header::COOKIE, HeaderValue::from_static("a=1; coder_session_token=abc-def"));
+        assert_eq!(session_cookie(&headers).as_deref(), Some("abc-def"));
+        let mut empty = HeaderMap::new();
+        empty.append(header::COOKIE, HeaderValue::from_static("coder_session_token="));
+        assert_eq!(session_cookie(&empty), None);
+        let cookie = set_cookie("t", 60);
+        assert_eq!(cookie, "coder_session_token=t; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
+    }
+}
