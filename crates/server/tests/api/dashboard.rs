@@ -211,3 +211,23 @@ both_backends!(
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 );
+
+both_backends!(user_pages_offer_per_user_and_say_why, |s: TestServer| async move {
+    let (user_admin, _) = s.user_with_roles(&["user-admin"]).await;
+    let (_, member) = s.user_with_roles(&[]).await;
+    let page = Browser::new(&s, user_admin.token.as_deref().expect("token"));
+    let (status, _, html) = page.get(&format!("/users/{}", member.username)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(">Suspend</button>") && html.contains(">Reset password</button>"),
+        "{html}"
+    );
+    // A user admin may not act on an owner's account (Atrium's rule); the page says so.
+    let owner: User = s.owner.get_json("/api/v2/users/me").await;
+    let (_, _, html) = page.get(&format!("/users/{}", owner.username)).await;
+    assert!(!html.contains(">Suspend</button>") && !html.contains(">Delete</button>"), "{html}");
+    assert!(html.contains("(no Suspend)") && html.contains("Only owners can"), "{html}");
+    let (status, body) = page.post(&format!("/users/{}/suspend", owner.username), &s.url, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(status_of(&s, &owner).await, "active");
+});
