@@ -53,6 +53,7 @@ pub mod groups;
 pub mod jobs;
 pub mod lists;
 pub mod orgs;
+pub mod password_resets;
 pub mod roles;
 pub mod site_roles;
 pub mod subject_facts;

@@ -88,8 +88,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The full application.
 pub fn router(state: Shared) -> Router {
     let (api, spec) = api_and_spec();
+    let dashboard = atrium_web::WebState {
+        domain: state.domain.clone(),
+        login_limiter: state.login_limiter.clone(),
+        access_url: state.access_url.clone(),
+    };
     api.merge(SwaggerUi::new("/swagger").url("/api/v2/openapi.json", spec))
         .route("/healthz", axum::routing::get(system::healthz))
+        // The dashboard at `/`, under the same guard (cross-site writes refused) as the API.
+        .merge(atrium_web::router(dashboard))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(1 << 20))

@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 mod authcheck;
 mod clients;
+mod dashboard;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;
 mod groups;
