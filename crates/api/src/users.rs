@@ -160,6 +160,13 @@ pub struct Role {
     pub site_permissions: Vec<Permission>,
     pub organization_permissions: Vec<Permission>,
     pub user_permissions: Vec<Permission>,
+    /// Atrium (issue 20): a role that only takes permissions away (shown when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restriction: bool,
+    /// Atrium (issue 20): roles whose holders may assign this one besides rbac.md §4's (shown
+    /// when set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignable_by: Vec<String>,
 }
 
 /// Coder's `AssignableRoles`: a role plus whether the caller may assign it.

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{explain, groups, login, orgs, templates, users, workspaces};
+use crate::commands::{explain, groups, login, orgs, roles, templates, users, workspaces};
 use crate::error::CliError;
 
 /// Atrium: a self-hosted control plane for cloud development environments.
@@ -74,6 +74,9 @@ enum Command {
     /// Manage groups.
     #[command(visible_alias = "group")]
     Groups(groups::GroupsArgs),
+    /// Manage site-wide roles: built-in ones, and custom or restriction roles (owners).
+    #[command(visible_alias = "role")]
+    Roles(roles::SiteRolesArgs),
     /// Manage templates and who may use them.
     Templates(templates::TemplatesArgs),
     /// Create a workspace from a template (yours, or OWNER/NAME on someone's behalf) and
@@ -161,6 +164,7 @@ fn main() -> ExitCode {
         Command::Users(args) => client(users::run(args)),
         Command::Organizations(args) => client(orgs::run(args)),
         Command::Groups(args) => client(groups::run(args)),
+        Command::Roles(args) => client(roles::run_site(args)),
         Command::Templates(args) => client(templates::run(args)),
         Command::Create(args) => client(workspaces::create(args)),
         Command::List(args) => client(workspaces::list(args)),

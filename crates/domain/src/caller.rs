@@ -243,6 +243,17 @@ pub async fn load_subject_input(state: &Domain, user: UserId) -> Result<SubjectI
     {
         custom.extend(roles::list(&state.store, *org).await?);
     }
+    // Site-wide custom and restriction roles, read only when a site role is not built in.
+    let site_custom =
+        if facts.site_roles.iter().any(|r| atrium_engine::BuiltinRole::parse(r).is_none()) {
+            atrium_store::site_roles::list(&state.store)
+                .await?
+                .iter()
+                .map(crate::site_roles::engine_role)
+                .collect()
+        } else {
+            Vec::new()
+        };
     Ok(SubjectInput {
         user: user.uuid(),
         site_roles: facts.site_roles,
@@ -261,6 +272,7 @@ pub async fn load_subject_input(state: &Domain, user: UserId) -> Result<SubjectI
             })
             .collect(),
         groups: facts.groups.into_iter().map(|g| g.uuid()).collect(),
+        site_custom_roles: site_custom,
     })
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use atrium_engine::password::validate_password;
-use atrium_store::{DbTime, LoginType, Store, api_keys, users};
+use atrium_store::{DbTime, LoginType, Store, api_keys, password_resets, users};
 use serde_json::json;
 
 use crate::audit::{self, Entry};
@@ -58,6 +58,8 @@ impl Host {
             .await
             .map_err(|e| e.to_string())?;
         api_keys::delete_by_user(&mut tx, user.id).await.map_err(|e| e.to_string())?;
+        // The operator chose this password: no change is asked for at the next sign-in.
+        password_resets::clear(&mut tx, user.id).await.map_err(|e| e.to_string())?;
         let mut entry = Entry::new("write", "user");
         entry.resource(user.id.uuid(), user.username.clone());
         entry.changed(&json!({"password": ""}), &json!({"password": "reset"}));

@@ -12,7 +12,9 @@ use atrium_api::orgs::{
     OrganizationMember, OrganizationMemberWithUserData, PaginatedMembersResponse,
 };
 use atrium_api::users::{SlimRole, UpdateRoles};
-use atrium_engine::assign::{Assignable, RoleScope, can_assign, check_role_change};
+use atrium_engine::assign::{
+    Assignable, CustomRoleInfo, RoleScope, can_assign, check_role_change_with,
+};
 use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
 use atrium_store::lists::{self, Page};
 use atrium_store::{DbTime, OrgId, StoreError, UserId, orgs, roles, users};
@@ -141,13 +143,16 @@ pub async fn update_roles(
         orgs::lock_member_for_update(&mut tx, org.id, user.id).await?;
         let current = orgs::get_member_roles(&mut tx, org.id, user.id).await?;
         let custom = roles::list(&mut tx, org.id).await?;
-        let change = check_role_change(
+        let change = check_role_change_with(
             caller.subject(),
             RoleScope::Org(org.id.uuid()),
             &current,
             &req.roles,
             |name| {
-                custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.name.clone())
+                custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CustomRoleInfo {
+                    name: c.name.clone(),
+                    assignable_by: c.assignable_by.0.clone(),
+                })
             },
         )
         .map_err(assign_error)?;

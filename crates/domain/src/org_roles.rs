@@ -1,18 +1,22 @@
 //! An organization's roles: the built-ins with `assignable`, and custom roles — create, update,
 //! delete — validated by the engine in Coder's order (rbac.md §4.3, §5). Custom roles are free
-//! in Atrium; unknown type/action pairs are refused on update as on create.
+//! in Atrium; unknown type/action pairs are refused on update as on create. An org role may also
+//! be a restriction role (`"restriction": true`, denies only, defined by owners; issue 20) and
+//! name the roles whose holders may assign it (`assignable_by`, set by owners).
 
 use crate::audit::{self, Entry};
 use crate::caller::parse_permission;
 use crate::orgs::resolve_org;
+use crate::site_roles::{api_permissions, assignable_by, failed, restriction_error, same_kind};
 use crate::user_roles::api_role;
 use crate::validate;
 use crate::{Caller, Domain, Error, Kind, Result};
 use atrium_api::users::{AssignableRoles, Role as ApiRole};
-use atrium_engine::assign::{Assignable, can_assign};
-use atrium_engine::custom_role::{CustomRoleError, CustomRoleRequest, RawPermission};
+use atrium_engine::assign::{Assignable, assignable_by_allows, can_assign};
+use atrium_engine::custom_role::{CustomRoleError, CustomRoleRequest};
+use atrium_engine::restriction::{self, RestrictionScope, is_owner};
 use atrium_engine::{Action, BuiltinRole, Object, ResourceType, RoleOptions};
-use atrium_store::{CustomRoleId, DbTime, OrgId, StoreError, roles};
+use atrium_store::{CustomRoleId, DbTime, OrgId, StoreError, roles, site_roles};
 use serde_json::json;
 
 /// The engine object of an org's role assignments.
@@ -40,7 +44,8 @@ pub async fn list(d: &Domain, caller: &Caller, org: &str) -> Result<Vec<Assignab
         .collect();
     for custom in roles::list(d.store(), org.id).await? {
         out.push(AssignableRoles {
-            assignable: can_assign(held, Assignable::CustomOrg, Some(org.id.uuid())),
+            assignable: can_assign(held, Assignable::CustomOrg, Some(org.id.uuid()))
+                || assignable_by_allows(held, &custom.assignable_by.0, Some(org.id.uuid())),
             built_in: false,
             role: custom_api_role(&custom),
         });
@@ -86,15 +91,30 @@ async fn save(
         let action = if create { Action::Create } else { Action::Update };
         validate::display_name("display_name", &req.display_name)?;
         let perms = validated(caller, org.id, req, action).await?;
+        let now = DbTime::now();
+        let mut tx = d.store().begin().await?;
+        let stored =
+            if create { None } else { Some(roles::get(&mut tx, org.id, &req.name).await?) };
+        if let Some(old) = &stored {
+            same_kind(&old.name, old.restriction, req.restriction)?;
+        }
+        let known = known_role_names(&mut tx, org.id, &req.name).await?;
+        let stored_by = stored.as_ref().map(|o| o.assignable_by.0.clone()).unwrap_or_default();
+        let assignable_by = assignable_by(caller, req, &stored_by, |n| {
+            known.iter().any(|k| k.eq_ignore_ascii_case(n))
+        })?;
         let def = roles::RoleDefinition {
             display_name: &req.display_name,
             site_permissions: &[],
             org_permissions: &perms,
             user_permissions: &[],
+            restriction: req.restriction,
+            assignable_by: &assignable_by,
         };
-        let now = DbTime::now();
-        let mut tx = d.store().begin().await?;
-        let (old, role) = if create {
+        let (old, role) = if let Some(old) = stored {
+            let role = roles::update(&mut tx, org.id, &old.name, &def, now).await?;
+            (json!(custom_api_role(&old)), role)
+        } else {
             let role = roles::insert(&mut tx, CustomRoleId::new_v4(), org.id, &req.name, &def, now)
                 .await
                 .map_err(|e| match e {
@@ -109,10 +129,6 @@ async fn save(
                     e => e.into(),
                 })?;
             (json!({}), role)
-        } else {
-            let old = roles::get(&mut tx, org.id, &req.name).await?;
-            let role = roles::update(&mut tx, org.id, &old.name, &def, now).await?;
-            (json!(custom_api_role(&old)), role)
         };
         entry.resource(role.id.uuid(), role.name.clone());
         entry.changed(&old, &json!(custom_api_role(&role)));
@@ -143,6 +159,9 @@ pub async fn delete(d: &Domain, caller: &Caller, org: &str, name: &str) -> Resul
             Err(StoreError::NotFound { .. }) => return Err(not_found()),
             Err(e) => return Err(e.into()),
         };
+        if old.restriction && !is_owner(caller.subject()) {
+            return Err(Error::forbidden_with("only owners may delete restriction roles"));
+        }
         roles::delete(&mut tx, org.id, &old.name).await?;
         entry.resource(old.id.uuid(), old.name.clone());
         entry.changed(&json!(custom_api_role(&old)), &json!({}));
@@ -156,27 +175,31 @@ pub async fn delete(d: &Domain, caller: &Caller, org: &str, name: &str) -> Resul
 
 /// A stored custom role in Coder's `Role` JSON (permissions as stored, in order).
 pub fn custom_api_role(r: &roles::CustomRole) -> ApiRole {
-    let perms = |list: &[RawPermission]| {
-        list.iter()
-            .map(|p| atrium_api::users::Permission {
-                negate: p.negate,
-                resource_type: p.resource_type.clone(),
-                action: p.action.clone(),
-            })
-            .collect()
-    };
     ApiRole {
         name: r.name.clone(),
         organization_id: r.org_id.to_string(),
         display_name: r.display_name.clone(),
-        site_permissions: perms(&r.site_permissions.0),
-        organization_permissions: perms(&r.org_permissions.0),
-        user_permissions: perms(&r.user_permissions.0),
+        site_permissions: api_permissions(&r.site_permissions.0),
+        organization_permissions: api_permissions(&r.org_permissions.0),
+        user_permissions: api_permissions(&r.user_permissions.0),
+        restriction: r.restriction,
+        assignable_by: r.assignable_by.0.clone(),
     }
 }
 
-fn failed(detail: impl Into<String>) -> Error {
-    Error::bad_request("Failed to update role permissions").detail(detail)
+/// Names `assignable_by` may hold for a role of `org`: built-in roles, site-wide roles (their
+/// holders count in every org) and the org's custom roles — not the role itself.
+async fn known_role_names(
+    tx: &mut atrium_store::Tx<'_>,
+    org: OrgId,
+    own: &str,
+) -> Result<Vec<String>> {
+    let mut names: Vec<String> =
+        BuiltinRole::ALL.into_iter().map(|b| b.name().to_owned()).collect();
+    names.extend(site_roles::list(&mut *tx).await?.into_iter().map(|r| r.name));
+    names.extend(roles::list(&mut *tx, org).await?.into_iter().map(|r| r.name));
+    names.retain(|n| !n.eq_ignore_ascii_case(own));
+    Ok(names)
 }
 
 /// Shared by create and update: the engine's checks in Coder's order, with the RBAC check on
@@ -186,7 +209,14 @@ async fn validated(
     org: OrgId,
     req: &CustomRoleRequest,
     action: Action,
-) -> Result<Vec<RawPermission>> {
+) -> Result<Vec<atrium_engine::custom_role::RawPermission>> {
+    if req.restriction {
+        // Owners only; an org admin passes the RBAC check and is refused by the engine.
+        actor.require_or_404(action, &roles_object(org))?;
+        restriction::validate(req, RestrictionScope::Org(org.uuid()), actor.subject())
+            .map_err(restriction_error)?;
+        return Ok(req.organization_permissions.clone());
+    }
     let checked = req.validate(org.uuid(), actor.subject());
     match &checked {
         Err(CustomRoleError::InvalidName { name, .. }) => {

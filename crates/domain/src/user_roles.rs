@@ -8,9 +8,11 @@ use atrium_api::users::{
     UserRoles,
 };
 use atrium_engine::account::{self, AccountAction};
-use atrium_engine::assign::{AssignError, Assignable, RoleScope, can_assign, check_role_change};
+use atrium_engine::assign::{
+    AssignError, Assignable, CustomRoleInfo, RoleScope, can_assign, check_role_change_with,
+};
 use atrium_engine::{Action, BuiltinRole, Object, Permission, ResourceType, Role, RoleOptions};
-use atrium_store::{DbTime, orgs, users};
+use atrium_store::{DbTime, orgs, site_roles, users};
 use serde_json::json;
 
 use crate::audit::{self, Entry};
@@ -45,14 +47,25 @@ pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) 
         let mut tx = d.store().begin().await?;
         let (target, current) =
             guard_account(&mut tx, caller, user.id, AccountAction::ChangeRoles).await?;
+        let site_custom = site_roles::list(&mut tx).await?;
         let change =
-            check_role_change(caller.subject(), RoleScope::Site, &current, &req.roles, |_| None)
-                .map_err(assign_error)?;
+            check_role_change_with(caller.subject(), RoleScope::Site, &current, &req.roles, |n| {
+                site_custom.iter().find(|r| r.name.eq_ignore_ascii_case(n)).map(|r| {
+                    CustomRoleInfo {
+                        name: r.name.clone(),
+                        assignable_by: r.assignable_by.0.clone(),
+                    }
+                })
+            })
+            .map_err(assign_error)?;
         let removes_owner = change.removed.iter().any(|r| r == BuiltinRole::Owner.name());
         if account::removes_an_owner(target, AccountAction::ChangeRoles, removes_owner) {
             keep_an_owner(&mut tx, user.id, AccountAction::ChangeRoles).await?;
         }
-        let mut new: Vec<String> = req.roles.iter().filter(|r| *r != "member").cloned().collect();
+        // Kept roles as stored, added ones by their stored names (custom names ignore case).
+        let mut new: Vec<String> =
+            current.iter().filter(|r| !change.removed.contains(r)).cloned().collect();
+        new.extend(change.added.iter().cloned());
         new.sort();
         new.dedup();
         users::set_site_roles(
@@ -71,10 +84,11 @@ pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) 
     audit::finish(d, caller.meta(), &entry, result).await
 }
 
-/// Site roles with whether the caller may assign each (the static table, rbac.md §4.3).
-/// Authorizes reading assignable roles.
-pub async fn list_site_roles(caller: &Caller) -> Result<Vec<AssignableRoles>> {
+/// Site roles with whether the caller may assign each (the static table, rbac.md §4.3), then
+/// the site-wide custom and restriction roles (issue 20). Authorizes reading assignable roles.
+pub async fn list_site_roles(d: &Domain, caller: &Caller) -> Result<Vec<AssignableRoles>> {
     caller.require(Action::Read, &Object::of(ResourceType::AssignRole))?;
+    let custom = crate::site_roles::list(d, caller).await?;
     Ok(BuiltinRole::ALL
         .into_iter()
         .filter(|b| !b.is_org_role() && *b != BuiltinRole::Member && !b.display_name().is_empty())
@@ -86,6 +100,7 @@ pub async fn list_site_roles(caller: &Caller) -> Result<Vec<AssignableRoles>> {
             built_in: true,
             role: api_role(&role),
         })
+        .chain(custom)
         .collect())
 }
 
@@ -106,6 +121,9 @@ pub fn api_role(role: &Role) -> ApiRole {
         site_permissions: role.site.iter().map(api_permission).collect(),
         organization_permissions: role.org_perms.iter().map(api_permission).collect(),
         user_permissions: role.user.iter().map(api_permission).collect(),
+        // The built-in ban is the one built-in restriction role (issue 20).
+        restriction: role.builtin == Some(BuiltinRole::OrganizationWorkspaceCreationBan),
+        assignable_by: Vec::new(),
     }
 }
 

@@ -16,8 +16,8 @@ use atrium_engine::password::validate_password;
 use atrium_engine::query::UserQuery;
 use atrium_engine::{Action, BuiltinRole, Object, ResourceType};
 use atrium_store::{
-    DbTime, LoginType, OrgId, StoreError, Tx, UserId, UserStatus, api_keys, lists, orgs, users,
-    workspaces,
+    DbTime, LoginType, OrgId, StoreError, Tx, UserId, UserStatus, api_keys, lists, orgs,
+    password_resets, users, workspaces,
 };
 use serde_json::{Value, json};
 
@@ -329,6 +329,12 @@ pub async fn update_password(
         let mut tx = d.store().begin().await?;
         guard_account(&mut tx, caller, user.id, AccountAction::ChangePassword).await?;
         users::update_password(&mut tx, user.id, Some(&hashed), DbTime::now()).await?;
+        // A password set by someone else is temporary: its user must choose their own.
+        if user.id == caller.id() {
+            password_resets::clear(&mut tx, user.id).await?;
+        } else {
+            password_resets::mark(&mut tx, user.id, DbTime::now()).await?;
+        }
         api_keys::delete_by_user(&mut tx, user.id).await?;
         entry.changed(&json!({"hashed_password": "old"}), &json!({"hashed_password": "new"}));
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;
@@ -425,7 +431,7 @@ fn account_error(e: AccountRefusal) -> Error {
 
 /// The account rules for `actor` doing `action` to `user`, on its current site roles: a fast
 /// refusal before slow work (hashing). [`guard_account`] decides again inside the write.
-async fn precheck_account(
+pub(crate) async fn precheck_account(
     state: &Domain,
     actor: &Caller,
     user: UserId,

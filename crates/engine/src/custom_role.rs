@@ -41,6 +41,13 @@ pub struct CustomRoleRequest {
     pub organization_permissions: Vec<RawPermission>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub user_permissions: Vec<RawPermission>,
+    /// Atrium (issue 20): a role that only takes permissions away, defined by owners.
+    #[serde(default)]
+    pub restriction: bool,
+    /// Atrium (issue 20): names of roles whose holders may assign this one, set by owners;
+    /// absent (or `null`) keeps what is stored.
+    #[serde(default)]
+    pub assignable_by: Option<Vec<String>>,
 }
 
 /// Go marshals a nil slice as `null`: read it as empty.

@@ -51,6 +51,9 @@ pub struct RawRole {
     pub organization_permissions: Option<Vec<Permission>>,
     #[serde(default)]
     pub user_permissions: Option<Vec<Permission>>,
+    /// An inline restriction role (issue 20): every permission must be negative.
+    #[serde(default)]
+    pub restriction: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -225,7 +228,7 @@ impl RawRole {
                     "organization permissions require specifying an organization id".into(),
                 ));
             }
-            return Ok(Role {
+            let role = Role {
                 name: name.to_owned(),
                 display_name: self.display_name.clone().unwrap_or_default(),
                 org,
@@ -233,10 +236,27 @@ impl RawRole {
                 org_perms,
                 user: self.user_permissions.clone().unwrap_or_default(),
                 builtin: None,
-            });
+            };
+            let mut all = role.site.iter().chain(&role.org_perms).chain(&role.user);
+            if self.restriction
+                && let Some(allow) = all.find(|p| !p.negate)
+            {
+                return Err((
+                    "restriction",
+                    format!("a restriction role may only hold negative permissions, not {allow}"),
+                ));
+            }
+            return Ok(role);
         }
         let builtin = BuiltinRole::parse(name)
             .ok_or_else(|| ("name", format!("unknown role \"{}\"", self.name)))?;
+        // The built-in creation ban is the one built-in restriction role.
+        if self.restriction && builtin != BuiltinRole::OrganizationWorkspaceCreationBan {
+            return Err((
+                "restriction",
+                format!("\"{name}\" is not a restriction role; give the denies inline"),
+            ));
+        }
         builtin.expand(org, RoleOptions::default()).map_err(|e| ("name", e.to_string()))
     }
 }

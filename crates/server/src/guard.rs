@@ -16,7 +16,8 @@
 //! 403. Same site means the access URL's origin, or the request's own `Host` when no access URL
 //! is set. Such a request with a body must also be `application/json` (415 otherwise; file
 //! uploads keep their archive types): forms and `text/plain` are what a cross-site page can send
-//! without asking. Requests with the header token are unaffected (any content type, as
+//! without asking — except on the dashboard's own pages (outside `/api/`), whose forms pass
+//! the same-site check like any other write. Requests with the header token are unaffected (any content type, as
 //! `curl -d` sends).
 
 use axum::extract::{Request, State};
@@ -66,7 +67,8 @@ pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Res
 
 /// Routes that start a browser session: a cross-site form must not sign a victim's browser in
 /// to the attacker's account (login CSRF), cookie or not.
-const SESSION_STARTS: &[&str] = &["/api/v2/users/login", "/api/v2/users/first"];
+/// The dashboard's sign-in and first-run setup forms are such routes too.
+const SESSION_STARTS: &[&str] = &["/api/v2/users/login", "/api/v2/users/first", "/login", "/setup"];
 
 fn cross_site() -> ApiError {
     ApiError::forbidden_with("Cross-site request refused.").detail(
@@ -102,9 +104,13 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
         let media =
             headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        // The dashboard's pages (outside `/api/`) post forms; the same-site check above is
+        // what protects them.
         let allowed = essence == "application/json"
             || (req.uri().path() == "/api/v2/files"
-                && matches!(essence.as_str(), "application/x-tar" | "application/zip"));
+                && matches!(essence.as_str(), "application/x-tar" | "application/zip"))
+            || (!req.uri().path().starts_with("/api/")
+                && essence == "application/x-www-form-urlencoded");
         if !allowed {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -36,7 +36,7 @@ use atrium_domain::ratelimit::RateLimiter;
 /// Shared by every handler: the domain (every operation) and what only HTTP needs.
 pub struct AppState {
     pub domain: atrium_domain::Shared,
-    pub login_limiter: RateLimiter,
+    pub login_limiter: Arc<RateLimiter>,
     /// The URL clients reach the server at.
     pub access_url: String,
 }
@@ -113,7 +113,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     let access_url = configured_url.unwrap_or_else(|| format!("http://{addr}"));
     let state = Arc::new(AppState {
-        login_limiter: RateLimiter::new(login_rate_limit, Duration::from_secs(60)),
+        login_limiter: Arc::new(RateLimiter::new(login_rate_limit, Duration::from_secs(60))),
         domain,
         access_url,
     });

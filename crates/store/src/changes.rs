@@ -1,4 +1,4 @@
-//! What cached data depends on changed: rows the `cache_changes` triggers write (migration 6)
+//! What cached data depends on changed: rows the `cache_changes` triggers write (migration 8)
 //! whenever a cached item's sources change — topic [`Topic::User`] for a user's status, site
 //! roles, memberships, org roles, groups or keys (any custom role: every user), topic
 //! [`Topic::Workspace`] for a workspace, its builds and sharing ACL (job states, templates,

@@ -60,9 +60,21 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
+        name: "restriction_and_site_roles",
+        sql: include_str!("../migrations/0006_restriction_and_site_roles.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 7,
+        name: "password_resets",
+        sql: include_str!("../migrations/0007_password_resets.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 8,
         name: "cache_changes",
-        sql: include_str!("../migrations/0006_cache_changes.sql"),
-        postgres: Some(include_str!("../migrations/0006_cache_changes.postgres.sql")),
+        sql: include_str!("../migrations/0008_cache_changes.sql"),
+        postgres: Some(include_str!("../migrations/0008_cache_changes.postgres.sql")),
     },
 ];
 

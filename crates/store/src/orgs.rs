@@ -133,6 +133,10 @@ const REMOVE_MEMBER: &str = "DELETE FROM organization_members WHERE org_id = $1 
 // back restores no group grant.
 const REMOVE_MEMBER_GROUPS: &str = "DELETE FROM group_members WHERE user_id = $2 \
      AND group_id IN (SELECT id FROM groups WHERE org_id = $1)";
+// Workspace sharing grants only go to members of the workspace's org; they end with the
+// membership, so a grant cannot outlive the check made when it was given.
+const REMOVE_MEMBER_WORKSPACE_GRANTS: &str = "DELETE FROM workspace_acl_users WHERE user_id = $2 \
+     AND workspace_id IN (SELECT id FROM workspaces WHERE org_id = $1)";
 const GET_MEMBER_ROLES: &str = "SELECT role_name FROM organization_member_roles \
      WHERE org_id = $1 AND user_id = $2 ORDER BY role_name";
 // A membership locked against a racing removal (`FOR SHARE`: checks that only need the member
@@ -419,7 +423,7 @@ pub async fn list_memberships(
 }
 
 /// Removes a member, in one transaction: its org roles go with it, and so do its memberships
-/// of the org's groups.
+/// of the org's groups and the sharing grants it holds on the org's workspaces.
 pub async fn remove_member(
     db: impl Into<Db<'_>>,
     org: OrgId,
@@ -433,6 +437,7 @@ pub async fn remove_member(
             return Err(MEMBER_NOT_FOUND);
         }
         sqlx::query(REMOVE_MEMBER_GROUPS).bind(org).bind(user).execute(&mut *c).await?;
+        sqlx::query(REMOVE_MEMBER_WORKSPACE_GRANTS).bind(org).bind(user).execute(&mut *c).await?;
     });
     tx.commit().await
 }

@@ -8,7 +8,7 @@
 //! - **In process** (SQLite, one server process): a `tokio::sync::broadcast` channel.
 //!
 //! Publish only after the change has committed. Most publishing is done by the database itself
-//! (the triggers of migration 6 notify at commit); [`PubSub::publish`] is for the rest.
+//! (the triggers of migration 8 notify at commit); [`PubSub::publish`] is for the rest.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

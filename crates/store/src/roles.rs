@@ -1,5 +1,5 @@
-//! Custom (organization-scoped) roles. The engine validates them; the store keeps the validated
-//! permission lists as JSON text.
+//! Custom (organization-scoped) roles, additive or restriction roles (issue 20). The engine
+//! validates them; the store keeps the validated permission lists as JSON text.
 
 use atrium_engine::custom_role::RawPermission;
 use sqlx::FromRow;
@@ -25,9 +25,16 @@ pub struct CustomRole {
     pub site_permissions: Permissions,
     pub org_permissions: Permissions,
     pub user_permissions: Permissions,
+    /// Negative permissions only, defined by owners.
+    pub restriction: bool,
+    /// Roles whose holders may assign this one besides rbac.md §4's.
+    pub assignable_by: RoleNames,
     pub created_at: DbTime,
     pub updated_at: DbTime,
 }
+
+/// A list of role names as stored.
+pub type RoleNames = JsonText<Vec<String>>;
 
 /// What [`insert`] writes and [`update`] replaces.
 #[derive(Clone, Debug)]
@@ -36,25 +43,27 @@ pub struct RoleDefinition<'a> {
     pub site_permissions: &'a [RawPermission],
     pub org_permissions: &'a [RawPermission],
     pub user_permissions: &'a [RawPermission],
+    pub restriction: bool,
+    pub assignable_by: &'a [String],
 }
 
 macro_rules! cols {
     () => {
         "id, org_id, name, display_name, site_permissions, org_permissions, user_permissions, \
-         created_at, updated_at"
+         restriction, assignable_by, created_at, updated_at"
     };
 }
 
 const INSERT: &str = concat!(
     "INSERT INTO custom_roles (id, org_id, name, display_name, site_permissions, \
-     org_permissions, user_permissions, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
+     org_permissions, user_permissions, restriction, assignable_by, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ",
     cols!()
 );
 const UPDATE: &str = concat!(
     "UPDATE custom_roles SET display_name = $3, site_permissions = $4, org_permissions = $5, \
-     user_permissions = $6, updated_at = $7 WHERE org_id = $1 AND lower(name) = lower($2) \
-     RETURNING ",
+     user_permissions = $6, restriction = $7, assignable_by = $8, updated_at = $9 \
+     WHERE org_id = $1 AND lower(name) = lower($2) RETURNING ",
     cols!()
 );
 const GET: &str =
@@ -83,6 +92,8 @@ pub async fn insert(
         .bind(JsonText(def.site_permissions))
         .bind(JsonText(def.org_permissions))
         .bind(JsonText(def.user_permissions))
+        .bind(def.restriction)
+        .bind(JsonText(def.assignable_by))
         .bind(now)
         .fetch_one(c)
         .await)?)
@@ -104,6 +115,8 @@ pub async fn update(
         .bind(JsonText(def.site_permissions))
         .bind(JsonText(def.org_permissions))
         .bind(JsonText(def.user_permissions))
+        .bind(def.restriction)
+        .bind(JsonText(def.assignable_by))
         .bind(now)
         .fetch_optional(c)
         .await)?

@@ -1,6 +1,9 @@
-//! `atrium organizations roles list|show|create|update|delete`: built-in and custom org roles.
-//! Custom roles come from flags (`--permission workspace:read`) or a JSON file, and
-//! `--dry-run` prints the role that would be stored without sending it.
+//! `atrium organizations roles list|show|create|update|delete`: built-in and custom org roles;
+//! `atrium roles ...`: the same for site-wide roles (issue 20). Custom roles come from flags
+//! (`--permission workspace:read`) or a JSON file, and `--dry-run` prints the role that would
+//! be stored without sending it. `--restriction` makes a role that only takes permissions away
+//! (owners only; its permissions are `-type:action`), `--assignable-by` names the roles whose
+//! holders may assign it (owners only).
 
 use std::path::PathBuf;
 
@@ -11,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, encode};
 use crate::commands::{YesArg, field, resolve_org};
+use crate::config::ConnArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Format, OutputArgs, Table, out};
 use crate::prompt;
@@ -20,8 +24,8 @@ pub enum RolesCommand {
     /// List the organization's roles: built-in ones and custom ones.
     ///
     /// Columns: name, display name, organization id, built in, assignable, permissions,
-    /// site permissions, organization permissions, user permissions (default: name,
-    /// display name, built in, assignable, permissions).
+    /// site permissions, organization permissions, user permissions, restriction, assignable
+    /// by (default: name, display name, built in, assignable, permissions).
     #[command(
         visible_alias = "ls",
         after_help = "Examples:\n  atrium organizations roles list --org platform\n  atrium organizations roles list -o json"
@@ -86,6 +90,22 @@ pub struct RoleSpec {
         value_name = "RESOURCE:ACTION"
     )]
     permissions: Vec<String>,
+    /// User-level permissions of a site-wide role, RESOURCE:ACTION (repeat or comma-separate).
+    #[arg(
+        long = "user-permission",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        value_name = "RESOURCE:ACTION"
+    )]
+    user_permissions: Vec<String>,
+    /// A restriction role: it only takes permissions away (owners only; write each
+    /// permission as -RESOURCE:ACTION, `*` allowed). A role keeps its kind once created.
+    #[arg(long)]
+    restriction: bool,
+    /// Roles whose holders may assign this one, besides those who always may (owners only;
+    /// comma-separate; give an empty value to clear).
+    #[arg(long, value_delimiter = ',', value_name = "ROLE")]
+    assignable_by: Option<Vec<String>>,
     /// A JSON file with the role (`-` for standard input).
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
@@ -110,6 +130,11 @@ struct RoleRequest {
     organization_permissions: Vec<Permission>,
     #[serde(default)]
     user_permissions: Vec<Permission>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    restriction: bool,
+    /// Absent keeps the stored list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assignable_by: Option<Vec<String>>,
     /// Accepted (and ignored) so a role printed by `roles show -o json` can be edited and
     /// sent back; never sent.
     #[serde(default, skip_serializing, rename = "organization_id")]
@@ -120,34 +145,92 @@ struct RoleRequest {
     _built_in: Option<serde::de::IgnoredAny>,
 }
 
+/// `atrium roles`: site-wide roles (issue 20).
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  atrium roles list\n  atrium roles create audit-reader --permission audit_log:read\n  atrium roles create no-deletes --restriction --permission=-workspace:delete\n  atrium roles update audit-reader --assignable-by user-admin"
+)]
+pub struct SiteRolesArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(subcommand)]
+    pub command: RolesCommand,
+}
+
+/// Where the roles live.
+enum Place {
+    Org(serde_json::Value),
+    Site,
+}
+
+impl Place {
+    /// Where the role list is read.
+    fn list_path(&self) -> String {
+        match self {
+            Place::Org(org) => format!("/api/v2/organizations/{}/members/roles", field(org, "id")),
+            Place::Site => "/api/v2/users/roles".to_owned(),
+        }
+    }
+    /// Where custom roles are created and updated (and, with `/{name}`, deleted).
+    fn write_path(&self) -> String {
+        match self {
+            Place::Org(_) => self.list_path(),
+            Place::Site => "/api/v2/roles".to_owned(),
+        }
+    }
+    fn not_found(&self, name: &str) -> CliError {
+        match self {
+            Place::Org(org) => {
+                CliError::msg(format!("organization `{}` has no role `{name}`", field(org, "name")))
+            }
+            Place::Site => CliError::msg(format!("there is no site role `{name}`")),
+        }
+    }
+    /// The default columns of `show` and of a saved role.
+    fn show_columns(&self) -> &'static [&'static str] {
+        match self {
+            Place::Org(_) => &["name", "display name", "organization permissions"],
+            Place::Site => &["name", "display name", "site permissions", "user permissions"],
+        }
+    }
+}
+
 pub async fn run(c: &Client, org: Option<&str>, command: RolesCommand) -> CliResult<()> {
     let org = resolve_org(c, org).await?;
-    let base = format!("/api/v2/organizations/{}/members/roles", field(&org, "id"));
+    run_in(c, &Place::Org(org), command).await
+}
+
+pub async fn run_site(args: SiteRolesArgs) -> CliResult<()> {
+    let c = args.conn.client()?;
+    run_in(&c, &Place::Site, args.command).await
+}
+
+async fn run_in(c: &Client, place: &Place, command: RolesCommand) -> CliResult<()> {
+    let base = place.write_path();
     match command {
         RolesCommand::List { output } => {
-            let list: Vec<AssignableRoles> = c.get(&base).await?;
+            let list: Vec<AssignableRoles> = c.get(&place.list_path()).await?;
             let defaults = &["name", "display name", "built in", "assignable", "permissions"];
             output::print_list(&output, &list, || role_table(&list, defaults))
         }
         RolesCommand::Show { names, output } => {
-            let list: Vec<AssignableRoles> = c.get(&base).await?;
+            let list: Vec<AssignableRoles> = c.get(&place.list_path()).await?;
             let mut shown = Vec::new();
             for name in &names {
                 match list.iter().find(|r| &r.role.name == name) {
                     Some(r) => shown.push(r.clone()),
-                    None => return Err(not_found(name, &org)),
+                    None => return Err(place.not_found(name)),
                 }
             }
             if names.is_empty() {
                 shown = list;
             }
-            let defaults = &["name", "display name", "organization permissions"];
-            output::print_list(&output, &shown, || role_table(&shown, defaults))
+            output::print_list(&output, &shown, || role_table(&shown, place.show_columns()))
         }
         RolesCommand::Create(spec) => {
             let file = read_file(spec.file.as_ref())?;
-            let request = build(spec.name.as_deref(), &spec, RoleRequest::default(), file)?;
-            send(c, &base, Method::POST, request, &spec, "created").await
+            let request = build(place, spec.name.as_deref(), &spec, RoleRequest::default(), file)?;
+            send(c, place, Method::POST, request, &spec, "created").await
         }
         RolesCommand::Update(spec) => {
             let file = read_file(spec.file.as_ref())?;
@@ -159,7 +242,7 @@ pub async fn run(c: &Client, org: Option<&str>, command: RolesCommand) -> CliRes
             if name.is_empty() {
                 return Err(CliError::msg("which role? Give its name"));
             }
-            let list: Vec<AssignableRoles> = c.get(&base).await?;
+            let list: Vec<AssignableRoles> = c.get(&place.list_path()).await?;
             let current = match list.into_iter().find(|r| r.role.name == name) {
                 Some(r) if r.built_in => {
                     return Err(CliError::msg(format!(
@@ -167,7 +250,7 @@ pub async fn run(c: &Client, org: Option<&str>, command: RolesCommand) -> CliRes
                     )));
                 }
                 Some(r) => r.role,
-                None => return Err(not_found(&name, &org)),
+                None => return Err(place.not_found(&name)),
             };
             let base_request = RoleRequest {
                 name: current.name,
@@ -175,10 +258,11 @@ pub async fn run(c: &Client, org: Option<&str>, command: RolesCommand) -> CliRes
                 site_permissions: current.site_permissions,
                 organization_permissions: current.organization_permissions,
                 user_permissions: current.user_permissions,
+                restriction: current.restriction,
                 ..RoleRequest::default()
             };
-            let request = build(Some(&name), &spec, base_request, file)?;
-            send(c, &base, Method::PUT, request, &spec, "updated").await
+            let request = build(place, Some(&name), &spec, base_request, file)?;
+            send(c, place, Method::PUT, request, &spec, "updated").await
         }
         RolesCommand::Delete { name, yes } => {
             prompt::confirm(&format!("Are you sure you want to delete the role {name}?"), yes.yes)?;
@@ -188,10 +272,6 @@ pub async fn run(c: &Client, org: Option<&str>, command: RolesCommand) -> CliRes
             Ok(())
         }
     }
-}
-
-fn not_found(name: &str, org: &serde_json::Value) -> CliError {
-    CliError::msg(format!("organization `{}` has no role `{name}`", field(org, "name")))
 }
 
 fn read_file(file: Option<&PathBuf>) -> CliResult<Option<RoleRequest>> {
@@ -212,6 +292,7 @@ fn read_file(file: Option<&PathBuf>) -> CliResult<Option<RoleRequest>> {
 /// The role to send: `base` (the stored role on update), replaced wholesale by the file if
 /// any, then the flags on top.
 fn build(
+    place: &Place,
     name: Option<&str>,
     spec: &RoleSpec,
     base: RoleRequest,
@@ -228,8 +309,20 @@ fn build(
         role.display_name = d.clone();
     }
     if !spec.permissions.is_empty() {
-        role.organization_permissions =
+        let perms =
             spec.permissions.iter().map(|p| parse_permission(p)).collect::<CliResult<_>>()?;
+        match place {
+            Place::Org(_) => role.organization_permissions = perms,
+            Place::Site => role.site_permissions = perms,
+        }
+    }
+    if !spec.user_permissions.is_empty() {
+        role.user_permissions =
+            spec.user_permissions.iter().map(|p| parse_permission(p)).collect::<CliResult<_>>()?;
+    }
+    role.restriction |= spec.restriction;
+    if let Some(by) = &spec.assignable_by {
+        role.assignable_by = Some(by.iter().filter(|n| !n.is_empty()).cloned().collect());
     }
     Ok(role)
 }
@@ -252,7 +345,7 @@ fn parse_permission(text: &str) -> CliResult<Permission> {
 
 async fn send(
     c: &Client,
-    base: &str,
+    place: &Place,
     method: Method,
     request: RoleRequest,
     spec: &RoleSpec,
@@ -262,18 +355,15 @@ async fn send(
         out(&output::json(&request)?);
         return Ok(());
     }
-    let role: Role = c.json(method, base, &request).await?;
+    let role: Role = c.json(method, &place.write_path(), &request).await?;
     if spec.output.output == Format::Json {
         out(&output::json(&role)?);
         return Ok(());
     }
     out(&format!("Role {} {verb}.", role.name));
     let row = AssignableRoles { role, assignable: false, built_in: false };
-    out(&role_table(
-        std::slice::from_ref(&row),
-        &["name", "display name", "organization permissions"],
-    )
-    .render(&spec.output.column)?);
+    out(&role_table(std::slice::from_ref(&row), place.show_columns())
+        .render(&spec.output.column)?);
     Ok(())
 }
 
@@ -296,6 +386,8 @@ fn role_table(list: &[AssignableRoles], defaults: &'static [&'static str]) -> Ta
         "site permissions",
         "organization permissions",
         "user permissions",
+        "restriction",
+        "assignable by",
     ];
     let mut t = Table::new(COLUMNS, defaults);
     for r in list {
@@ -313,6 +405,8 @@ fn role_table(list: &[AssignableRoles], defaults: &'static [&'static str]) -> Ta
             perms_text(&role.site_permissions),
             perms_text(&role.organization_permissions),
             perms_text(&role.user_permissions),
+            role.restriction.to_string(),
+            role.assignable_by.join(", "),
         ]);
     }
     t

@@ -244,3 +244,76 @@ async fn organizations_members_and_roles() {
     );
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restriction_roles_site_roles_and_who_may_assign() {
+    let env = Env::sqlite_with_owner().await;
+    let (_, alice) = env.user(&[]).await;
+    let (user_admin, _) = env.user(&["user-admin"]).await;
+
+    // An org restriction role from flags: denies only, `*` allowed.
+    let out = env
+        .atrium(&[
+            "org",
+            "roles",
+            "create",
+            "no-template-edits",
+            "--restriction",
+            "--permission=-template:*",
+        ])
+        .ok()
+        .to_owned();
+    assert!(out.starts_with("Role no-template-edits created."), "{out}");
+    let shown = env.atrium(&["org", "roles", "show", "no-template-edits", "-o", "json"]).json();
+    assert_eq!(shown[0]["restriction"], true, "{shown}");
+    env.atrium(&[
+        "org",
+        "roles",
+        "create",
+        "mixed",
+        "--restriction",
+        "--permission",
+        "template:read",
+    ])
+    .fails_with("a restriction role may only hold negative permissions");
+    env.atrium(&["org", "roles", "create", "neg", "--permission=-workspace:create"]).fails_with(
+        "org: invalid permission for action=\"create\" type=\"workspace\", no negative permissions",
+    );
+    // An update keeps the kind and the permissions not given.
+    let out = env
+        .atrium(&["org", "roles", "update", "no-template-edits", "--display-name", "No edits"])
+        .ok()
+        .to_owned();
+    assert!(out.contains("-template:*"), "{out}");
+
+    // Site-wide roles: create, list, who may assign, assign, delete.
+    let out = env
+        .atrium(&["roles", "create", "audit-reader", "--permission", "audit_log:read"])
+        .ok()
+        .to_owned();
+    assert!(out.starts_with("Role audit-reader created."), "{out}");
+    let listed = env.atrium(&["roles", "list"]).ok().to_owned();
+    assert!(listed.contains("audit-reader") && listed.contains("owner"), "{listed}");
+    env.atrium_as(&user_admin, &["roles", "create", "x", "--permission", "audit_log:read"])
+        .fails_with("(POST /api/v2/roles answered 403)");
+    env.atrium(&["roles", "update", "audit-reader", "--assignable-by", "user-admin"]).ok();
+    let roles = env.get("/api/v2/roles").await;
+    assert_eq!(roles[0]["assignable_by"], json!(["user-admin"]), "{roles}");
+    env.atrium_as(&user_admin, &["users", "edit-roles", &alice, "--roles", "audit-reader"]).ok();
+    let user = env.get(&format!("/api/v2/users/{alice}/roles")).await;
+    assert_eq!(user["roles"], json!(["audit-reader"]), "{user}");
+    let out = env
+        .atrium(&[
+            "roles",
+            "create",
+            "no-deletes",
+            "--restriction",
+            "--permission=-workspace:delete",
+        ])
+        .ok()
+        .to_owned();
+    assert!(out.contains("-workspace:delete"), "{out}");
+    env.atrium(&["roles", "delete", "no-deletes", "--yes"]).ok();
+    env.atrium(&["roles", "show", "no-deletes"]).fails_with("there is no site role `no-deletes`");
+    env.stop().await;
+}

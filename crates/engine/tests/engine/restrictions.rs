@@ -256,3 +256,31 @@ mod site_wide_roles {
         assert_eq!(validate(&org, &owner()), Err(SiteRoleError::OrganizationPermissions));
     }
 }
+
+/// `atrium authz check` input: an inline role marked `restriction` must hold only denies; the
+/// built-in ban is the one built-in restriction role.
+#[test]
+fn the_check_format_knows_restriction_roles() {
+    use atrium_engine::request::RawRequest;
+    let compile = |role: serde_json::Value| {
+        let raw: RawRequest = serde_json::from_value(serde_json::json!({
+            "subject": {"id": ME, "roles": [{"name": "member"}, role]},
+            "action": "delete",
+            "object": {"type": "workspace", "owner_id": ME, "org_id": A},
+        }))
+        .unwrap();
+        raw.compile().map(|c| c.subject.can(c.action, &c.object.as_object()))
+    };
+    let no_deletes = serde_json::json!({"name": "no-deletes", "restriction": true,
+        "site_permissions": [{"negate": true, "resource_type": "workspace", "action": "delete"}]});
+    assert!(!compile(no_deletes).unwrap());
+    let mixed = serde_json::json!({"name": "mixed", "restriction": true, "organization_id": A,
+        "organization_permissions": [{"negate": false, "resource_type": "workspace", "action": "read"}]});
+    let err = compile(mixed).unwrap_err();
+    assert_eq!(err.field, "subject.roles[1].restriction");
+    assert!(err.message.contains("only hold negative permissions"), "{}", err.message);
+    let ban = serde_json::json!({"name": "organization-workspace-creation-ban", "organization_id": A, "restriction": true});
+    assert!(compile(ban).is_ok());
+    let auditor = serde_json::json!({"name": "auditor", "restriction": true});
+    assert!(compile(auditor).is_err());
+}

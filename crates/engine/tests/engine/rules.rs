@@ -156,6 +156,7 @@ fn stored_roles_build_the_subject() {
                 })
                 .collect(),
             groups: case.input.groups.clone(),
+            site_custom_roles: Vec::new(),
         };
         let scope = match case.scope.as_deref() {
             None => Scope::ALL,

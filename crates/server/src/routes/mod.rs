@@ -15,6 +15,7 @@ pub mod members;
 pub mod openapi;
 pub mod org_roles;
 pub mod orgs;
+pub mod site_roles;
 pub mod system;
 pub mod template_versions;
 pub mod templates;
@@ -60,6 +61,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(orgs::routes())
         .merge(members::routes())
         .merge(org_roles::routes())
+        .merge(site_roles::routes())
         .merge(groups::routes())
         .merge(authcheck::routes())
         .merge(files::routes())
@@ -86,8 +88,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The full application.
 pub fn router(state: Shared) -> Router {
     let (api, spec) = api_and_spec();
+    let dashboard = atrium_web::WebState {
+        domain: state.domain.clone(),
+        login_limiter: state.login_limiter.clone(),
+        access_url: state.access_url.clone(),
+    };
     api.merge(SwaggerUi::new("/swagger").url("/api/v2/openapi.json", spec))
         .route("/healthz", axum::routing::get(system::healthz))
+        // The dashboard at `/`, under the same guard (cross-site writes refused) as the API.
+        .merge(atrium_web::router(dashboard))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(1 << 20))

@@ -44,8 +44,9 @@ async fn put_user_roles(
     Ok(json_response(StatusCode::OK, &user_roles::update(&state, &actor, &user, &req).await?))
 }
 
-/// Site roles with whether the caller may assign each (the static table, rbac.md §4.3).
+/// Site roles with whether the caller may assign each (the static table, rbac.md §4.3), then
+/// the site-wide custom and restriction roles.
 #[utoipa::path(get, path = "/api/v2/users/roles", tag = "Members", responses((status = 200, body = Vec<AssignableRoles>)))]
-async fn list_site_roles(actor: Actor) -> ApiResult<Response> {
-    Ok(json_response(StatusCode::OK, &user_roles::list_site_roles(&actor).await?))
+async fn list_site_roles(State(state): State<Shared>, actor: Actor) -> ApiResult<Response> {
+    Ok(json_response(StatusCode::OK, &user_roles::list_site_roles(&state, &actor).await?))
 }

@@ -16,6 +16,7 @@ mod auth;
 mod authcheck;
 mod cached_reads;
 mod clients;
+mod dashboard;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;
 mod groups;
@@ -29,6 +30,7 @@ mod orgs;
 mod reads;
 mod refusals;
 mod replicas;
+mod restriction_roles;
 mod roles;
 mod sandbox;
 mod sessions;

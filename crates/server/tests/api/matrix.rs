@@ -142,6 +142,15 @@ both_backends!(who_may_do_what, |s: TestServer| async move {
         let r = set_org_roles(client, org, victim, &["organization-auditor"]).await;
         assert_eq!(r.status.as_u16(), assign[i], "PUT member roles as {}: {}", ACTORS[i], r.body);
     }
+    // Site-wide roles (issue 20): every member reads them, only owners define them.
+    check(&w, "GET site roles", [200; 11], |c| c.request(Method::GET, "/api/v2/roles")).await;
+    for (i, client) in w.clients.iter().enumerate() {
+        let expected = [200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403][i];
+        let body =
+            json!({"name": unique("site-reader"), "site_permissions": [perm("template", "read")]});
+        let r = client.send(Method::POST, "/api/v2/roles", &body).await;
+        assert_eq!(r.status.as_u16(), expected, "POST /roles as {}: {}", ACTORS[i], r.body);
+    }
     // Group and user creation write rows; names are unique per call.
     for (i, client) in w.clients.iter().enumerate() {
         let expected_group = [201, 201, 403, 403, 403, 201, 201, 403, 403, 403, 404][i];

@@ -2,7 +2,7 @@ use atrium_engine::{Action, ActionSet, Wild};
 use atrium_store::workspaces::{self, NewBuild};
 use atrium_store::{
     Acl, BuildReason, BuildTransition, DbTime, GroupId, JobId, JobKind, StoreError,
-    TemplateVersionId, WorkspaceBuildId, WorkspaceId, jobs, templates, users,
+    TemplateVersionId, WorkspaceBuildId, WorkspaceId, jobs, orgs, templates, users,
 };
 
 use crate::{assert_violation, fixtures, store_test};
@@ -59,6 +59,18 @@ store_test! {
         let acl = Acl { users: vec![(bob.id, ssh)], groups: vec![(GroupId::everyone(org.id), ActionSet::WILDCARD)] };
         workspaces::set_acl(&db.store, ws.id, &acl).await.unwrap();
         assert_eq!(workspaces::get_acl(&db.store, ws.id).await.unwrap(), acl);
+
+        // Leaving the org ends bob's grants there (not elsewhere), as sharing needs membership.
+        let other = fixtures::org(&db.store, "other").await;
+        let (t2, _) = fixtures::template(&db.store, other.id, alice.id, "t2").await;
+        let elsewhere = fixtures::workspace(&db.store, alice.id, other.id, t2.id, "w2").await;
+        let bobs = Acl { users: vec![(bob.id, ssh)], groups: vec![] };
+        workspaces::set_acl(&db.store, elsewhere.id, &bobs).await.unwrap();
+        orgs::add_member(&db.store, org.id, bob.id, at).await.unwrap();
+        orgs::remove_member(&db.store, org.id, bob.id).await.unwrap();
+        assert_eq!(workspaces::get_acl(&db.store, ws.id).await.unwrap().users, []);
+        assert_eq!(workspaces::get_acl(&db.store, ws.id).await.unwrap().groups, acl.groups);
+        assert_eq!(workspaces::get_acl(&db.store, elsewhere.id).await.unwrap(), bobs);
     }
 }
 

@@ -1,4 +1,4 @@
--- Atrium schema, version 6 (PostgreSQL text; see 0006_cache_changes.sql for the why). Each
+-- Atrium schema, version 8 (PostgreSQL text; see 0008_cache_changes.sql for the why). Each
 -- change is also sent as a notification on `atrium_<topic>_changed` (payload: the id, or '*'),
 -- which PostgreSQL delivers to every replica's listener at commit; new jobs are announced on
 -- `provisioner_job_posted` (payload: the job id) to wake the replicas' workers.
@@ -69,6 +69,9 @@ CREATE TRIGGER cache_changes_group_members AFTER INSERT OR DELETE ON group_membe
 FOR EACH ROW
 EXECUTE FUNCTION atrium_changed('user', 'user_id');
 CREATE TRIGGER cache_changes_custom_roles AFTER INSERT OR UPDATE OR DELETE ON custom_roles
+FOR EACH ROW
+EXECUTE FUNCTION atrium_changed('user', '*');
+CREATE TRIGGER cache_changes_site_role_definitions AFTER INSERT OR UPDATE OR DELETE ON site_roles
 FOR EACH ROW
 EXECUTE FUNCTION atrium_changed('user', '*');
 CREATE TRIGGER cache_changes_api_keys_delete AFTER DELETE ON api_keys

@@ -1,4 +1,4 @@
--- Atrium schema, version 6: the record of changes that cached data depends on, kept by
+-- Atrium schema, version 8: the record of changes that cached data depends on, kept by
 -- triggers.
 --
 -- Servers cache each session's user and compiled subject (topic `user`) and each workspace's
@@ -7,10 +7,11 @@
 -- committing transaction takes its own rows and tells its server's caches after the commit;
 -- rows written outside a server transaction (`atrium reset-password`) are taken by the
 -- server's poll. '*' stands for every item of the topic. This file is the SQLite text;
--- 0006_cache_changes.postgres.sql also sends each change as a notification.
+-- 0008_cache_changes.postgres.sql also sends each change as a notification.
 --
 -- topic `user`: a user's status and profile, site roles, memberships, org roles, groups and
--- keys; any custom role ('*'). topic `workspace`: the workspace, its builds and sharing ACL;
+-- keys; any custom role or site-wide role definition ('*'). topic `workspace`: the workspace,
+-- its builds and sharing ACL;
 -- '*' for what many views show (jobs changing state, templates, versions, organizations,
 -- owners' names).
 CREATE TABLE cache_changes (
@@ -53,6 +54,12 @@ BEGIN INSERT INTO cache_changes (topic, id) VALUES ('user', '*'); END;
 CREATE TRIGGER cache_changes_custom_roles_update AFTER UPDATE ON custom_roles
 BEGIN INSERT INTO cache_changes (topic, id) VALUES ('user', '*'); END;
 CREATE TRIGGER cache_changes_custom_roles_delete AFTER DELETE ON custom_roles
+BEGIN INSERT INTO cache_changes (topic, id) VALUES ('user', '*'); END;
+CREATE TRIGGER cache_changes_site_roles_def_insert AFTER INSERT ON site_roles
+BEGIN INSERT INTO cache_changes (topic, id) VALUES ('user', '*'); END;
+CREATE TRIGGER cache_changes_site_roles_def_update AFTER UPDATE ON site_roles
+BEGIN INSERT INTO cache_changes (topic, id) VALUES ('user', '*'); END;
+CREATE TRIGGER cache_changes_site_roles_def_delete AFTER DELETE ON site_roles
 BEGIN INSERT INTO cache_changes (topic, id) VALUES ('user', '*'); END;
 -- A key's use extends it (no record); revoking, shortening or re-scoping it is a change.
 CREATE TRIGGER cache_changes_api_keys_delete AFTER DELETE ON api_keys

@@ -1,0 +1,69 @@
+//! Atrium's dashboard: server-rendered pages (askama templates, a little htmx) embedded in the
+//! `atrium` binary and mounted by the server at `/`.
+//!
+//! Every page calls the domain's operations with the signed-in [`Caller`] — the same
+//! authorized operations the API calls, never HTTP to itself and never the store — and offers
+//! only the actions the engine allows for that object ([`atrium_domain::offers`]), with the
+//! engine's reasons beside a missing one. One module per page:
+//!
+//! - [`auth`]: first-run setup, sign in and out, the forced password change, `/cli-auth`;
+//! - [`users`]: the user list and the user record (status, site and organization roles);
+//! - [`workspaces`]: the workspace list, New workspace, a workspace with its live build log;
+//! - [`templates`], [`organizations`], [`groups`], [`audit`]: read-only lists for now.
+//!
+//! Adding a page: a module with its handlers and a `routes()` merged below, a template under
+//! `templates/` that `{% extends "base.html" %}` with a `chrome: Chrome` field (from
+//! [`session::Signed`]), and its section in [`atrium_domain::offers::Sections`] for the nav.
+//!
+//! Writes are `POST` forms authenticated by the session cookie: the server's request guard
+//! refuses them unless they come from the same site (`Origin` / `Sec-Fetch-Site`), as for the
+//! API.
+
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod errors;
+pub mod groups;
+pub mod organizations;
+pub mod session;
+pub mod templates;
+pub mod users;
+pub mod workspaces;
+
+use std::sync::Arc;
+
+use atrium_domain::ratelimit::RateLimiter;
+use axum::Router;
+
+pub use atrium_domain::Caller;
+
+/// What the dashboard's handlers share.
+#[derive(Clone)]
+pub struct WebState {
+    pub domain: atrium_domain::Shared,
+    /// The API's per-IP login limit, shared so the sign-in form is no way around it.
+    pub login_limiter: Arc<RateLimiter>,
+    /// The URL browsers reach the server at (the session cookie is `Secure` when https).
+    pub access_url: String,
+}
+
+impl std::ops::Deref for WebState {
+    type Target = atrium_domain::Domain;
+    fn deref(&self) -> &atrium_domain::Domain {
+        &self.domain
+    }
+}
+
+/// The dashboard's routes, for the server to merge at `/` (under its request guard).
+pub fn router<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
+    Router::new()
+        .merge(assets::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(workspaces::routes())
+        .merge(templates::routes())
+        .merge(organizations::routes())
+        .merge(groups::routes())
+        .merge(audit::routes())
+        .with_state(state)
+}
