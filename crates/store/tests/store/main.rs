@@ -29,5 +29,6 @@ mod subject_facts;
 mod templates;
 mod time;
 mod transactions;
+mod triggers;
 mod users;
 mod workspaces;
