@@ -22,6 +22,7 @@ pub mod config;
 pub mod convert;
 pub mod deployment;
 pub mod dormancy;
+pub mod dry_runs;
 pub mod error;
 pub mod files;
 pub mod groups;

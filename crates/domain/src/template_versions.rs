@@ -59,7 +59,7 @@ pub fn job_view(
 ) -> ApiJob {
     let status = job.status();
     let input = match job.kind {
-        JobKind::TemplateVersionImport => ProvisionerJobInput {
+        JobKind::TemplateVersionImport | JobKind::TemplateVersionDryRun => ProvisionerJobInput {
             template_version_id: uuid_field(&job.input.0, "template_version_id"),
             workspace_build_id: None,
         },

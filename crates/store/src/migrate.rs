@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "leave_groups_of_left_orgs",
         sql: include_str!("../migrations/0005_leave_groups_of_left_orgs.sql"),
     },
+    Migration {
+        version: 6,
+        name: "job_kind_dry_run",
+        sql: include_str!("../migrations/0006_job_kind_dry_run.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

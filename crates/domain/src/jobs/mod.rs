@@ -20,6 +20,7 @@
 
 pub mod archive;
 mod build;
+mod dry_run;
 pub mod provisioner;
 pub mod sandbox;
 mod terraform;
@@ -254,6 +255,7 @@ async fn execute(run: &Run<'_>) -> Result<(), Failure> {
     match job.kind {
         JobKind::TemplateVersionImport => provisioner.import(run).await,
         JobKind::WorkspaceBuild => build::run_build(provisioner, run).await,
+        JobKind::TemplateVersionDryRun => dry_run::run_dry_run(provisioner, run).await,
     }
 }
 

@@ -17,6 +17,7 @@ mod authcheck;
 mod clients;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;
+mod go_flows;
 mod groups;
 mod hardening;
 mod lifecycle;
