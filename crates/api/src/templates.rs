@@ -125,6 +125,26 @@ pub struct CreateTemplateVersionRequest {
     /// `echo` or `terraform`.
     #[serde(default)]
     pub provisioner: String,
+    /// Values for the template's Terraform variables (`coder templates push --variable`).
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_variable_values: Vec<crate::clients::VariableValue>,
+}
+
+/// `codersdk.TemplateVersionVariable`: a Terraform variable of a version and the value it got
+/// at import (`*redacted*` for sensitive ones, value and default alike).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateVersionVariable {
+    pub name: String,
+    pub description: String,
+    /// The declared type as written (`string`, `number`, `bool`, `list(string)`, ...), or empty.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub value: String,
+    pub default_value: String,
+    pub required: bool,
+    pub sensitive: bool,
 }
 
 /// `codersdk.TemplateVersion`.

@@ -268,7 +268,8 @@ pub async fn create(
                 kind: JobKind::TemplateVersionImport,
                 provisioner: provisioner.as_str(),
                 file_id: Some(file.id),
-                input: &json!({"template_version_id": version_id}),
+                input: &json!({"template_version_id": version_id,
+                               "user_variable_values": req.user_variable_values}),
                 created_at: now,
             },
         )

@@ -55,6 +55,7 @@ pub mod lists;
 pub mod orgs;
 pub mod roles;
 pub mod subject_facts;
+pub mod template_variables;
 pub mod templates;
 pub mod users;
 pub mod workspace_list;

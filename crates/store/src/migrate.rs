@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "job_kind_dry_run",
         sql: include_str!("../migrations/0006_job_kind_dry_run.sql"),
     },
+    Migration {
+        version: 7,
+        name: "template_version_variables",
+        sql: include_str!("../migrations/0007_template_version_variables.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

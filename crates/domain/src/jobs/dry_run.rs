@@ -41,8 +41,8 @@ async fn terraform_plan(run: &Run<'_>, name: &str, owner: &str) -> Result<(), Fa
     if let Some(dir) = run.sandbox.workspaces_dir() {
         vars.push(("atrium_workspaces_dir", dir.display().to_string()));
     }
-    let env: Vec<(String, String)> =
-        vars.into_iter().map(|(k, v)| (format!("TF_VAR_{k}"), v)).collect();
+    let mut env = super::variables::env(run, super::variables::job_version(run)?).await?;
+    env.extend(vars.into_iter().map(|(k, v)| (format!("TF_VAR_{k}"), v)));
     terraform_command(
         run,
         &terraform,

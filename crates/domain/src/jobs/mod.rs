@@ -24,6 +24,8 @@ mod dry_run;
 pub mod provisioner;
 pub mod sandbox;
 mod terraform;
+pub mod tf_variables;
+mod variables;
 
 use std::sync::Arc;
 

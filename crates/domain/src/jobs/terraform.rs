@@ -22,6 +22,7 @@ pub(super) async fn import(run: &Run<'_>) -> Result<(), Failure> {
     let terraform = find_terraform()?;
     let job = run.workdir(STAGE_PARSE).await?;
     prepare(run, &job)?;
+    super::variables::import(run, &job.src()).await?;
     terraform_command(
         run,
         &terraform,
