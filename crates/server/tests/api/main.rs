@@ -39,6 +39,7 @@ mod users;
 mod validation;
 mod views;
 mod webreads;
+mod workspace_acl_shapes;
 mod workspace_races;
 mod workspace_rules;
 mod workspaces;
