@@ -25,6 +25,7 @@ pub mod dormancy;
 pub mod dry_runs;
 pub mod error;
 pub mod files;
+pub mod files_zip;
 pub mod groups;
 pub mod host;
 pub mod job_logs;

@@ -104,7 +104,10 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
         let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         let allowed = essence == "application/json"
             || (req.uri().path() == "/api/v2/files"
-                && matches!(essence.as_str(), "application/x-tar" | "application/zip"));
+                && matches!(
+                    essence.as_str(),
+                    "application/x-tar" | "application/zip" | "application/x-zip-compressed"
+                ));
         if !allowed {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

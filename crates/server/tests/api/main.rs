@@ -43,3 +43,4 @@ mod workspace_acl_shapes;
 mod workspace_races;
 mod workspace_rules;
 mod workspaces;
+mod zip_uploads;
