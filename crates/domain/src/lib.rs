@@ -39,6 +39,7 @@ pub mod passwords;
 pub mod ratelimit;
 pub mod system;
 pub mod template_acl;
+mod template_settings;
 pub mod template_versions;
 pub mod templates;
 pub mod tokens;

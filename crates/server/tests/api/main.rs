@@ -33,6 +33,7 @@ mod sandbox;
 mod sessions;
 mod story;
 mod system;
+mod template_patch;
 mod template_variables;
 mod templates;
 mod users;
