@@ -70,16 +70,23 @@ store_test! {
             templates::get_version(&db.store, v.id).await.unwrap(),
             workspaces::get_build(&db.store, build.id).await.unwrap(),
         );
-        let sql = MIGRATIONS.iter().find(|m| m.version == 6).unwrap().sql;
+        // Back to the schema migration 6 saw (later tables referencing the rebuilt ones are
+        // empty here: dropped before, created again after), then the rebuild once more.
+        let sql = |v: i64| MIGRATIONS.iter().find(|m| m.version == v).unwrap().sql;
+        let script = format!(
+            "DROP TABLE template_version_variables;\n{}\n{}",
+            sql(6),
+            sql(7)
+        );
         match db.store.pool() {
             Pool::Sqlite(p) => {
                 let mut tx = p.begin().await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute(&mut *tx).await.unwrap();
                 tx.commit().await.unwrap();
             }
             Pool::Pg(p) => {
                 let mut tx = p.begin().await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute(&mut *tx).await.unwrap();
                 tx.commit().await.unwrap();
             }
         }
