@@ -46,3 +46,42 @@ pub struct TokenConfig {
     /// Nanoseconds, as Go's `time.Duration`.
     pub max_token_lifetime: i64,
 }
+
+/// `codersdk.WorkspaceBuildParameter`: a rich parameter's value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspaceBuildParameter {
+    pub name: String,
+    pub value: String,
+}
+
+/// `codersdk.VariableValue`: a template variable's value at import.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VariableValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// `POST /templateversions/{id}/dry-run`: `codersdk.CreateTemplateVersionDryRunRequest`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateTemplateVersionDryRunRequest {
+    #[serde(default)]
+    pub workspace_name: String,
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
+    pub rich_parameter_values: Vec<WorkspaceBuildParameter>,
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
+    pub user_variable_values: Vec<VariableValue>,
+}
+
+/// `codersdk.MatchedProvisioners`: the provisioners that could run a job.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MatchedProvisioners {
+    pub count: i64,
+    pub available: i64,
+    /// Null when none matched (Go's invalid `NullTime`).
+    #[serde(default, with = "crate::rfc3339::option")]
+    pub most_recently_seen: Option<time::OffsetDateTime>,
+}

@@ -125,6 +125,26 @@ pub struct CreateTemplateVersionRequest {
     /// `echo` or `terraform`.
     #[serde(default)]
     pub provisioner: String,
+    /// Values for the template's Terraform variables (`coder templates push --variable`).
+    #[serde(default, deserialize_with = "crate::go::null_as_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_variable_values: Vec<crate::clients::VariableValue>,
+}
+
+/// `codersdk.TemplateVersionVariable`: a Terraform variable of a version and the value it got
+/// at import (`*redacted*` for sensitive ones, value and default alike).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateVersionVariable {
+    pub name: String,
+    pub description: String,
+    /// The declared type as written (`string`, `number`, `bool`, `list(string)`, ...), or empty.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub value: String,
+    pub default_value: String,
+    pub required: bool,
+    pub sensitive: bool,
 }
 
 /// `codersdk.TemplateVersion`.
@@ -244,6 +264,76 @@ pub struct UpdateTemplateMeta {
     /// `true` removes the Everyone group's entry from the ACL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_everyone_group_access: Option<bool>,
+    /// Coder's settings Atrium does not store (scheduling, dormancy, deprecation, port
+    /// sharing, ...): accepted only at the value the template reports (or Go's zero value, which
+    /// codersdk leaves out), refused otherwise rather than silently ignored.
+    #[serde(flatten)]
+    pub unstored: UnstoredTemplateSettings,
+}
+
+/// The settings of `codersdk.UpdateTemplateMeta` Atrium does not store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnstoredTemplateSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_ttl_ms: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_bump_ms: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autostop_requirement: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autostart_requirement: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_user_autostart: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_user_autostop: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_user_cancel_workspace_jobs: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_ttl_ms: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_til_dormant_ms: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_til_dormant_autodelete_ms: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_workspace_last_used_at: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_workspace_dormant_at: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_active_version: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecation_message: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_port_share_level: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors_behavior: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_classic_parameter_flow: Option<serde_json::Value>,
+}
+
+impl UnstoredTemplateSettings {
+    /// Each setting by its wire name, with the value sent (if any).
+    pub fn sent(&self) -> [(&'static str, Option<&serde_json::Value>); 17] {
+        [
+            ("default_ttl_ms", self.default_ttl_ms.as_ref()),
+            ("activity_bump_ms", self.activity_bump_ms.as_ref()),
+            ("autostop_requirement", self.autostop_requirement.as_ref()),
+            ("autostart_requirement", self.autostart_requirement.as_ref()),
+            ("allow_user_autostart", self.allow_user_autostart.as_ref()),
+            ("allow_user_autostop", self.allow_user_autostop.as_ref()),
+            ("allow_user_cancel_workspace_jobs", self.allow_user_cancel_workspace_jobs.as_ref()),
+            ("failure_ttl_ms", self.failure_ttl_ms.as_ref()),
+            ("time_til_dormant_ms", self.time_til_dormant_ms.as_ref()),
+            ("time_til_dormant_autodelete_ms", self.time_til_dormant_autodelete_ms.as_ref()),
+            ("update_workspace_last_used_at", self.update_workspace_last_used_at.as_ref()),
+            ("update_workspace_dormant_at", self.update_workspace_dormant_at.as_ref()),
+            ("require_active_version", self.require_active_version.as_ref()),
+            ("deprecation_message", self.deprecation_message.as_ref()),
+            ("max_port_share_level", self.max_port_share_level.as_ref()),
+            ("cors_behavior", self.cors_behavior.as_ref()),
+            ("use_classic_parameter_flow", self.use_classic_parameter_flow.as_ref()),
+        ]
+    }
 }
 
 /// `PATCH /templates/{template}/acl`: id → `admin`, `use` or `""` (remove); entries not named

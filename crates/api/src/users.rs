@@ -220,6 +220,15 @@ pub struct ApiKey {
     pub lifetime_seconds: i64,
 }
 
+/// `codersdk.APIKeyWithOwner`: a token in a token list, with its owner's username.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiKeyWithOwner {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    pub username: String,
+}
+
 /// One changed field of an audited resource.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

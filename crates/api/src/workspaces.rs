@@ -130,21 +130,32 @@ pub struct UpdateWorkspaceAcl {
     pub group_roles: std::collections::BTreeMap<String, String>,
 }
 
-/// One grantee and its role.
+/// `codersdk.WorkspaceUser`: a user grantee (Coder's `MinimalUser`) and its role.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct WorkspaceGrantee {
+pub struct WorkspaceUser {
     pub id: Uuid,
-    /// Username or group name.
-    pub name: String,
+    pub username: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub avatar_url: String,
+    /// `admin` or `use`.
     pub role: String,
 }
 
-/// `GET /workspaces/{id}/acl`; groups under `group`, as Coder's template ACL has them.
+/// `codersdk.WorkspaceGroup`: a group grantee (the full group) and its role.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkspaceGroup {
+    #[serde(flatten)]
+    pub group: crate::orgs::Group,
+    /// `admin` or `use`.
+    pub role: String,
+}
+
+/// `GET /workspaces/{id}/acl` (`codersdk.WorkspaceACL`); groups under `group`, as Coder has them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkspaceAclResponse {
-    pub users: Vec<WorkspaceGrantee>,
-    pub group: Vec<WorkspaceGrantee>,
+    pub users: Vec<WorkspaceUser>,
+    pub group: Vec<WorkspaceGroup>,
 }

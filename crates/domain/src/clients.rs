@@ -5,12 +5,13 @@
 //! the resource it hangs off does.
 //!
 //! Atrium has no rich parameters, presets, external auth or agent resources (they need Coder's
-//! Terraform provider), and does not parse template variables yet: those lists are empty.
+//! Terraform provider): those lists are empty. Template variables are the Terraform `variable`
+//! blocks a terraform import recorded ([`version_variables`]).
 
 use atrium_api::Response as Message;
 use atrium_api::clients::{AuthMethod, AuthMethods, TokenConfig};
 use atrium_api::orgs::Organization;
-use atrium_api::templates::TemplateVersion as ApiVersion;
+use atrium_api::templates::{TemplateVersion as ApiVersion, TemplateVersionVariable};
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::{orgs, templates};
 use serde_json::Value;
@@ -66,8 +67,6 @@ pub enum VersionList {
     ExternalAuth,
     /// Resources the import found (no agents yet).
     Resources,
-    /// Terraform `variable` blocks (not parsed yet).
-    Variables,
 }
 
 /// One of a version's lists ([`VersionList`]), empty for now, for a caller who may read the
@@ -80,6 +79,40 @@ pub async fn version_list(
 ) -> Result<Vec<Value>> {
     readable_version(d, caller, version).await?;
     Ok(Vec::new())
+}
+
+/// Coder's mask for a sensitive variable's value and default.
+const REDACTED: &str = "*redacted*";
+
+/// A version's template variables (the Terraform `variable` blocks its import found, with the
+/// value each got), sensitive ones redacted as Coder does; `[]` before the import ran and for
+/// the echo provisioner, which reads no variables. Needs read on the version (404).
+pub async fn version_variables(
+    d: &Domain,
+    caller: &Caller,
+    version: &str,
+) -> Result<Vec<TemplateVersionVariable>> {
+    let version = readable_version(d, caller, version).await?;
+    let rows = atrium_store::template_variables::list(d.store(), version.id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|v| {
+            let (value, default_value) = if v.sensitive {
+                (REDACTED.to_owned(), REDACTED.to_owned())
+            } else {
+                (v.value, v.default_value)
+            };
+            TemplateVersionVariable {
+                name: v.name,
+                description: v.description,
+                type_: v.type_,
+                value,
+                default_value,
+                required: v.required,
+                sensitive: v.sensitive,
+            }
+        })
+        .collect())
 }
 
 /// The parameter values a build used: none (Atrium has no rich parameters yet). Needs `read`

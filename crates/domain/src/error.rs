@@ -35,6 +35,7 @@ pub enum Kind {
     PayloadTooLarge,
     UnsupportedMediaType,
     ExpectationFailed,
+    TooEarly,
     TooManyRequests,
     Internal,
 }
@@ -54,6 +55,7 @@ impl Kind {
             Kind::PayloadTooLarge => 413,
             Kind::UnsupportedMediaType => 415,
             Kind::ExpectationFailed => 417,
+            Kind::TooEarly => 425,
             Kind::TooManyRequests => 429,
             Kind::Internal => 500,
         }

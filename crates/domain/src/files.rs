@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 /// Coder's upload limit.
 pub const MAX_FILE_BYTES: usize = 10 << 20;
 
-/// Coder also takes zip archives (converting them to tar); Atrium takes tar only.
+/// Archives are stored as tar; zip uploads are converted ([`crate::files_zip`]), as Coder does.
 const TAR: &str = "application/x-tar";
 
 /// The engine object of a file owned by `owner`: org-less, so a member's user-level grant
@@ -62,7 +62,8 @@ pub async fn upload<B: AsRef<[u8]>>(
         // Any member may upload: the user level grants `create` on files they own.
         let own_file = Object::of(ResourceType::File).with_owner(caller.id().uuid());
         caller.require(Action::Create, &own_file)?;
-        if content_type != TAR {
+        let zip = crate::files_zip::ZIP_TYPES.contains(&content_type);
+        if content_type != TAR && !zip {
             return Err(Error::bad_request(format!(
                 "Unsupported content type header \"{content_type}\"."
             )));
@@ -70,8 +71,15 @@ pub async fn upload<B: AsRef<[u8]>>(
         if declared_len.is_some_and(|n| n > MAX_FILE_BYTES) {
             return Err(too_large());
         }
-        let data = body.await.ok_or_else(too_large)?;
-        let data = data.as_ref();
+        let body = body.await.ok_or_else(too_large)?;
+        let converted;
+        let data = if zip {
+            let bytes = body.as_ref();
+            converted = crate::files_zip::zip_to_tar(bytes, MAX_FILE_BYTES)?;
+            converted.as_slice()
+        } else {
+            body.as_ref()
+        };
         let hash = hex(&Sha256::digest(data));
         let mut tx = d.store().begin().await?;
         let upload = files::upload(
@@ -81,7 +89,7 @@ pub async fn upload<B: AsRef<[u8]>>(
                 hash: &hash,
                 created_by: caller.id(),
                 created_at: DbTime::now(),
-                mimetype: content_type,
+                mimetype: TAR,
                 data,
             },
         )

@@ -28,6 +28,11 @@ pub(crate) enum Guarded {
     /// An import's log: its template, or templates in the org while the version has none.
     Template(TemplateId),
     OrgTemplates(OrgId),
+    /// A dry-run's log: the workspace it plans (the initiator's, in the version's org).
+    DryRun {
+        org: OrgId,
+        initiator: atrium_store::UserId,
+    },
 }
 
 /// A job's log, opened by a caller who may read it (`builds::open_log`,
@@ -88,6 +93,10 @@ async fn may_still_follow(d: &Domain, key_id: &str, guarded: Guarded) -> Result<
         }
         Guarded::OrgTemplates(org) => {
             let object = Object::of(ResourceType::Template).in_org(org.uuid());
+            subject.authorize(Action::Read, &object).allowed
+        }
+        Guarded::DryRun { org, initiator } => {
+            let object = crate::dry_runs::planned_workspace(org, initiator);
             subject.authorize(Action::Read, &object).allowed
         }
     };

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use atrium_api::users::{ApiKey, CreateTokenRequest, GenerateApiKeyResponse};
+use atrium_api::users::{ApiKey, ApiKeyWithOwner, CreateTokenRequest, GenerateApiKeyResponse};
 use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::{DbTime, LoginType, StoreError, UserId, api_keys};
 use serde_json::json;
@@ -105,11 +105,33 @@ pub async fn list_tokens(
     caller: &Caller,
     user: &str,
     include_expired: bool,
-) -> Result<Vec<ApiKey>> {
+    include_all: bool,
+) -> Result<Vec<ApiKeyWithOwner>> {
     let user = resolve_user(d, caller, user).await?;
     caller.require_or_404(Action::Read, &key_object(user.id))?;
-    let keys = api_keys::list_tokens(d.store(), user.id, include_expired, DbTime::now()).await?;
-    Ok(keys.iter().map(api_key).collect())
+    let now = DbTime::now();
+    let keys = if include_all {
+        // Coder's `include_all`: every user's tokens the caller may read.
+        let all = api_keys::list_all_tokens(d.store(), include_expired, now).await?;
+        all.into_iter().filter(|k| caller.can(Action::Read, &key_object(k.user_id))).collect()
+    } else {
+        api_keys::list_tokens(d.store(), user.id, include_expired, now).await?
+    };
+    let mut usernames = std::collections::HashMap::new();
+    usernames.insert(user.id, user.username.clone());
+    let mut out = Vec::with_capacity(keys.len());
+    for k in &keys {
+        let username = match usernames.get(&k.user_id) {
+            Some(name) => name.clone(),
+            None => {
+                let name = atrium_store::users::get(d.store(), k.user_id).await?.username;
+                usernames.insert(k.user_id, name.clone());
+                name
+            }
+        };
+        out.push(ApiKeyWithOwner { key: api_key(k), username });
+    }
+    Ok(out)
 }
 
 /// A token of the user by name. Authorizes reading the user's API keys (else not found).

@@ -59,7 +59,7 @@ pub fn job_view(
 ) -> ApiJob {
     let status = job.status();
     let input = match job.kind {
-        JobKind::TemplateVersionImport => ProvisionerJobInput {
+        JobKind::TemplateVersionImport | JobKind::TemplateVersionDryRun => ProvisionerJobInput {
             template_version_id: uuid_field(&job.input.0, "template_version_id"),
             workspace_build_id: None,
         },
@@ -268,7 +268,8 @@ pub async fn create(
                 kind: JobKind::TemplateVersionImport,
                 provisioner: provisioner.as_str(),
                 file_id: Some(file.id),
-                input: &json!({"template_version_id": version_id}),
+                input: &json!({"template_version_id": version_id,
+                               "user_variable_values": req.user_variable_values}),
                 created_at: now,
             },
         )

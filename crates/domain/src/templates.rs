@@ -452,6 +452,7 @@ pub async fn update(
         entry.org = Some(template.org_id);
         entry.resource(template.id.uuid(), template.name.clone());
         caller.require(Action::Update, &authz.object())?;
+        crate::template_settings::refuse_changes(&to_api(d, &template).await?, &req.unstored)?;
         // An empty name keeps the old one (Coder: users cannot clear it).
         let name = req.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&template.name);
         if validate_name(name).is_err() {

@@ -9,12 +9,14 @@
 //! Everyone group). Removing a grant needs only `create`.
 
 use crate::audit::{self, Entry};
+use crate::groups::{GroupRef, api_groups_for};
 use crate::workspaces::{WorkspaceAuthz, resolve_workspace};
 use crate::{Caller, Domain, Error, Result};
-use atrium_api::workspaces::{UpdateWorkspaceAcl, WorkspaceAclResponse, WorkspaceGrantee};
+use atrium_api::workspaces::{
+    UpdateWorkspaceAcl, WorkspaceAclResponse, WorkspaceGroup, WorkspaceUser,
+};
 use atrium_engine::acl::AclKind;
 use atrium_engine::{Action, ActionSet};
-use atrium_store::error::Optional;
 use atrium_store::value::Acl;
 use atrium_store::{GroupId, OrgId, StoreError, UserId, groups, orgs, users, workspaces};
 use serde_json::json;
@@ -23,37 +25,54 @@ use std::collections::BTreeMap;
 /// The workspace ACL's role table (the engine's, rbac.md §7.2).
 const KIND: AclKind = AclKind::Workspace;
 
-/// The wire view of an ACL: live users and the groups that still exist.
-async fn acl_response(state: &Domain, org: OrgId, acl: &Acl) -> Result<WorkspaceAclResponse> {
+/// The wire view of an ACL, as Coder's: live users (id, username, avatar) and the groups of
+/// the org that still exist as full group objects (their members filtered by what the caller
+/// may read, as every group view is).
+async fn acl_response(
+    state: &Domain,
+    caller: &Caller,
+    org: OrgId,
+    acl: &Acl,
+) -> Result<WorkspaceAclResponse> {
     let mut out = WorkspaceAclResponse { users: vec![], group: vec![] };
+    let user_ids: Vec<UserId> = acl.users.iter().map(|(id, _)| *id).collect();
+    let live: BTreeMap<UserId, users::User> = users::get_many(state.store(), &user_ids)
+        .await?
+        .into_iter()
+        .filter(|u| !u.deleted)
+        .map(|u| (u.id, u))
+        .collect();
     for (id, set) in &acl.users {
-        if let Some(u) = users::get(state.store(), *id).await.optional()?
-            && !u.deleted
-        {
-            out.users.push(WorkspaceGrantee {
+        if let Some(u) = live.get(id) {
+            out.users.push(WorkspaceUser {
                 id: id.uuid(),
-                name: u.username,
-                avatar_url: u.avatar_url,
+                username: u.username.clone(),
+                avatar_url: u.avatar_url.clone(),
                 role: KIND.role_of(*set).into(),
             });
         }
     }
+    let org_row = orgs::get(state.store(), org).await?;
+    let group_ids: Vec<GroupId> = acl.groups.iter().map(|(id, _)| *id).collect();
+    let rows: BTreeMap<GroupId, groups::Group> =
+        groups::get_many(state.store(), &group_ids).await?.into_iter().map(|g| (g.id, g)).collect();
+    let mut shown = Vec::new();
     for (id, set) in &acl.groups {
-        let (name, avatar_url) = if id.is_everyone_of(org) {
-            ("Everyone".to_owned(), String::new())
+        let row = if id.is_everyone_of(org) {
+            None
         } else {
-            match groups::get(state.store(), *id).await {
-                Ok(g) => (g.name, g.avatar_url),
-                Err(StoreError::NotFound { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            match rows.get(id) {
+                Some(g) if g.org_id == org => Some(g),
+                // A deleted group, or one of another org, grants nothing.
+                _ => continue,
             }
         };
-        out.group.push(WorkspaceGrantee {
-            id: id.uuid(),
-            name,
-            avatar_url,
-            role: KIND.role_of(*set).into(),
-        });
+        shown.push(((&org_row, *id, row), KIND.role_of(*set)));
+    }
+    let items: Vec<GroupRef<'_>> = shown.iter().map(|(item, _)| *item).collect();
+    let views = api_groups_for(state, caller, &items).await?;
+    for (group, (_, role)) in views.into_iter().zip(&shown) {
+        out.group.push(WorkspaceGroup { group, role: (*role).to_owned() });
     }
     Ok(out)
 }
@@ -70,7 +89,7 @@ pub async fn get_acl(d: &Domain, caller: &Caller, param: &str) -> Result<Workspa
     // grantee does not learn who else the workspace is shared with.
     caller.require(Action::Create, &authz.object())?;
     let acl = workspaces::get_acl(d.store(), ws.id).await?;
-    acl_response(d, ws.org_id, &acl).await
+    acl_response(d, caller, ws.org_id, &acl).await
 }
 
 /// Shares the workspace with users and groups (merged: unnamed grantees keep their role).

@@ -33,6 +33,7 @@ fn kind_of(status: StatusCode) -> Kind {
         413 => Kind::PayloadTooLarge,
         415 => Kind::UnsupportedMediaType,
         417 => Kind::ExpectationFailed,
+        425 => Kind::TooEarly,
         429 => Kind::TooManyRequests,
         _ => Kind::Internal,
     }

@@ -108,7 +108,10 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
         // what protects them.
         let allowed = essence == "application/json"
             || (req.uri().path() == "/api/v2/files"
-                && matches!(essence.as_str(), "application/x-tar" | "application/zip"))
+                && matches!(
+                    essence.as_str(),
+                    "application/x-tar" | "application/zip" | "application/x-zip-compressed"
+                ))
             || (!req.uri().path().starts_with("/api/")
                 && essence == "application/x-www-form-urlencoded");
         if !allowed {

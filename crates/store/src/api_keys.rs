@@ -167,6 +167,12 @@ const LIST_TOKENS: &str = concat!(
     " FROM api_keys WHERE user_id = $1 AND login_type = 'token' AND (expires_at > $2 OR $3) \
      ORDER BY created_at, id"
 );
+const LIST_ALL_TOKENS: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM api_keys WHERE login_type = 'token' AND (expires_at > $1 OR $2) \
+     ORDER BY created_at, id"
+);
 const GET_TOKEN_BY_NAME: &str = concat!(
     "SELECT ",
     cols!(),
@@ -186,6 +192,21 @@ pub async fn list_tokens(
     let mut conn = db.into().conn().await?;
     Ok(on_conn!(conn, |c| sqlx::query_as(LIST_TOKENS)
         .bind(user)
+        .bind(now)
+        .bind(include_expired)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Every user's API tokens, oldest first; expired ones only when asked (the caller filters
+/// them by what its reader may read).
+pub async fn list_all_tokens(
+    db: impl Into<Db<'_>>,
+    include_expired: bool,
+    now: DbTime,
+) -> Result<Vec<ApiKey>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    Ok(on_conn!(conn, |c| sqlx::query_as(LIST_ALL_TOKENS)
         .bind(now)
         .bind(include_expired)
         .fetch_all(c)

@@ -54,6 +54,10 @@ pub const SQLITE_COLUMN_CONSTRAINTS: &[(&str, &str)] = &[
     ("provisioner_job_logs.job_id, provisioner_job_logs.id", "provisioner_job_logs_pkey"),
     ("file_uploaders.file_id, file_uploaders.user_id", "file_uploaders_pkey"),
     ("user_password_resets.user_id", "user_password_resets_pkey"),
+    (
+        "template_version_variables.template_version_id, template_version_variables.name",
+        "template_version_variables_pkey",
+    ),
     ("schema_migrations.version", "schema_migrations_pkey"),
     ("users.id", "users_pkey"),
     ("organizations.id", "organizations_pkey"),

@@ -60,6 +60,7 @@ pub mod roles;
 pub mod singleton;
 pub mod site_roles;
 pub mod subject_facts;
+pub mod template_variables;
 pub mod templates;
 pub mod users;
 pub mod workspace_list;

@@ -76,6 +76,24 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0008_cache_changes.sql"),
         postgres: Some(include_str!("../migrations/0008_cache_changes.postgres.sql")),
     },
+    Migration {
+        version: 9,
+        name: "job_kind_dry_run",
+        sql: include_str!("../migrations/0009_job_kind_dry_run.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 10,
+        name: "template_version_variables",
+        sql: include_str!("../migrations/0010_template_version_variables.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 11,
+        name: "restore_job_triggers",
+        sql: include_str!("../migrations/0011_restore_job_triggers.sql"),
+        postgres: Some(include_str!("../migrations/0011_restore_job_triggers.postgres.sql")),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -96,6 +96,7 @@ text_enum! {
     JobKind {
         TemplateVersionImport = "template_version_import",
         WorkspaceBuild = "workspace_build",
+        TemplateVersionDryRun = "template_version_dry_run",
     }
 
     /// A provisioner log line's level.

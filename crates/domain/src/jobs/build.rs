@@ -110,8 +110,9 @@ async fn terraform_build(run: &Run<'_>, ctx: &BuildContext) -> Result<Vec<u8>, F
     if let Some(dir) = run.sandbox.workspaces_dir() {
         vars.push(("atrium_workspaces_dir", dir.display().to_string()));
     }
-    let env: Vec<(String, String)> =
-        vars.into_iter().map(|(k, v)| (format!("TF_VAR_{k}"), v)).collect();
+    // The template's own variables first; the server's `atrium_*` ones are never among them.
+    let mut env = super::variables::env(run, ctx.build.template_version_id).await?;
+    env.extend(vars.into_iter().map(|(k, v)| (format!("TF_VAR_{k}"), v)));
     terraform_command(
         run,
         &terraform,

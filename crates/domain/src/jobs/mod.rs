@@ -22,9 +22,12 @@
 
 pub mod archive;
 mod build;
+mod dry_run;
 pub mod provisioner;
 pub mod sandbox;
 mod terraform;
+pub mod tf_variables;
+mod variables;
 
 use std::sync::Arc;
 
@@ -241,6 +244,7 @@ async fn execute(run: &Run<'_>) -> Result<(), Failure> {
     match job.kind {
         JobKind::TemplateVersionImport => provisioner.import(run).await,
         JobKind::WorkspaceBuild => build::run_build(provisioner, run).await,
+        JobKind::TemplateVersionDryRun => dry_run::run_dry_run(provisioner, run).await,
     }
 }
 

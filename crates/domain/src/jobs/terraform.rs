@@ -40,6 +40,9 @@ pub(super) async fn import(run: &Run<'_>) -> Result<(), Failure> {
         &[],
     )
     .await?;
+    // After terraform's own check, so a syntax error is reported by terraform, and the
+    // variable reader only ever sees a configuration terraform accepted.
+    super::variables::import(run, &job.src()).await?;
     run.log.info("Validating template", "Import complete").await;
     Ok(())
 }

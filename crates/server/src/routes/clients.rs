@@ -10,7 +10,7 @@ use crate::error::{ApiResult, json_response};
 use atrium_api::Response as Message;
 use atrium_api::clients::{AuthMethods, TokenConfig};
 use atrium_api::orgs::Organization;
-use atrium_api::templates::TemplateVersion as ApiVersion;
+use atrium_api::templates::{TemplateVersion as ApiVersion, TemplateVersionVariable};
 use atrium_domain::clients::{self, VersionList};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -130,16 +130,19 @@ async fn version_resources(
     version_list(&state, &actor, &version, VersionList::Resources).await
 }
 
-/// The version's template variables (not parsed yet: none).
+/// The version's template variables (its Terraform `variable` blocks, with the values they got
+/// at import; sensitive ones `*redacted*`).
 #[utoipa::path(get, path = "/api/v2/templateversions/{templateversion}/variables",
     tag = "Templates", params(("templateversion" = Uuid, Path)),
-    responses((status = 200, body = Vec<Object>), (status = 404, body = Message)))]
+    responses((status = 200, body = Vec<TemplateVersionVariable>), (status = 400, body = Message),
+        (status = 404, body = Message)))]
 async fn version_variables(
     State(state): State<Shared>,
     actor: Actor,
     Path(version): Path<String>,
 ) -> ApiResult<Response> {
-    version_list(&state, &actor, &version, VersionList::Variables).await
+    let variables = clients::version_variables(&state, &actor, &version).await?;
+    Ok(json_response(StatusCode::OK, &variables))
 }
 
 /// Cancels the version's import job.

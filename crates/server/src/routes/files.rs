@@ -25,9 +25,11 @@ pub fn routes() -> OpenApiRouter<Shared> {
     OpenApiRouter::new().routes(routes!(upload_file)).routes(routes!(download_file))
 }
 
-/// Uploads a tar archive; the same bytes again (by the same user) give the same id with 200.
+/// Uploads a tar or zip archive (a zip is stored as its tar form, as Coder does); the same
+/// bytes again (by the same user) give the same id with 200.
 #[utoipa::path(post, path = "/api/v2/files", tag = "Files",
-    request_body(content = Archive, content_type = "application/x-tar"),
+    request_body(content((Archive = "application/x-tar"), (Archive = "application/zip"),
+        (Archive = "application/x-zip-compressed"))),
     responses((status = 201, body = UploadResponse), (status = 200, body = UploadResponse),
         (status = 400, body = Message), (status = 413, body = Message)))]
 async fn upload_file(

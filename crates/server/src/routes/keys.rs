@@ -50,7 +50,9 @@ async fn create_token(
 
 /// The user's API tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v2/users/{user}/keys/tokens", tag = "Users",
-    params(("user" = String, Path), ("include_expired" = Option<bool>, Query)), responses((status = 200, body = Vec<ApiKey>)))]
+    params(("user" = String, Path), ("include_expired" = Option<bool>, Query),
+        ("include_all" = Option<bool>, Query, description = "Every user's tokens the caller may read.")),
+    responses((status = 200, body = Vec<atrium_api::users::ApiKeyWithOwner>)))]
 async fn list_tokens(
     State(state): State<Shared>,
     actor: Actor,
@@ -58,7 +60,8 @@ async fn list_tokens(
     params: QueryParams,
 ) -> ApiResult<Response> {
     let include_expired = params.bool("include_expired")?.unwrap_or(false);
-    let tokens = keys::list_tokens(&state, &actor, &user, include_expired).await?;
+    let include_all = params.bool("include_all")?.unwrap_or(false);
+    let tokens = keys::list_tokens(&state, &actor, &user, include_expired, include_all).await?;
     Ok(json_response(StatusCode::OK, &tokens))
 }
 

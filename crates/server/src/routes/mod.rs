@@ -7,6 +7,7 @@ pub mod authcheck;
 pub mod builds;
 pub mod clients;
 pub mod deployment;
+pub mod dry_runs;
 pub mod files;
 pub mod groups;
 pub mod keys;
@@ -71,6 +72,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(builds::routes())
         .merge(workspace_acl::routes())
         .merge(clients::routes())
+        .merge(dry_runs::routes())
 }
 
 /// The router and its OpenAPI document (with the error responses every operation shares).
