@@ -87,6 +87,7 @@ pub async fn create_first_user(
                 // No reason to start dormant: the owner logs in right away.
                 status: UserStatus::Active,
                 created_at: now,
+                is_service_account: false,
             },
         )
         .await

@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "restriction_and_site_roles",
         sql: include_str!("../migrations/0006_restriction_and_site_roles.sql"),
     },
+    Migration {
+        version: 7,
+        name: "headless_and_oidc",
+        sql: include_str!("../migrations/0007_headless_and_oidc.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -18,5 +18,6 @@ mod login;
 mod orgs;
 mod prompts;
 mod templates;
+mod tokens;
 mod users;
 mod workspaces;

@@ -19,6 +19,7 @@ mod clients;
 mod fixtures;
 mod groups;
 mod hardening;
+mod headless;
 mod lifecycle;
 mod log_sockets;
 mod matrix;
