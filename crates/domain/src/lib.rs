@@ -30,6 +30,8 @@ pub mod job_logs;
 pub mod jobs;
 pub mod keys;
 pub mod members;
+pub mod oidc;
+pub mod oidc_config;
 pub mod org_roles;
 pub mod orgs;
 pub mod paging;

@@ -40,6 +40,11 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
         } else {
             validate_new_user(&req.email, &req.username, &req.name)?;
         }
+        if login_type == LoginType::Password && d.config.oidc.disable_password_auth {
+            return Err(Error::forbidden_with(
+                "Password based authentication is disabled! Unable to provision new users with password authentication.",
+            ));
+        }
         let hashed = match login_type {
             LoginType::Password => {
                 if req.password.is_empty() {

@@ -52,6 +52,7 @@ pub mod files;
 pub mod groups;
 pub mod jobs;
 pub mod lists;
+pub mod oidc;
 pub mod orgs;
 pub mod roles;
 pub mod site_roles;

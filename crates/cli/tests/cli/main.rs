@@ -15,6 +15,7 @@ mod errors;
 mod explain;
 mod groups;
 mod login;
+mod oidc;
 mod orgs;
 mod prompts;
 mod templates;

@@ -24,6 +24,8 @@ mod lifecycle;
 mod log_sockets;
 mod matrix;
 mod members;
+mod mock_idp;
+mod oidc;
 mod openapi;
 mod orgs;
 mod reads;
