@@ -206,6 +206,7 @@ async fn sign_in_inner(
         }
         e => e.into(),
     })?;
+    sync_site_roles(&mut tx, meta, &user, &id.claims, cfg).await?;
     tx.commit().await?;
     if user.status == UserStatus::Dormant {
         user = audit::reactivate_dormant(d, &user, meta).await?;
@@ -246,6 +247,59 @@ async fn default_org(tx: &mut atrium_store::Tx<'_>, now: DbTime) -> Result<orgs:
         .await?),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Site role sync (`--oidc-user-role-field`): the user's site roles become the mapped claim
+/// values plus the defaults, as Coder's legacy role sync does; unknown names are dropped. The
+/// deployment's last owner keeps the owner role. The change is audited as the system, naming
+/// the claim.
+async fn sync_site_roles(
+    tx: &mut atrium_store::Tx<'_>,
+    meta: &RequestMeta,
+    user: &users::User,
+    claims: &Map<String, Value>,
+    cfg: &crate::oidc_config::OidcConfig,
+) -> Result<()> {
+    let field = &cfg.oidc_user_role_field;
+    if field.is_empty() {
+        return Ok(());
+    }
+    let values = claim_strings(claims.get(field));
+    let custom = atrium_store::site_roles::list(&mut *tx).await?;
+    let known = |n: &str| {
+        ["owner", "user-admin", "template-admin", "auditor"].contains(&n)
+            || custom.iter().any(|r| r.name == n)
+    };
+    let mut wanted: Vec<String> = cfg.oidc_user_role_default.clone();
+    for v in &values {
+        match cfg.oidc_user_role_mapping.get(v) {
+            Some(mapped) => wanted.extend(mapped.iter().cloned()),
+            None => wanted.push(v.clone()),
+        }
+    }
+    wanted.retain(|r| known(r));
+    let current = users::get_site_roles(&mut *tx, user.id).await?;
+    let owner = "owner".to_owned();
+    if current.contains(&owner)
+        && !wanted.contains(&owner)
+        && users::count_active_owners_except(&mut *tx, user.id).await? == 0
+    {
+        wanted.push(owner);
+    }
+    wanted.sort();
+    wanted.dedup();
+    if wanted == current {
+        return Ok(());
+    }
+    let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    users::set_site_roles(&mut *tx, user.id, &names, DbTime::now()).await?;
+    let mut entry = Entry::new("write", "user");
+    entry.resource(user.id.uuid(), user.username.clone());
+    entry.changed(&json!({"roles": current}), &json!({"roles": wanted}));
+    entry.additional_fields =
+        json!({"idp_sync": "site_roles", "claim": field, "claim_values": values});
+    audit::write(&mut *tx, meta, &entry, 200).await?;
+    Ok(())
 }
 
 /// `--oidc-allowed-groups`: the group claim must name one of them (Coder's texts).

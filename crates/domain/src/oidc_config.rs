@@ -69,6 +69,21 @@ pub struct OidcConfig {
     #[arg(long, env = "ATRIUM_OIDC_ALLOWED_GROUPS", value_delimiter = ',')]
     pub oidc_allowed_groups: Vec<String>,
 
+    /// Site role sync: the claim holding the user's roles. While set, an OIDC user's site
+    /// roles follow the claim at every sign-in and cannot be edited by hand.
+    #[arg(long, env = "ATRIUM_OIDC_USER_ROLE_FIELD", default_value = "")]
+    pub oidc_user_role_field: String,
+
+    /// Site role sync: claim values to site roles, as JSON
+    /// (`{"TemplateAuthor":["template-admin","user-admin"]}`); an unmapped value that names a
+    /// site role is that role.
+    #[arg(long, env = "ATRIUM_OIDC_USER_ROLE_MAPPING", default_value = "{}", value_parser = parse_role_mapping)]
+    pub oidc_user_role_mapping: RoleMapping,
+
+    /// Site role sync: roles every synced user gets (comma-separated).
+    #[arg(long, env = "ATRIUM_OIDC_USER_ROLE_DEFAULT", value_delimiter = ',')]
+    pub oidc_user_role_default: Vec<String>,
+
     /// Refuse password sign-in (owners included). The server refuses to start this way while
     /// no active owner signs in through the identity provider.
     #[arg(long, env = "ATRIUM_DISABLE_PASSWORD_AUTH")]
@@ -92,7 +107,17 @@ pub const OIDC_ENV: &[&str] = &[
     "ATRIUM_OIDC_GROUP_FIELD",
     "ATRIUM_OIDC_ALLOWED_GROUPS",
     "ATRIUM_DISABLE_PASSWORD_AUTH",
+    "ATRIUM_OIDC_USER_ROLE_FIELD",
+    "ATRIUM_OIDC_USER_ROLE_MAPPING",
+    "ATRIUM_OIDC_USER_ROLE_DEFAULT",
 ];
+
+/// `--oidc-user-role-mapping`: claim value → site role names.
+pub type RoleMapping = std::collections::BTreeMap<String, Vec<String>>;
+
+fn parse_role_mapping(s: &str) -> Result<RoleMapping, String> {
+    serde_json::from_str(s).map_err(|e| format!("not a JSON object of string lists: {e}"))
+}
 
 impl OidcConfig {
     /// Defaults as the flags give them, OIDC off.
@@ -104,6 +129,7 @@ impl OidcConfig {
             oidc_username_field: "preferred_username".into(),
             oidc_email_field: "email".into(),
             oidc_name_field: "name".into(),
+            oidc_user_role_mapping: RoleMapping::new(),
             ..OidcConfig::default()
         }
     }

@@ -26,6 +26,7 @@ mod matrix;
 mod members;
 mod mock_idp;
 mod oidc;
+mod oidc_provider;
 mod openapi;
 mod orgs;
 mod reads;

@@ -398,3 +398,57 @@ with_backends!(disabling_password_auth_keeps_an_owner_able_to_sign_in, |b: Backe
     assert_eq!(browser_sign_in(&s, "").await.status, StatusCode::TEMPORARY_REDIRECT);
     s.stop().await;
 });
+
+with_backends!(site_roles_follow_the_role_claim, |b: Backend| async move {
+    let idp = MockIdp::start().await;
+    let s = server_with(b, &idp, |c| {
+        c.oidc.oidc_user_role_field = "roles".into();
+        c.oidc.oidc_user_role_mapping = [(
+            "TemplateAuthor".to_owned(),
+            vec!["template-admin".to_owned(), "user-admin".to_owned()],
+        )]
+        .into_iter()
+        .collect();
+        c.oidc.oidc_user_role_default = vec!["auditor".into()];
+    })
+    .await;
+    let roles_of = |u: &User| {
+        let mut r: Vec<String> = u.roles.iter().map(|r| r.name.clone()).collect();
+        r.sort();
+        r
+    };
+    idp.sign_in_as(
+        "sub-rs",
+        json!({"email": "rs@example.com", "roles": ["TemplateAuthor", "nonsense"]}),
+    );
+    let o = browser_sign_in(&s, "").await;
+    let me: User = s.anonymous().with_token(&o.session.unwrap()).get_json("/api/v2/users/me").await;
+    assert_eq!(roles_of(&me), ["auditor", "template-admin", "user-admin"]);
+    // The claim loses a value: the roles follow at the next sign-in, audited naming the claim.
+    idp.sign_in_as("sub-rs", json!({"email": "rs@example.com", "roles": "template-admin"}));
+    let o = browser_sign_in(&s, "").await;
+    let me: User = s.anonymous().with_token(&o.session.unwrap()).get_json("/api/v2/users/me").await;
+    assert_eq!(roles_of(&me), ["auditor", "template-admin"]);
+    let audit =
+        s.owner.get(&format!("/api/v2/audit?q=resource_type:user%20resource_id:{}", me.id)).await;
+    assert!(audit.body.to_string().contains("\"claim\":\"roles\""), "{}", audit.body);
+    // Manual edits are refused with Coder's 400 while role sync owns them.
+    let r = s
+        .owner
+        .send(Method::PUT, &format!("/api/v2/users/{}/roles", me.id), &json!({"roles": []}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.message(), "Cannot modify roles for OIDC users when role sync is enabled.");
+    // Password users' roles stay editable.
+    let (_, member) = s.user_with_roles(&[]).await;
+    let r = s
+        .owner
+        .send(
+            Method::PUT,
+            &format!("/api/v2/users/{}/roles", member.id),
+            &json!({"roles": ["auditor"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    s.stop().await;
+});
