@@ -39,6 +39,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per run; the server's flags are many")]
 enum Command {
     /// Run the Atrium server (embedded SQLite by default, or PostgreSQL).
     #[command(
