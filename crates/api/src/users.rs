@@ -39,6 +39,9 @@ pub struct User {
     pub organization_ids: Vec<Uuid>,
     /// Site roles only; `member` is implicit and not listed.
     pub roles: Vec<SlimRole>,
+    /// A headless account for a machine (login type `none`, no email).
+    #[serde(default)]
+    pub is_service_account: bool,
 }
 
 /// `GET /users`.
@@ -74,13 +77,15 @@ pub struct CreateFirstUserResponse {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
+    /// Empty for service accounts.
+    #[serde(default)]
     pub email: String,
     pub username: String,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub password: String,
-    /// `password` (default) or `none`.
+    /// `password` (default), `none` or `oidc`.
     #[serde(default)]
     pub login_type: String,
     /// Optional initial status (`active` or `dormant`, the default).
@@ -88,6 +93,9 @@ pub struct CreateUserRequest {
     pub user_status: Option<String>,
     #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub organization_ids: Vec<Uuid>,
+    /// A service account: login type `none`, no email, no password.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub service_account: bool,
 }
 
 /// `POST /users/login`.

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{explain, groups, login, orgs, roles, templates, users, workspaces};
+use crate::commands::{explain, groups, login, orgs, roles, templates, tokens, users, workspaces};
 use crate::error::CliError;
 
 /// Atrium: a self-hosted control plane for cloud development environments.
@@ -39,6 +39,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per run; the server's flags are many")]
 enum Command {
     /// Run the Atrium server (embedded SQLite by default, or PostgreSQL).
     #[command(
@@ -77,6 +78,9 @@ enum Command {
     /// Manage site-wide roles: built-in ones, and custom or restriction roles (owners).
     #[command(visible_alias = "role")]
     Roles(roles::SiteRolesArgs),
+    /// Manage API tokens (yours, or with --user a headless account's).
+    #[command(visible_alias = "token")]
+    Tokens(tokens::TokensArgs),
     /// Manage templates and who may use them.
     Templates(templates::TemplatesArgs),
     /// Create a workspace from a template (yours, or OWNER/NAME on someone's behalf) and
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
         Command::Organizations(args) => client(orgs::run(args)),
         Command::Groups(args) => client(groups::run(args)),
         Command::Roles(args) => client(roles::run_site(args)),
+        Command::Tokens(args) => client(tokens::run(args)),
         Command::Templates(args) => client(templates::run(args)),
         Command::Create(args) => client(workspaces::create(args)),
         Command::List(args) => client(workspaces::list(args)),

@@ -123,5 +123,6 @@ fn minimal_user(u: &users::User) -> ApiUser {
         theme_preference: String::new(),
         organization_ids: Vec::new(),
         roles: Vec::new(),
+        is_service_account: false,
     }
 }

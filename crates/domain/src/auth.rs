@@ -87,6 +87,7 @@ pub async fn create_first_user(
                 // No reason to start dormant: the owner logs in right away.
                 status: UserStatus::Active,
                 created_at: now,
+                is_service_account: false,
             },
         )
         .await
@@ -135,6 +136,9 @@ pub async fn login(
         let Some(mut user) = user.filter(|_| ok) else {
             return Err(Error::new(Kind::Unauthorized, "Incorrect email or password."));
         };
+        if d.config.oidc.disable_password_auth {
+            return Err(Error::forbidden_with("Password authentication is disabled."));
+        }
         if user.login_type != LoginType::Password {
             return Err(Error::new(
                 Kind::Forbidden,

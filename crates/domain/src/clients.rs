@@ -9,7 +9,7 @@
 //! blocks a terraform import recorded ([`version_variables`]).
 
 use atrium_api::Response as Message;
-use atrium_api::clients::{AuthMethod, AuthMethods, TokenConfig};
+use atrium_api::clients::{AuthMethod, AuthMethods, OidcAuthMethod, TokenConfig};
 use atrium_api::orgs::Organization;
 use atrium_api::templates::{TemplateVersion as ApiVersion, TemplateVersionVariable};
 use atrium_engine::{Action, Object, ResourceType};
@@ -24,9 +24,24 @@ use crate::templates::{readable_template, resolve};
 use crate::users::resolve_user;
 use crate::{Caller, Domain, Error, Kind, Result};
 
-/// How users may sign in: password only (no GitHub or OIDC yet). Public: needs no caller.
-pub fn auth_methods() -> AuthMethods {
-    AuthMethods { password: AuthMethod { enabled: true }, ..Default::default() }
+/// How users may sign in: password unless disabled, OIDC when configured (with the button's
+/// text and icon). Public: needs no caller.
+pub fn auth_methods(d: &Domain) -> AuthMethods {
+    let oidc = &d.config.oidc;
+    AuthMethods {
+        password: AuthMethod { enabled: !oidc.disable_password_auth },
+        // Coder leaves the button's text and icon empty while OIDC is off.
+        oidc: if oidc.enabled() {
+            OidcAuthMethod {
+                enabled: true,
+                sign_in_text: oidc.oidc_sign_in_text.clone(),
+                icon_url: oidc.oidc_icon_url.clone(),
+            }
+        } else {
+            OidcAuthMethod::default()
+        },
+        ..Default::default()
+    }
 }
 
 /// The longest lifetime a token of the user may ask for. Needs `read` on the user's API keys

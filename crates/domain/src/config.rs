@@ -125,6 +125,10 @@ pub struct Config {
     /// quarters of the open-file limit, at most 10,000).
     #[arg(long, env = "ATRIUM_HTTP_MAX_CONNECTIONS")]
     pub http_max_connections: Option<usize>,
+
+    /// Sign-in through an OpenID Connect identity provider (`--oidc-*`).
+    #[command(flatten)]
+    pub oidc: crate::oidc_config::OidcConfig,
 }
 
 /// `--provisioner-sandbox`.
@@ -191,6 +195,7 @@ impl Config {
             provisioner_user: "nobody".to_owned(),
             provisioner_workspaces_dir: None,
             provisioner_terraform_mirror: None,
+            oidc: crate::oidc_config::OidcConfig::off(),
         }
     }
 
@@ -214,7 +219,10 @@ impl Config {
         std::env::vars()
             .map(|(k, _)| k)
             .filter(|k| k.starts_with("ATRIUM_") && !k.starts_with("ATRIUM_TEST_"))
-            .filter(|k| !KNOWN_ENV.contains(&k.as_str()))
+            .filter(|k| {
+                !KNOWN_ENV.contains(&k.as_str())
+                    && !crate::oidc_config::OIDC_ENV.contains(&k.as_str())
+            })
             .collect()
     }
 }

@@ -34,6 +34,8 @@ pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod offers;
+pub mod oidc;
+pub mod oidc_config;
 pub mod org_roles;
 pub mod orgs;
 pub mod paging;

@@ -42,6 +42,16 @@ pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) 
     let result = async {
         let user = resolve_user(d, caller, user).await?;
         entry.resource(user.id.uuid(), user.username.clone());
+        if user.login_type == atrium_store::LoginType::Oidc
+            && !d.config.oidc.oidc_user_role_field.is_empty()
+        {
+            return Err(Error::bad_request(
+                "Cannot modify roles for OIDC users when role sync is enabled.",
+            )
+            .detail(
+                "'User Role Field' is set in the OIDC configuration. All role changes must come from the oidc identity provider.",
+            ));
+        }
         // The whole decision runs on the roles read under the owner-set lock, so a concurrent
         // promotion or demotion cannot slip past the owner rules.
         let mut tx = d.store().begin().await?;

@@ -34,16 +34,17 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
         if !caller.can(Action::Create, &Object::of(ResourceType::User)) {
             return Err(Error::forbidden_with("You are not authorized to create users."));
         }
-        validate_new_user(&req.email, &req.username, &req.name)?;
-        let login_type = match req.login_type.as_str() {
-            "" | "password" => LoginType::Password,
-            "none" => LoginType::None,
-            other => {
-                return Err(Error::bad_request(format!(
-                    "Unsupported login type \"{other}\" for manually creating new users."
-                )));
-            }
-        };
+        let login_type = new_user_login_type(req)?;
+        if req.service_account {
+            validate_new_service_account(&req.username, &req.name)?;
+        } else {
+            validate_new_user(&req.email, &req.username, &req.name)?;
+        }
+        if login_type == LoginType::Password && d.config.oidc.disable_password_auth {
+            return Err(Error::forbidden_with(
+                "Password based authentication is disabled! Unable to provision new users with password authentication.",
+            ));
+        }
         let hashed = match login_type {
             LoginType::Password => {
                 if req.password.is_empty() {
@@ -101,6 +102,7 @@ pub async fn create(d: &Domain, caller: &Caller, req: &CreateUserRequest) -> Res
                 login_type,
                 status,
                 created_at: now,
+                is_service_account: req.service_account,
             },
         )
         .await
@@ -483,6 +485,7 @@ pub fn api_user(u: &users::User, roles: &[String], organization_ids: Vec<uuid::U
         login_type: u.login_type.as_str().to_owned(),
         theme_preference: String::new(),
         organization_ids,
+        is_service_account: u.is_service_account,
         roles: roles
             .iter()
             .map(|r| SlimRole {
@@ -494,6 +497,42 @@ pub fn api_user(u: &users::User, roles: &[String], organization_ids: Vec<uuid::U
             })
             .collect(),
     }
+}
+
+/// The login type of a user created through `POST /users`: `password` by default; a service
+/// account is `none` and has neither email nor password (its tokens are minted for it).
+fn new_user_login_type(req: &CreateUserRequest) -> Result<LoginType> {
+    if req.service_account {
+        if !matches!(req.login_type.as_str(), "" | "none") {
+            return Err(Error::bad_request("Service accounts must use login type \"none\"."));
+        }
+        if !req.email.is_empty() {
+            return Err(Error::bad_request("Email cannot be set for service accounts."));
+        }
+        if !req.password.is_empty() {
+            return Err(Error::bad_request("Password cannot be set for service accounts."));
+        }
+        return Ok(LoginType::None);
+    }
+    match req.login_type.as_str() {
+        "" | "password" => Ok(LoginType::Password),
+        "none" => Ok(LoginType::None),
+        "oidc" => Ok(LoginType::Oidc),
+        other => Err(Error::bad_request(format!(
+            "Unsupported login type \"{other}\" for manually creating new users."
+        ))),
+    }
+}
+
+/// A service account's username and display name follow the user rules; it has no email.
+fn validate_new_service_account(username: &str, name: &str) -> Result<()> {
+    if username.is_empty() {
+        return Err(Error::required("username"));
+    }
+    if validate_name(username).is_err() {
+        return Err(Error::tag_failed("username", "username", username));
+    }
+    validate_real_name(name)
 }
 
 /// Email, username and display-name rules shared by setup and user creation.

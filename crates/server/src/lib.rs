@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod listener;
+pub mod oidc;
 pub mod redact;
 pub mod routes;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub login_limiter: Arc<RateLimiter>,
     /// The URL clients reach the server at.
     pub access_url: String,
+    /// The OpenID Connect provider, when `--oidc-issuer-url` is set.
+    pub oidc: Option<oidc::RelyingParty>,
 }
 
 impl std::ops::Deref for AppState {
@@ -59,6 +62,9 @@ pub enum ServerError {
     Listen { address: SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    /// A setting the server cannot run with (the OIDC provider, --disable-password-auth).
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A server running in the background (tests, embedding).
@@ -112,10 +118,24 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         .map_err(|source| ServerError::Listen { address, source })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     let access_url = configured_url.unwrap_or_else(|| format!("http://{addr}"));
+    let oidc = if domain.config.oidc.enabled() {
+        Some(
+            oidc::RelyingParty::discover(&domain.config.oidc, &access_url)
+                .await
+                .map_err(ServerError::Config)?,
+        )
+    } else {
+        None
+    };
+    if let Err(e) = atrium_domain::oidc::check_password_auth_safety(&domain).await {
+        domain.close().await;
+        return Err(ServerError::Config(e.body.message.clone()));
+    }
     let state = Arc::new(AppState {
         login_limiter: Arc::new(RateLimiter::new(login_rate_limit, Duration::from_secs(60))),
         domain,
         access_url,
+        oidc,
     });
     let (shutdown, stopped) = watch::channel(false);
     let sweep = atrium_domain::dormancy::spawn(state.domain.clone(), shutdown.subscribe());

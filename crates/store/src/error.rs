@@ -63,6 +63,8 @@ pub const SQLITE_COLUMN_CONSTRAINTS: &[(&str, &str)] = &[
     ("organizations.id", "organizations_pkey"),
     ("custom_roles.id", "custom_roles_pkey"),
     ("site_roles.id", "site_roles_pkey"),
+    ("oidc_login_states.state_hash", "oidc_login_states_pkey"),
+    ("user_links.user_id, user_links.login_type", "user_links_pkey"),
     ("groups.id", "groups_pkey"),
     ("files.id", "files_pkey"),
     ("provisioner_jobs.id", "provisioner_jobs_pkey"),

@@ -53,6 +53,7 @@ pub mod files;
 pub mod groups;
 pub mod jobs;
 pub mod lists;
+pub mod oidc;
 pub mod orgs;
 pub mod password_resets;
 pub mod pubsub;

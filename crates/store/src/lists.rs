@@ -52,7 +52,7 @@ pub const AUDIT_COLUMNS: AuthzColumns = AuthzColumns {
 
 const USER_SELECT: &str = "SELECT u.id, u.username, u.email, u.name, u.avatar_url, \
      u.hashed_password, u.login_type, u.status, u.created_at, u.updated_at, u.last_seen_at, \
-     u.deleted FROM users u WHERE NOT u.deleted AND ";
+     u.deleted, u.is_service_account FROM users u WHERE NOT u.deleted AND ";
 const USER_COUNT: &str = "SELECT COUNT(*) FROM users u WHERE NOT u.deleted AND ";
 
 /// A case-insensitive `LIKE` substring pattern, with `\`, `%` and `_` escaped (used with

@@ -94,6 +94,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_restore_job_triggers.sql"),
         postgres: Some(include_str!("../migrations/0011_restore_job_triggers.postgres.sql")),
     },
+    Migration {
+        version: 12,
+        name: "headless_and_oidc",
+        sql: include_str!("../migrations/0012_headless_and_oidc.sql"),
+        postgres: None,
+    },
 ];
 
 /// The newest schema version this binary knows.

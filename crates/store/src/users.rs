@@ -27,6 +27,8 @@ pub struct User {
     pub updated_at: DbTime,
     pub last_seen_at: Option<DbTime>,
     pub deleted: bool,
+    /// A headless account for a machine: login type none, no email.
+    pub is_service_account: bool,
 }
 
 /// What [`insert`] writes; `created_at` is also the first `updated_at`.
@@ -41,6 +43,7 @@ pub struct NewUser<'a> {
     pub login_type: LoginType,
     pub status: UserStatus,
     pub created_at: DbTime,
+    pub is_service_account: bool,
 }
 
 /// The fields a profile update changes.
@@ -54,20 +57,24 @@ pub struct ProfileUpdate<'a> {
 macro_rules! cols {
     () => {
         "id, username, email, name, avatar_url, hashed_password, login_type, status, \
-         created_at, updated_at, last_seen_at, deleted"
+         created_at, updated_at, last_seen_at, deleted, is_service_account"
     };
 }
 
 const INSERT: &str = concat!(
     "INSERT INTO users (id, username, email, name, avatar_url, hashed_password, login_type, \
-     status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ",
+     status, created_at, updated_at, is_service_account) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING ",
     cols!()
 );
 const GET: &str = concat!("SELECT ", cols!(), " FROM users WHERE id = $1");
 const GET_BY_USERNAME: &str =
     concat!("SELECT ", cols!(), " FROM users WHERE lower(username) = lower($1) AND NOT deleted");
-const GET_BY_EMAIL: &str =
-    concat!("SELECT ", cols!(), " FROM users WHERE lower(email) = lower($1) AND NOT deleted");
+const GET_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    cols!(),
+    " FROM users WHERE lower(email) = lower($1) AND email <> '' AND NOT deleted"
+);
 const LIST: &str =
     concat!("SELECT ", cols!(), " FROM users WHERE NOT deleted ORDER BY lower(username)");
 const COUNT: &str = "SELECT COUNT(*) FROM users WHERE NOT deleted";
@@ -132,6 +139,7 @@ pub async fn insert(db: impl Into<Db<'_>>, new: &NewUser<'_>) -> Result<User, St
         .bind(new.login_type)
         .bind(new.status)
         .bind(new.created_at)
+        .bind(new.is_service_account)
         .fetch_one(c)
         .await)?)
 }

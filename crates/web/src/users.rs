@@ -179,6 +179,7 @@ async fn create(
         login_type: "password".into(),
         user_status: None,
         organization_ids: Vec::new(),
+        service_account: false,
     };
     match users::create(&state, &signed.caller, &req).await {
         Ok(u) => Redirect::to(&format!("/users/{}", encode(&u.username))).into_response(),

@@ -1,6 +1,7 @@
 //! `atrium login`, `logout`, `whoami` (Coder's `coder login` flow: first-user setup on a fresh
 //! deployment, then a session kept in the config directory).
 
+use atrium_api::clients::AuthMethods;
 use atrium_api::users::{
     CreateFirstUserRequest, CreateFirstUserResponse, LoginWithPasswordRequest,
     LoginWithPasswordResponse, User,
@@ -74,6 +75,12 @@ pub async fn login(args: LoginArgs) -> CliResult<()> {
         out(&format!("Welcome to Atrium, {}! You're authenticated.", me.username));
         return Ok(());
     }
+    // Password sign-in off: the identity provider, through the browser (also for the first
+    // account, which becomes the owner).
+    let methods: AuthMethods = anon.get("/api/v2/users/authmethods").await?;
+    if !methods.password.enabled && args.email.is_none() && args.password.is_none() {
+        return browser_login(&url, &methods).await;
+    }
     let has_users = match anon.send(Method::GET, "/api/v2/users/first", None).await {
         Ok(_) => true,
         Err(e) if e.status() == Some(404) => false,
@@ -86,6 +93,34 @@ pub async fn login(args: LoginArgs) -> CliResult<()> {
     let password = prompt::secret(args.password.as_deref(), "Password:", "--password", false)?;
     let token = password_login(&anon, &email, &password).await?;
     finish(&url, &token).await
+}
+
+/// An OIDC-only deployment: the user signs in through the identity provider in a browser at
+/// `/cli-auth`, which shows a session token to paste back (Coder's `coder login` flow).
+async fn browser_login(url: &str, methods: &AuthMethods) -> CliResult<()> {
+    let how = if methods.oidc.enabled {
+        format!(" with {}", methods.oidc.sign_in_text)
+    } else {
+        String::new()
+    };
+    output::note(&format!(
+        "Password sign-in is off here. Open this page in a browser, sign in{how}, and copy the \
+         session token it shows:\n\n  {url}/cli-auth\n"
+    ));
+    let token = if prompt::interactive() {
+        prompt::secret(None, "Paste your token here:", "--token", false)?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| CliError::msg(format!("cannot read the token: {e}")))?;
+        line
+    };
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(CliError::msg("no token given; pass --token or paste the one /cli-auth shows"));
+    }
+    finish(url, token).await
 }
 
 async fn password_login(anon: &Client, email: &str, password: &str) -> CliResult<String> {

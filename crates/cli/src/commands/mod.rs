@@ -9,6 +9,7 @@ pub mod members;
 pub mod orgs;
 pub mod roles;
 pub mod templates;
+pub mod tokens;
 pub mod users;
 pub mod workspaces;
 

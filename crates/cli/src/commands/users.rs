@@ -63,9 +63,14 @@ pub enum UsersCommand {
         /// The user's password (default: a generated one, printed once).
         #[arg(short = 'p', long)]
         password: Option<String>,
-        /// `password`, or `none` for a user who cannot log in (give it tokens instead).
-        #[arg(long, value_parser = ["password", "none"], default_value = "password")]
+        /// `password`, `oidc` (signs in through the identity provider), or `none` for a user
+        /// who cannot log in (give it tokens instead; prefer --service-account).
+        #[arg(long, value_parser = ["password", "none", "oidc"], default_value = "password")]
         login_type: String,
+        /// A service account: a headless account for a machine, with no email and no password
+        /// (`atrium tokens create --user NAME` gives it a token).
+        #[arg(long, conflicts_with_all = ["email", "password"])]
+        service_account: bool,
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
@@ -128,8 +133,18 @@ pub async fn run(args: UsersArgs) -> CliResult<()> {
     let c = args.conn.client()?;
     match args.command {
         UsersCommand::List { search, output } => list(&c, search.as_deref(), &output).await,
-        UsersCommand::Create { email, username, full_name, password, login_type, org, format } => {
-            let fields = NewUser { email, username, full_name, password, login_type };
+        UsersCommand::Create {
+            email,
+            username,
+            full_name,
+            password,
+            login_type,
+            service_account,
+            org,
+            format,
+        } => {
+            let fields =
+                NewUser { email, username, full_name, password, login_type, service_account };
             create(&c, fields, org.org.as_deref(), format.output).await
         }
         UsersCommand::Show { user, output } => show(&c, &user, &output).await,
@@ -197,6 +212,7 @@ struct NewUser {
     full_name: Option<String>,
     password: Option<String>,
     login_type: String,
+    service_account: bool,
 }
 
 /// A strong random password (letters, digits and symbols, 24 characters).
@@ -227,7 +243,11 @@ fn generate_password() -> CliResult<String> {
 
 async fn create(c: &Client, new: NewUser, org: Option<&str>, format: Format) -> CliResult<()> {
     let username = prompt::value(new.username.as_deref(), "Username:", "--username", None)?;
-    let email = prompt::value(new.email.as_deref(), "Email:", "--email", None)?;
+    let email = if new.service_account {
+        String::new()
+    } else {
+        prompt::value(new.email.as_deref(), "Email:", "--email", None)?
+    };
     let organization_ids = match org {
         Some(o) => {
             let org = resolve_org(c, Some(o)).await?;
@@ -238,7 +258,8 @@ async fn create(c: &Client, new: NewUser, org: Option<&str>, format: Format) -> 
         }
         None => Vec::new(),
     };
-    let password = match (new.login_type.as_str(), new.password) {
+    let login_type = if new.service_account { "none".to_owned() } else { new.login_type };
+    let password = match (login_type.as_str(), new.password) {
         ("password", Some(p)) => p,
         ("password", None) => generate_password()?,
         (_, Some(_)) => {
@@ -253,13 +274,23 @@ async fn create(c: &Client, new: NewUser, org: Option<&str>, format: Format) -> 
         username,
         name: new.full_name.unwrap_or_default(),
         password: password.clone(),
-        login_type: new.login_type.clone(),
+        login_type: login_type.clone(),
         user_status: None,
         organization_ids,
+        service_account: new.service_account,
     };
     let user: User = c.json(Method::POST, "/api/v2/users", &request).await?;
     if format == Format::Json {
         out(&output::json(&user)?);
+        return Ok(());
+    }
+    if login_type == "none" {
+        let kind = if user.is_service_account { "Service account" } else { "User" };
+        out(&format!(
+            "{kind} {name} created. It cannot log in; give it a token with\n\n  \
+             atrium tokens create --user {name}\n",
+            name = user.username
+        ));
         return Ok(());
     }
     let mut text = format!(
@@ -267,14 +298,10 @@ async fn create(c: &Client, new: NewUser, org: Option<&str>, format: Format) -> 
          Run  atrium login {}  to authenticate.\n\n  Your email is:  {}\n",
         user.username, c.url, user.email
     );
-    if new.login_type == "password" {
+    if login_type == "password" {
         text.push_str(&format!("  Your password is:  {password}\n"));
     } else {
-        text.push_str(&format!(
-            "\n  This user cannot log in; create a token for them with\n  \
-             POST /api/v2/users/{}/keys/tokens\n",
-            user.username
-        ));
+        text.push_str("  Sign in through your identity provider.\n");
     }
     out(&text);
     Ok(())

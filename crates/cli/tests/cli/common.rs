@@ -126,6 +126,11 @@ pub struct Env {
 impl Env {
     /// A server with no users yet.
     pub async fn fresh(backend: Backend) -> Option<Env> {
+        Env::fresh_with(backend, |_| {}).await
+    }
+
+    /// A server with no users yet, with `tweak` applied to its settings.
+    pub async fn fresh_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Env> {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_data_dir(dir.path().join("data"));
         if backend == Backend::Postgres {
@@ -133,6 +138,7 @@ impl Env {
         }
         // Tests log in many times from one address.
         config.login_rate_limit = 10_000;
+        tweak(&mut config);
         let server = atrium_server::start(config.clone()).await.expect("server starts");
         let url = format!("http://{}", server.addr);
         std::fs::create_dir_all(dir.path().join("config")).expect("config dir");

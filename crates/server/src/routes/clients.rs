@@ -35,11 +35,11 @@ pub fn routes() -> OpenApiRouter<Shared> {
         .routes(routes!(build_parameters))
 }
 
-/// How users may sign in (password; no GitHub or OIDC yet). Public.
+/// How users may sign in (password unless disabled; OIDC when configured). Public.
 #[utoipa::path(get, path = "/api/v2/users/authmethods", tag = "Users",
     responses((status = 200, body = AuthMethods)))]
-async fn auth_methods() -> Json<AuthMethods> {
-    Json(clients::auth_methods())
+async fn auth_methods(State(state): State<Shared>) -> Json<AuthMethods> {
+    Json(clients::auth_methods(&state))
 }
 
 /// The longest lifetime a token of the user may ask for (nanoseconds).

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod keys;
 pub mod logstream;
 pub mod members;
+pub mod oidc;
 pub mod openapi;
 pub mod org_roles;
 pub mod orgs;
@@ -55,6 +56,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(system::routes())
         .merge(deployment::routes())
         .merge(auth::routes())
+        .merge(oidc::routes())
         .merge(users::routes())
         .merge(user_roles::routes())
         .merge(keys::routes())

@@ -26,6 +26,7 @@ pub async fn user(db: impl Into<Db<'_>>, name: &str) -> User {
             login_type: LoginType::Password,
             status: UserStatus::Active,
             created_at: DbTime::now(),
+            is_service_account: false,
         },
     )
     .await

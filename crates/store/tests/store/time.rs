@@ -38,6 +38,7 @@ store_test! {
                 login_type: atrium_store::LoginType::None,
                 status: atrium_store::UserStatus::Active,
                 created_at: *at,
+                is_service_account: false,
             })
             .await
             .unwrap();

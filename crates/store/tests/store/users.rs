@@ -14,6 +14,7 @@ fn new_user<'a>(username: &'a str, email: &'a str) -> NewUser<'a> {
         login_type: LoginType::Oidc,
         status: UserStatus::Dormant,
         created_at: DbTime::now(),
+        is_service_account: false,
     }
 }
 

@@ -209,6 +209,35 @@ impl TestServer {
         self.server = Some(server);
     }
 
+    /// Restarts with `tweak` applied if the server accepts the new settings; otherwise keeps
+    /// the old settings running again and returns the refusal.
+    pub async fn try_restart(&mut self, tweak: impl FnOnce(&mut Config)) -> Result<(), String> {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        let mut config = self.config.clone();
+        tweak(&mut config);
+        match atrium_server::start(config.clone()).await {
+            Ok(server) => {
+                self.config = config;
+                self.adopt(server);
+                Ok(())
+            }
+            Err(e) => {
+                let server = atrium_server::start(self.config.clone()).await.expect("restarts");
+                self.adopt(server);
+                Err(e.to_string())
+            }
+        }
+    }
+
+    fn adopt(&mut self, server: atrium_server::RunningServer) {
+        self.url = format!("http://{}", server.addr);
+        let token = self.owner.token.clone();
+        self.owner = Client::new(&self.url, token);
+        self.server = Some(server);
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await;
