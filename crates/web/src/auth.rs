@@ -18,7 +18,9 @@ use serde::Deserialize;
 
 use crate::WebState;
 use crate::errors::{PageResult, Problem};
-use crate::session::{Chrome, Signed, local_path, redirect_with_cookie, request_meta, set_cookie};
+use crate::session::{
+    Chrome, Signed, encode, local_path, redirect_with_cookie, request_meta, set_cookie,
+};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -118,6 +120,39 @@ struct LoginPage {
     next: String,
     notice: Option<String>,
     problem: Option<Problem>,
+    /// Whether the email/password form is offered (`--disable-password-auth` hides it).
+    password: bool,
+    /// The identity provider's button, when OIDC is on: its text and where it starts.
+    idp: Option<IdpButton>,
+}
+
+/// "Sign in with …": starts Coder's OIDC flow, which comes back to `next`.
+struct IdpButton {
+    text: String,
+    href: String,
+}
+
+impl LoginPage {
+    fn new(state: &WebState, email: String, next: String) -> LoginPage {
+        let methods = atrium_domain::clients::auth_methods(state);
+        let idp = methods.oidc.enabled.then(|| IdpButton {
+            text: if methods.oidc.sign_in_text.is_empty() {
+                "Sign in with OpenID Connect".to_owned()
+            } else {
+                format!("Sign in with {}", methods.oidc.sign_in_text)
+            },
+            href: format!("/api/v2/users/oidc/callback?redirect={}", encode(&next)),
+        });
+        LoginPage {
+            chrome: Chrome::signed_out(),
+            email,
+            next,
+            notice: None,
+            problem: None,
+            password: methods.password.enabled,
+            idp,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -139,11 +174,8 @@ async fn login_page(State(state): State<WebState>, Query(q): Query<LoginQuery>) 
         return Redirect::to("/setup").into_response();
     }
     LoginPage {
-        chrome: Chrome::signed_out(),
-        email: String::new(),
-        next: local_path(q.next.as_deref()),
         notice: q.reason,
-        problem: None,
+        ..LoginPage::new(&state, String::new(), local_path(q.next.as_deref()))
     }
     .into_response()
 }
@@ -168,11 +200,8 @@ async fn login(
             let status = axum::http::StatusCode::from_u16(e.status())
                 .unwrap_or(axum::http::StatusCode::UNAUTHORIZED);
             let page = LoginPage {
-                chrome: Chrome::signed_out(),
-                email: form.email,
-                next,
-                notice: None,
                 problem: Some(Problem::of(e)),
+                ..LoginPage::new(&state, form.email, next)
             };
             (status, page).into_response()
         }

@@ -452,3 +452,27 @@ with_backends!(site_roles_follow_the_role_claim, |b: Backend| async move {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     s.stop().await;
 });
+
+with_backends!(the_sign_in_page_offers_the_identity_provider, |b: Backend| async move {
+    let idp = MockIdp::start().await;
+    let s = server_with(b, &idp, |_| {}).await;
+    let r = no_redirects().get(format!("{}/login?next=/workspaces", s.url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(">Sign in with Example SSO</a>"), "{html}");
+    assert!(
+        html.contains("href=\"/api/v2/users/oidc/callback?redirect=/workspaces\""),
+        "the button starts Coder's flow and comes back to the page asked for: {html}"
+    );
+    assert!(html.contains("name=\"password\""), "passwords are still on: {html}");
+    // Following it starts the flow at the provider.
+    let r = no_redirects()
+        .get(format!("{}/api/v2/users/oidc/callback?redirect=%2Fworkspaces", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let to = r.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(to.starts_with(&idp.issuer), "{to}");
+    s.stop().await;
+});
