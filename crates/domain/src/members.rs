@@ -156,11 +156,7 @@ pub async fn update_roles(
             },
         )
         .map_err(assign_error)?;
-        let mut new: Vec<String> =
-            current.iter().filter(|r| !change.removed.contains(r)).cloned().collect();
-        new.extend(change.added.iter().cloned());
-        new.sort();
-        new.dedup();
+        let new = change.apply(&current);
         let names: Vec<&str> = new.iter().map(String::as_str).collect();
         orgs::set_member_roles(&mut tx, org.id, user.id, &names, DbTime::now()).await?;
         entry.changed(&json!({"roles": current}), &json!({"roles": new}));

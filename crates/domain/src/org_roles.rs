@@ -7,10 +7,12 @@
 use crate::audit::{self, Entry};
 use crate::caller::parse_permission;
 use crate::orgs::resolve_org;
-use crate::site_roles::{api_permissions, assignable_by, failed, restriction_error, same_kind};
+use crate::site_roles::{
+    api_permissions, assignable_by, failed, no_such_role, restriction_error, same_kind,
+};
 use crate::user_roles::api_role;
 use crate::validate;
-use crate::{Caller, Domain, Error, Kind, Result};
+use crate::{Caller, Domain, Error, Result};
 use atrium_api::users::{AssignableRoles, Role as ApiRole};
 use atrium_engine::assign::{Assignable, assignable_by_allows, can_assign};
 use atrium_engine::custom_role::{CustomRoleError, CustomRoleRequest};
@@ -149,14 +151,10 @@ pub async fn delete(d: &Domain, caller: &Caller, org: &str, name: &str) -> Resul
         let org = resolve_org(d, caller, org).await?;
         entry.org = Some(org.id);
         caller.require(Action::Delete, &roles_object(org.id))?;
-        let not_found = || {
-            Error::new(Kind::NotFound, format!("No custom role with the name {name} found"))
-                .detail("no role found")
-        };
         let mut tx = d.store().begin().await?;
         let old = match roles::get(&mut tx, org.id, name).await {
             Ok(r) => r,
-            Err(StoreError::NotFound { .. }) => return Err(not_found()),
+            Err(StoreError::NotFound { .. }) => return Err(no_such_role(name)),
             Err(e) => return Err(e.into()),
         };
         if old.restriction && !is_owner(caller.subject()) {

@@ -150,7 +150,8 @@ pub async fn delete(d: &Domain, caller: &Caller, name: &str) -> Result<()> {
     audit::finish(d, caller.meta(), &entry, result).await
 }
 
-fn no_such_role(name: &str) -> Error {
+/// Coder's 404 for a custom role that is not there.
+pub(crate) fn no_such_role(name: &str) -> Error {
     Error::new(Kind::NotFound, format!("No custom role with the name {name} found"))
         .detail("no role found")
 }

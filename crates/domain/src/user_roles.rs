@@ -73,11 +73,7 @@ pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) 
             keep_an_owner(&mut tx, user.id, AccountAction::ChangeRoles).await?;
         }
         // Kept roles as stored, added ones by their stored names (custom names ignore case).
-        let mut new: Vec<String> =
-            current.iter().filter(|r| !change.removed.contains(r)).cloned().collect();
-        new.extend(change.added.iter().cloned());
-        new.sort();
-        new.dedup();
+        let new = change.apply(&current);
         users::set_site_roles(
             &mut tx,
             user.id,

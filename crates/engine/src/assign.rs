@@ -90,6 +90,17 @@ impl RoleChange {
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty()
     }
+
+    /// The role names to store: `current` without the removed ones, with the added ones
+    /// (by their stored names), sorted and without repeats.
+    pub fn apply(&self, current: &[String]) -> Vec<String> {
+        let mut new: Vec<String> =
+            current.iter().filter(|r| !self.removed.contains(r)).cloned().collect();
+        new.extend(self.added.iter().cloned());
+        new.sort();
+        new.dedup();
+        new
+    }
 }
 
 /// Checks replacing `current` with `requested` (stored names, no `:org` suffix). `custom_role`
