@@ -1,153 +1,15 @@
-// The dashboard in a real browser: playwright-core driving Debian's Chromium against a real
-// `atrium server` (fresh data directory, free port). Run by scripts/browser-test.
-//
-// DASHBOARD_TEST_BIN: the atrium binary; CHROMIUM: the browser; SCREENSHOTS: where pages are
-// saved (the server's log goes beside them, as server.log).
+// The dashboard in a real browser: the first-run story, the seed-000 ban, suspension,
+// forced password change, cross-site posts and /cli-auth. Shared setup: harness.mjs.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, openSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createServer } from "node:net";
 import http from "node:http";
-import { chromium } from "playwright-core";
+import {
+  ADMIN, api, assertFits, base, createTemplate, createUser, newPage, org, shot, signIn,
+  startDashboard, useOwner, user,
+} from "./harness.mjs";
 
-const BIN = process.env.DASHBOARD_TEST_BIN;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const SCREENSHOTS = process.env.SCREENSHOTS || "target/screenshots";
-const ADMIN = { email: "admin@example.com", username: "admin", password: "Correct-Horse-Battery-9!" };
-
-let server;
-let base;
-let dataDir;
-let browser;
-let adminToken;
-let org;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-async function waitUntilUp(url) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await fetch(url + "/healthz");
-      if (r.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server did not come up");
-}
-
-/** The API as the admin (header token: no cookie, no CSRF question). */
-async function api(method, path, body, headers = {}) {
-  const r = await fetch(base + "/api/v2" + path, {
-    method,
-    headers: { "Coder-Session-Token": adminToken, "Content-Type": "application/json", ...headers },
-    body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = text; }
-  return { status: r.status, body: json };
-}
-
-async function createUser(username, password) {
-  const r = await api("POST", "/users", { email: `${username}@example.com`, username, password });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body;
-}
-
-async function user(username) {
-  const r = await api("GET", "/users/" + username);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return r.body;
-}
-
-/** A template imported with the echo provisioner in the default organization. */
-async function createTemplate(name) {
-  const dir = mkdtempSync(join(tmpdir(), "atrium-tpl-"));
-  writeFileSync(join(dir, "main.tf"), 'resource "terraform_data" "x" {}\n');
-  const tar = execFileSync("tar", ["-C", dir, "-cf", "-", "main.tf"]);
-  rmSync(dir, { recursive: true });
-  const file = await api("POST", "/files", new Uint8Array(tar), { "Content-Type": "application/x-tar" });
-  assert.equal(file.status, 201, JSON.stringify(file.body));
-  const version = await api("POST", `/organizations/${org}/templateversions`, {
-    storage_method: "file", file_id: file.body.hash, provisioner: "echo",
-  });
-  assert.equal(version.status, 201, JSON.stringify(version.body));
-  for (let i = 0; i < 100; i++) {
-    const v = await api("GET", `/templateversions/${version.body.id}`);
-    if (v.body.job.status === "succeeded") break;
-    assert.ok(!["failed", "canceled"].includes(v.body.job.status), JSON.stringify(v.body));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const t = await api("POST", `/organizations/${org}/templates`, { name, template_version_id: version.body.id });
-  assert.equal(t.status, 201, JSON.stringify(t.body));
-  return t.body;
-}
-
-async function newPage(width = 1280) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  return context.newPage();
-}
-
-async function signIn(page, email, password) {
-  await page.goto(base + "/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(SCREENSHOTS, name + ".png"), fullPage: true });
-}
-
-/** The page fits its viewport: nothing but scrollable tables is wider than the screen. */
-async function assertFits(page) {
-  const { scroll, inner } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    inner: window.innerWidth,
-  }));
-  assert.ok(scroll <= inner + 1, `page is ${scroll}px wide in a ${inner}px viewport`);
-}
-
-before(async () => {
-  assert.ok(BIN, "DASHBOARD_TEST_BIN must name the atrium binary");
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), "atrium-browser-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const log = openSync(join(SCREENSHOTS, "server.log"), "w");
-  server = spawn(BIN, ["server", "--address", `127.0.0.1:${port}`, "--data-dir", dataDir], {
-    stdio: ["ignore", log, log],
-  });
-  await waitUntilUp(base);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run",
-    ],
-    // launch() always starts Chromium on a fresh temporary profile (its own --user-data-dir;
-    // it refuses one passed in args), removed on close.
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+startDashboard(import.meta.url);
 
 test("first-run setup creates the owner and signs them in", async () => {
   const page = await newPage();
@@ -173,14 +35,7 @@ test("first-run setup creates the owner and signs them in", async () => {
     await shot(page, name.toLowerCase());
   }
 
-  const login = await fetch(base + "/api/v2/users/login", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-  });
-  adminToken = (await login.json()).session_token;
-  const orgs = await api("GET", "/organizations");
-  org = orgs.body.find((o) => o.is_default).id;
+  await useOwner();
   await page.context().close();
 });
 
