@@ -4,6 +4,8 @@
 pub mod authcheck;
 pub mod clients;
 pub mod deployment;
+#[cfg(feature = "openapi")]
+pub mod enums;
 pub mod go;
 pub mod orgs;
 pub mod templates;

@@ -100,7 +100,9 @@ pub struct ReducedUser {
     pub updated_at: OffsetDateTime,
     #[serde(default, with = "crate::rfc3339::option")]
     pub last_seen_at: Option<OffsetDateTime>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::UserStatus))]
     pub status: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::LoginType))]
     pub login_type: String,
     pub theme_preference: String,
 }
@@ -120,6 +122,7 @@ pub struct Group {
     pub avatar_url: String,
     pub quota_allowance: i64,
     /// `user` or `oidc`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::GroupSource))]
     pub source: String,
 }
 

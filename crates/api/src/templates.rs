@@ -71,6 +71,7 @@ pub struct ProvisionerJob {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub error: String,
     /// `pending`, `running`, `succeeded`, `canceling`, `canceled` or `failed`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::ProvisionerJobStatus))]
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<Uuid>,
@@ -83,6 +84,7 @@ pub struct ProvisionerJob {
     pub input: ProvisionerJobInput,
     /// `template_version_import` or `workspace_build`.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::ProvisionerJobType))]
     pub job_type: String,
     pub metadata: ProvisionerJobMetadata,
     pub logs_overflowed: bool,
@@ -96,7 +98,9 @@ pub struct ProvisionerJobLog {
     #[serde(with = "crate::rfc3339")]
     pub created_at: OffsetDateTime,
     /// `provisioner` or `provisioner_daemon`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::LogSource))]
     pub log_source: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::LogLevel))]
     pub log_level: String,
     pub stage: String,
     pub output: String,
@@ -115,6 +119,7 @@ pub struct CreateTemplateVersionRequest {
     pub template_id: Option<Uuid>,
     /// Only `file`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::StorageMethod))]
     pub storage_method: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(deserialize_with = "crate::go::nil_uuid_as_none")]
@@ -124,6 +129,7 @@ pub struct CreateTemplateVersionRequest {
     pub example_id: String,
     /// `echo` or `terraform`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::ProvisionerType))]
     pub provisioner: String,
     /// Values for the template's Terraform variables (`coder templates push --variable`).
     #[serde(default, deserialize_with = "crate::go::null_as_empty")]
@@ -199,6 +205,7 @@ pub struct Template {
     pub name: String,
     pub display_name: String,
     /// The active version's provisioner.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::ProvisionerType))]
     pub provisioner: String,
     pub active_version_id: Uuid,
     pub active_user_count: i64,

@@ -32,8 +32,10 @@ pub struct User {
     #[serde(default, with = "crate::rfc3339::option")]
     pub last_seen_at: Option<OffsetDateTime>,
     /// `active`, `dormant` or `suspended`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::UserStatus))]
     pub status: String,
     /// `password`, `github`, `oidc`, `none`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::LoginType))]
     pub login_type: String,
     pub theme_preference: String,
     pub organization_ids: Vec<Uuid>,
@@ -87,9 +89,11 @@ pub struct CreateUserRequest {
     pub password: String,
     /// `password` (default), `none` or `oidc`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::CreateUserLoginType))]
     pub login_type: String,
     /// Optional initial status (`active` or `dormant`, the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::enums::InitialUserStatus>))]
     pub user_status: Option<String>,
     #[serde(default, deserialize_with = "crate::go::null_as_empty")]
     pub organization_ids: Vec<Uuid>,
@@ -203,6 +207,7 @@ pub struct CreateTokenRequest {
     pub lifetime: i64,
     /// `all` (default) or `application_connect`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::CreateTokenScope))]
     pub scope: String,
     #[serde(default)]
     pub token_name: String,
@@ -222,7 +227,9 @@ pub struct ApiKey {
     pub created_at: OffsetDateTime,
     #[serde(with = "crate::rfc3339")]
     pub updated_at: OffsetDateTime,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::LoginType))]
     pub login_type: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::ApiKeyScope))]
     pub scope: String,
     pub token_name: String,
     pub lifetime_seconds: i64,

@@ -26,6 +26,7 @@ pub struct CreateWorkspaceRequest {
 #[serde(default)]
 pub struct CreateWorkspaceBuildRequest {
     /// `start`, `stop` or `delete`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::WorkspaceTransition))]
     pub transition: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "crate::go::nil_uuid_as_none")]
@@ -57,13 +58,16 @@ pub struct WorkspaceBuild {
     pub template_version_name: String,
     pub build_number: i32,
     /// `start`, `stop` or `delete`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::WorkspaceTransition))]
     pub transition: String,
     pub initiator_id: Uuid,
     pub initiator_name: String,
     pub job: ProvisionerJob,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::BuildReason))]
     pub reason: String,
     /// `pending`, `starting`, `running`, `stopping`, `stopped`, `failed`, `canceling`,
     /// `canceled`, `deleting` or `deleted`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::enums::WorkspaceStatus))]
     pub status: String,
     pub resources: Vec<serde_json::Value>,
     pub daily_cost: i32,

@@ -81,6 +81,7 @@ pub fn api() -> OpenApiRouter<Shared> {
 fn api_and_spec() -> (axum::Router<Shared>, utoipa::openapi::OpenApi) {
     let (api, mut spec) = api().split_for_parts();
     openapi::add_error_responses(&mut spec);
+    openapi::add_security(&mut spec);
     (api, spec)
 }
 

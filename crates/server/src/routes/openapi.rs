@@ -17,9 +17,15 @@
 //!
 //! Responses a route documents itself are kept; every response also gets a description (its
 //! reason phrase), which OpenAPI requires.
+//!
+//! The session token is a security scheme with Coder's three carriers (the `Coder-Session-Token`
+//! header, the `coder_session_token` cookie, or the query parameter of that name), required by
+//! every operation but the [`PUBLIC`] ones; a test sends each operation without a token and
+//! checks that exactly the secured ones answer 401.
 
 use axum::http::StatusCode;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Every operation.
@@ -28,6 +34,52 @@ const ALL: &[u16] = &[400, 401, 403, 404, 408, 500];
 const WRITES: &[u16] = &[409];
 /// Operations with a request body.
 const BODIES: &[u16] = &[413, 415];
+
+/// Operations that need no session (method, path): first-run setup, signing in, and what a
+/// client reads before it has a token.
+pub const PUBLIC: &[(&str, &str)] = &[
+    ("get", "/api/v2/buildinfo"),
+    ("get", "/api/v2/updatecheck"),
+    ("get", "/api/v2/users/first"),
+    ("post", "/api/v2/users/first"),
+    ("post", "/api/v2/users/login"),
+    ("get", "/api/v2/users/authmethods"),
+    ("get", "/api/v2/users/oidc/callback"),
+];
+
+/// The session token's carriers, in the order the server reads them.
+const SESSION_SCHEMES: [(&str, fn() -> ApiKey); 3] = [
+    ("CoderSessionToken", || ApiKey::Header(ApiKeyValue::new("Coder-Session-Token"))),
+    ("CoderSessionCookie", || ApiKey::Cookie(ApiKeyValue::new("coder_session_token"))),
+    ("CoderSessionQuery", || ApiKey::Query(ApiKeyValue::new("coder_session_token"))),
+];
+
+/// Declares the session token and requires it (any one carrier) on every non-public operation.
+pub fn add_security(spec: &mut OpenApi) {
+    let components = spec.components.get_or_insert_with(Default::default);
+    for (name, key) in SESSION_SCHEMES {
+        components.add_security_scheme(name, SecurityScheme::ApiKey(key()));
+    }
+    let any_carrier: Vec<SecurityRequirement> = SESSION_SCHEMES
+        .iter()
+        .map(|(name, _)| SecurityRequirement::new(*name, Vec::<String>::new()))
+        .collect();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let ops = [
+            ("get", item.get.as_mut()),
+            ("put", item.put.as_mut()),
+            ("post", item.post.as_mut()),
+            ("delete", item.delete.as_mut()),
+            ("patch", item.patch.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            if !PUBLIC.contains(&(method, path.as_str())) {
+                op.security = Some(any_carrier.clone());
+            }
+        }
+    }
+}
 
 /// Adds the shared error responses to every operation of `spec`.
 pub fn add_error_responses(spec: &mut OpenApi) {

@@ -88,3 +88,70 @@ both_backends!(non_utf8_paths_are_json_errors, |s: TestServer| async move {
     assert_eq!(s.owner.get("/api/v2/users/me").await.status, StatusCode::OK);
     s.stop().await;
 });
+
+// The security scheme tells the truth: every operation the document secures answers 401 to a
+// request without a token, and none it leaves public does (path parameters are a well-formed
+// id that names nothing; the session is checked before the path and the body).
+both_backends!(exactly_the_secured_operations_need_a_session, |s: TestServer| async move {
+    let spec = s.anonymous().get("/api/v2/openapi.json").await.body;
+    for carrier in ["CoderSessionToken", "CoderSessionCookie", "CoderSessionQuery"] {
+        assert!(spec["components"]["securitySchemes"][carrier].is_object(), "{carrier}");
+    }
+    let anonymous = s.anonymous();
+    let mut public = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let concrete: String = path
+            .split('/')
+            .map(|segment| {
+                if !segment.starts_with('{') {
+                    segment
+                } else if segment.contains("number") {
+                    "1"
+                } else {
+                    "7c1d9a9e-3b4f-4c8e-9a51-2f0c5d6e7a8b"
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method, op) in item.as_object().unwrap() {
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let request = anonymous.request(method.to_uppercase().parse().unwrap(), &concrete);
+            let request = if method == "get" { request } else { request.json(&json!({})) };
+            let status = request.send().await.unwrap().status();
+            assert_eq!(
+                status == StatusCode::UNAUTHORIZED,
+                secured,
+                "{method} {path}: {status} without a token, documented as {}",
+                if secured { "secured" } else { "public" }
+            );
+            if !secured {
+                public.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert_eq!(public.len(), 7, "{public:?}");
+});
+
+// Fields with a closed set of values are enums in the document (they are strings in the JSON).
+both_backends!(closed_value_sets_are_enums, |s: TestServer| async move {
+    let spec = s.anonymous().get("/api/v2/openapi.json").await.body;
+    let schemas = &spec["components"]["schemas"];
+    let enum_of = |schema: &str, field: &str| -> Vec<String> {
+        let property = &schemas[schema]["properties"][field];
+        let target = property["$ref"]
+            .as_str()
+            .or_else(|| property["oneOf"][0]["$ref"].as_str())
+            .unwrap_or_else(|| panic!("{schema}.{field} is not a reference: {property}"));
+        let name = target.rsplit('/').next().unwrap();
+        let values = schemas[name]["enum"].as_array().unwrap_or_else(|| panic!("{name}"));
+        values.iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(enum_of("User", "status"), ["active", "dormant", "suspended"]);
+    assert_eq!(enum_of("User", "login_type"), ["password", "github", "oidc", "token", "none"]);
+    assert_eq!(enum_of("CreateWorkspaceBuildRequest", "transition"), ["start", "stop", "delete"]);
+    assert!(enum_of("WorkspaceBuild", "status").contains(&"deleting".to_owned()));
+    assert_eq!(
+        enum_of("ProvisionerJob", "status"),
+        ["pending", "running", "succeeded", "canceling", "canceled", "failed"]
+    );
+});
