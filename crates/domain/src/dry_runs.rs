@@ -127,8 +127,8 @@ pub async fn matched_provisioners(
     Ok(MatchedProvisioners { count, available: count, most_recently_seen: seen })
 }
 
-/// The resources the dry-run planned, once it completed (400 before, as Coder). Atrium reports
-/// no resources yet (Coder's come from its Terraform provider's agents and the plan).
+/// The resources the dry-run planned, once it completed (400 before, as Coder): the plan's
+/// managed resources in Coder's `WorkspaceResource` shape (no agents: Atrium has none yet).
 pub async fn resources(
     d: &Domain,
     caller: &Caller,
@@ -139,7 +139,17 @@ pub async fn resources(
     if job.completed_at.is_none() {
         return Err(Error::bad_request("Job hasn't completed!"));
     }
-    Ok(Vec::new())
+    let planned = atrium_store::job_resources::list(d.store(), job.id).await?;
+    Ok(planned
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id.uuid(), "created_at": crate::convert::time(r.created_at), "job_id": r.job_id.uuid(),
+                "workspace_transition": r.transition.as_str(), "type": r.type_, "name": r.name,
+                "hide": false, "icon": "", "daily_cost": 0,
+            })
+        })
+        .collect())
 }
 
 /// Opens a dry-run's log; the follow keeps checking `read` on the planned workspace.

@@ -68,6 +68,7 @@ pub const SQLITE_COLUMN_CONSTRAINTS: &[(&str, &str)] = &[
     ("groups.id", "groups_pkey"),
     ("files.id", "files_pkey"),
     ("provisioner_jobs.id", "provisioner_jobs_pkey"),
+    ("provisioner_job_resources.id", "provisioner_job_resources_pkey"),
     ("templates.id", "templates_pkey"),
     ("template_versions.id", "template_versions_pkey"),
     ("workspaces.id", "workspaces_pkey"),

@@ -104,6 +104,8 @@ typed_id! {
     FileId;
     /// A provisioner job.
     JobId;
+    /// A resource a provisioner job planned.
+    JobResourceId;
     /// A template.
     TemplateId;
     /// A template version.

@@ -127,6 +127,33 @@ pub(super) async fn terraform_command(
     args: &[&str],
     env: &[(String, String)],
 ) -> Result<(), Failure> {
+    terraform_run(run, terraform, job, stage, args, env, None).await
+}
+
+/// Runs `terraform <args>` as [`terraform_command`] does, but keeps its standard output (a
+/// machine-readable answer such as `show -json`) instead of logging it.
+pub(super) async fn terraform_output(
+    run: &Run<'_>,
+    terraform: &Path,
+    job: &JobDir,
+    stage: &str,
+    args: &[&str],
+    env: &[(String, String)],
+) -> Result<String, Failure> {
+    let mut output = String::new();
+    terraform_run(run, terraform, job, stage, args, env, Some(&mut output)).await?;
+    Ok(output)
+}
+
+async fn terraform_run(
+    run: &Run<'_>,
+    terraform: &Path,
+    job: &JobDir,
+    stage: &str,
+    args: &[&str],
+    env: &[(String, String)],
+    mut keep_stdout: Option<&mut String>,
+) -> Result<(), Failure> {
     let shown = format!("terraform {}", args.join(" "));
     run.log.info(stage, &format!("$ {shown}")).await;
     let mut child = run
@@ -149,7 +176,13 @@ pub(super) async fn terraform_command(
             // `next_line` is cancel-safe: a line is never lost to the other branch winning.
             tokio::select! {
                 line = out.next_line(), if !out_done => match line {
-                    Ok(Some(line)) => run.log.line(LogLevel::Info, stage, &line).await,
+                    Ok(Some(line)) => match keep_stdout.as_deref_mut() {
+                        Some(kept) => {
+                            kept.push_str(&line);
+                            kept.push('\n');
+                        }
+                        None => run.log.line(LogLevel::Info, stage, &line).await,
+                    },
                     Ok(None) | Err(_) => out_done = true,
                 },
                 line = err.next_line(), if !err_done => match line {

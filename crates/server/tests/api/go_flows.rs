@@ -69,8 +69,9 @@ impl Cli<'_> {
     }
 
     /// `prepWorkspaceBuild`: the version, its rich parameters and external auth, a dry-run
-    /// with its matched provisioners, followed to the end, and its resources.
-    async fn prep_workspace_build(&self, version: Uuid, workspace_name: &str) -> Value {
+    /// with its matched provisioners, followed to the end, and its resources. Returns the
+    /// dry-run's log lines and resources.
+    async fn prep_workspace_build(&self, version: Uuid, workspace_name: &str) -> (Value, Value) {
         let r = self.c.get(&format!("/api/v2/templateversions/{version}")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         for list in ["rich-parameters", "external-auth"] {
@@ -101,7 +102,7 @@ impl Cli<'_> {
         let r = self.c.get(&format!("{base}/resources")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.body.is_array(), "{}", r.body);
-        json!(lines)
+        (json!(lines), r.body)
     }
 
     /// `cliui.WorkspaceBuild`: the build, its log followed, the build again until done.
@@ -629,8 +630,20 @@ both_backends!(the_flows_against_the_local_dir_example, |s: TestServer| async mo
     let active = s.owner.get("/api/v2/users/me/workspace/dev").await.body["latest_build"]
         ["template_version_id"]
         .clone();
-    let lines = cli.prep_workspace_build(uuid_of(&active), "dev").await;
+    let (lines, resources) = cli.prep_workspace_build(uuid_of(&active), "dev").await;
     assert!(lines.to_string().contains("terraform plan"), "{lines}");
+    // What `coder create` lists before building: the plan's resources, in Coder's shape.
+    let planned: Vec<String> = resources
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["workspace_transition"], "start", "{r}");
+            assert!(r["id"].is_string() && r["job_id"].is_string(), "{r}");
+            format!("{}.{}", r["type"].as_str().unwrap(), r["name"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(planned, ["terraform_data.power", "terraform_data.workspace"], "{resources}");
     assert_eq!(std::fs::read_to_string(dir.join(".atrium-state")).unwrap().trim(), "stop");
     cli.start("dev").await;
     assert_eq!(std::fs::read_to_string(dir.join(".atrium-state")).unwrap().trim(), "start");

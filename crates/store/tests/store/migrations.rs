@@ -76,11 +76,14 @@ store_test! {
         let sql = |v: i64| MIGRATIONS.iter().find(|m| m.version == v).unwrap();
         let postgres = matches!(db.store.pool(), Pool::Pg(_));
         let restore = sql(11);
+        let resources = MIGRATIONS.iter().find(|m| m.name == "job_resources").unwrap();
         let script = format!(
-            "DROP TABLE template_version_variables;\n{}\n{}\n{}",
+            "DROP TABLE template_version_variables;\nDROP TABLE provisioner_job_resources;\n\
+             {}\n{}\n{}\n{}",
             sql(9).sql,
             sql(10).sql,
-            if postgres { restore.postgres.unwrap_or(restore.sql) } else { restore.sql }
+            if postgres { restore.postgres.unwrap_or(restore.sql) } else { restore.sql },
+            resources.sql,
         );
         match db.store.pool() {
             Pool::Sqlite(p) => {
