@@ -80,20 +80,25 @@ pub enum VersionList {
     RichParameters,
     /// External auth providers the template needs.
     ExternalAuth,
-    /// Resources the import found (no agents yet).
+    /// Resources the import planned for start and stop (no agents yet).
     Resources,
 }
 
-/// One of a version's lists ([`VersionList`]), empty for now, for a caller who may read the
-/// version ([`readable_version`], else not found).
+/// One of a version's lists ([`VersionList`]) for a caller who may read the version
+/// ([`readable_version`], else not found): the resources its import planned, the others empty.
 pub async fn version_list(
     d: &Domain,
     caller: &Caller,
     version: &str,
-    _list: VersionList,
+    list: VersionList,
 ) -> Result<Vec<Value>> {
-    readable_version(d, caller, version).await?;
-    Ok(Vec::new())
+    let version = readable_version(d, caller, version).await?;
+    match list {
+        VersionList::Resources => crate::dry_runs::planned_resources(d, version.job_id).await,
+        VersionList::Presets | VersionList::RichParameters | VersionList::ExternalAuth => {
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// Coder's mask for a sensitive variable's value and default.

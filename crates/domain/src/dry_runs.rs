@@ -139,14 +139,20 @@ pub async fn resources(
     if job.completed_at.is_none() {
         return Err(Error::bad_request("Job hasn't completed!"));
     }
-    let planned = atrium_store::job_resources::list(d.store(), job.id).await?;
+    planned_resources(d, job.id).await
+}
+
+/// The resources a job planned (an import's start and stop plans, a dry-run's start plan) in
+/// Coder's `WorkspaceResource` shape, without agents (Atrium has none yet).
+pub(crate) async fn planned_resources(d: &Domain, job: JobId) -> Result<Vec<Value>> {
+    let planned = atrium_store::job_resources::list(d.store(), job).await?;
     Ok(planned
         .into_iter()
         .map(|r| {
             json!({
-                "id": r.id.uuid(), "created_at": crate::convert::time(r.created_at), "job_id": r.job_id.uuid(),
-                "workspace_transition": r.transition.as_str(), "type": r.type_, "name": r.name,
-                "hide": false, "icon": "", "daily_cost": 0,
+                "id": r.id.uuid(), "created_at": crate::convert::time(r.created_at),
+                "job_id": r.job_id.uuid(), "workspace_transition": r.transition.as_str(),
+                "type": r.type_, "name": r.name, "hide": false, "icon": "", "daily_cost": 0,
             })
         })
         .collect())

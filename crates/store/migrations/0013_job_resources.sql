@@ -1,5 +1,5 @@
--- What a provisioner job planned: the managed Terraform resources of a dry-run's plan (Coder's
--- workspace resources), in the plan's order. Gone with their job.
+-- What a provisioner job planned: the managed Terraform resources of an import's plans (start and
+-- stop) or a dry-run's (Coder's workspace resources), in plan order. Gone with their job.
 CREATE TABLE provisioner_job_resources (
     id TEXT NOT NULL,
     job_id TEXT NOT NULL,

@@ -1,5 +1,5 @@
-//! What a provisioner job planned: the managed Terraform resources of a dry-run's plan, in the
-//! plan's order (Coder's workspace resources, without agents).
+//! What a provisioner job planned: the managed Terraform resources of an import's plans (start
+//! and stop) or a dry-run's, in the plans' order (Coder's workspace resources, without agents).
 
 use sqlx::FromRow;
 
@@ -28,18 +28,17 @@ const INSERT: &str = "INSERT INTO provisioner_job_resources \
 const LIST: &str = "SELECT id, job_id, created_at, transition, type, name \
      FROM provisioner_job_resources WHERE job_id = $1 ORDER BY position";
 
-/// Replaces a job's resources with `resources` (type, name), all for `transition`.
+/// Replaces a job's resources with `resources` (transition, type, name), in order.
 pub async fn replace(
     db: impl Into<Db<'_>>,
     job: JobId,
-    transition: BuildTransition,
-    resources: &[(String, String)],
+    resources: &[(BuildTransition, String, String)],
 ) -> Result<(), StoreError> {
     let now = DbTime::now();
     let mut conn = db.into().conn().await?;
     on_conn!(conn, |c| {
         sqlx::query(DELETE).bind(job).execute(&mut *c).await?;
-        for (position, (type_, name)) in (0_i32..).zip(resources) {
+        for (position, (transition, type_, name)) in (0_i32..).zip(resources) {
             sqlx::query(INSERT)
                 .bind(JobResourceId::new_v4())
                 .bind(job)

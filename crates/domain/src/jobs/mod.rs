@@ -23,6 +23,7 @@
 pub mod archive;
 mod build;
 mod dry_run;
+mod plan;
 pub mod provisioner;
 pub mod sandbox;
 mod terraform;

@@ -11,13 +11,16 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use atrium_store::LogLevel;
+use atrium_store::value::BuildTransition;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::Failure;
+use super::plan::{Planned, plan_resources};
 use super::provisioner::{Run, STAGE_PARSE};
 use super::sandbox::{GroupKiller, JobDir};
 
-/// An import: `terraform init` then `terraform validate` on the unpacked source.
+/// An import: `terraform init` then `terraform validate` on the unpacked source, its variables
+/// recorded, then a plan of the start and stop transitions for the version's resources.
 pub(super) async fn import(run: &Run<'_>) -> Result<(), Failure> {
     let terraform = find_terraform()?;
     let job = run.workdir(STAGE_PARSE).await?;
@@ -43,6 +46,17 @@ pub(super) async fn import(run: &Run<'_>) -> Result<(), Failure> {
     // After terraform's own check, so a syntax error is reported by terraform, and the
     // variable reader only ever sees a configuration terraform accepted.
     super::variables::import(run, &job.src()).await?;
+    // What a workspace would be made of, started and stopped (`templates push` shows it): the
+    // initiator as owner, no workspace yet (no name, Go's zero UUID).
+    let owner = atrium_store::users::get(run.store, run.job.initiator_id).await?;
+    let env = super::variables::env(run, super::variables::job_version(run)?).await?;
+    let workspaces = [BuildTransition::Start, BuildTransition::Stop].map(|transition| Planned {
+        transition,
+        workspace_name: "",
+        workspace_id: uuid::Uuid::nil(),
+        owner: &owner.username,
+    });
+    plan_resources(run, &terraform, &job, "Planning workspace", &env, &workspaces).await?;
     run.log.info("Validating template", "Import complete").await;
     Ok(())
 }

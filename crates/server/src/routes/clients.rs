@@ -118,7 +118,7 @@ async fn version_external_auth(
     version_list(&state, &actor, &version, VersionList::ExternalAuth).await
 }
 
-/// The resources the version's import found (none reported yet).
+/// The resources the version's import planned, for the start and stop transitions.
 #[utoipa::path(get, path = "/api/v2/templateversions/{templateversion}/resources",
     tag = "Templates", params(("templateversion" = Uuid, Path)),
     responses((status = 200, body = Vec<Object>), (status = 404, body = Message)))]

@@ -621,6 +621,37 @@ both_backends!(the_flows_against_the_local_dir_example, |s: TestServer| async mo
     s.restart(|c| c.provisioner_workspaces_dir = Some(configured)).await;
     let cli = Cli { base: &s.url, c: &s.owner };
     cli.push("local-dir", local_dir_tar(), "terraform").await;
+    // `templates push`'s preview: the import planned the start and stop transitions.
+    let org = s.default_org;
+    let template =
+        s.owner.get(&format!("/api/v2/organizations/{org}/templates/local-dir")).await.body;
+    let version = template["active_version_id"].as_str().unwrap().to_owned();
+    let r = s.owner.get(&format!("/api/v2/templateversions/{version}/resources")).await;
+    let previewed: Vec<String> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}.{}",
+                r["workspace_transition"].as_str().unwrap(),
+                r["type"].as_str().unwrap(),
+                r["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        previewed,
+        [
+            "start terraform_data.power",
+            "start terraform_data.workspace",
+            "stop terraform_data.power",
+            "stop terraform_data.workspace",
+        ],
+        "{}",
+        r.body
+    );
     cli.create("dev", "local-dir").await;
     let dir = workspaces.join("owner/dev");
     assert_eq!(std::fs::read_to_string(dir.join(".atrium-state")).unwrap().trim(), "start");
