@@ -5,6 +5,7 @@ pub mod authcheck;
 pub mod clients;
 pub mod deployment;
 pub mod go;
+pub mod idpsync;
 pub mod orgs;
 pub mod templates;
 pub mod users;

@@ -100,6 +100,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0012_headless_and_oidc.sql"),
         postgres: None,
     },
+    Migration {
+        version: 13,
+        name: "idp_sync_settings",
+        sql: include_str!("../migrations/0013_idp_sync_settings.sql"),
+        postgres: None,
+    },
 ];
 
 /// The newest schema version this binary knows.
