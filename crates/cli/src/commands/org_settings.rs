@@ -37,28 +37,52 @@ pub enum SettingsCommand {
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum Setting {
     /// Group sync settings to sync groups from an IdP (per organization).
-    #[command(visible_alias = "groupsync")]
-    GroupSync,
+    #[command(
+        name = "group-sync",
+        visible_alias = "groupsync",
+        after_help = "Example:\n  atrium organizations settings show group-sync --org platform"
+    )]
+    Groups,
     /// Role sync settings to sync organization roles from an IdP (per organization).
-    #[command(visible_alias = "rolesync")]
-    RoleSync,
+    #[command(
+        name = "role-sync",
+        visible_alias = "rolesync",
+        after_help = "Example:\n  atrium organizations settings show role-sync"
+    )]
+    Roles,
     /// Organization sync settings to sync organization memberships from an IdP (deployment-wide).
-    #[command(visible_aliases = ["organizationsync", "org-sync", "orgsync"])]
-    OrganizationSync,
+    #[command(
+        name = "organization-sync",
+        visible_aliases = ["organizationsync", "org-sync", "orgsync"],
+        after_help = "Example:\n  atrium organizations settings show organization-sync"
+    )]
+    Organizations,
 }
 
 /// A setting to replace, with where its JSON comes from.
 #[derive(Subcommand, Debug, Clone)]
 pub enum SettingWithInput {
     /// Group sync settings to sync groups from an IdP (per organization).
-    #[command(visible_alias = "groupsync")]
-    GroupSync(Input),
+    #[command(
+        name = "group-sync",
+        visible_alias = "groupsync",
+        after_help = "Examples:\n  atrium organizations settings set group-sync < groups.json\n  atrium organizations settings set group-sync groups.json --org platform"
+    )]
+    Groups(Input),
     /// Role sync settings to sync organization roles from an IdP (per organization).
-    #[command(visible_alias = "rolesync")]
-    RoleSync(Input),
+    #[command(
+        name = "role-sync",
+        visible_alias = "rolesync",
+        after_help = "Example:\n  echo '{\"field\":\"roles\",\"mapping\":{\"leads\":[\"organization-admin\"]}}' | atrium organizations settings set role-sync"
+    )]
+    Roles(Input),
     /// Organization sync settings to sync organization memberships from an IdP (deployment-wide).
-    #[command(visible_aliases = ["organizationsync", "org-sync", "orgsync"])]
-    OrganizationSync(Input),
+    #[command(
+        name = "organization-sync",
+        visible_aliases = ["organizationsync", "org-sync", "orgsync"],
+        after_help = "Example:\n  atrium organizations settings set organization-sync orgs.json"
+    )]
+    Organizations(Input),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -69,9 +93,9 @@ pub struct Input {
 
 async fn path_of(c: &Client, org: Option<&str>, setting: Setting) -> CliResult<String> {
     let kind = match setting {
-        Setting::OrganizationSync => return Ok("/api/v2/settings/idpsync/organization".into()),
-        Setting::GroupSync => "groups",
-        Setting::RoleSync => "roles",
+        Setting::Organizations => return Ok("/api/v2/settings/idpsync/organization".into()),
+        Setting::Groups => "groups",
+        Setting::Roles => "roles",
     };
     let org = resolve_org(c, org).await?;
     Ok(format!("/api/v2/organizations/{}/settings/idpsync/{kind}", field(&org, "id")))
@@ -111,9 +135,9 @@ pub async fn run(c: &Client, org: Option<&str>, command: SettingsCommand) -> Cli
         }
         SettingsCommand::Set { setting } => {
             let (setting, input) = match setting {
-                SettingWithInput::GroupSync(i) => (Setting::GroupSync, i),
-                SettingWithInput::RoleSync(i) => (Setting::RoleSync, i),
-                SettingWithInput::OrganizationSync(i) => (Setting::OrganizationSync, i),
+                SettingWithInput::Groups(i) => (Setting::Groups, i),
+                SettingWithInput::Roles(i) => (Setting::Roles, i),
+                SettingWithInput::Organizations(i) => (Setting::Organizations, i),
             };
             let body = read_input(&input)?;
             let v: Value = c.json(Method::PATCH, &path_of(c, org, setting).await?, &body).await?;
