@@ -7,6 +7,7 @@ pub mod deployment;
 #[cfg(feature = "openapi")]
 pub mod enums;
 pub mod go;
+pub mod idpsync;
 pub mod orgs;
 pub mod templates;
 pub mod users;

@@ -29,6 +29,8 @@ pub mod files;
 pub mod files_zip;
 pub mod groups;
 pub mod host;
+pub mod idp_sync;
+pub mod idp_sync_apply;
 pub mod job_logs;
 pub mod jobs;
 pub mod keys;

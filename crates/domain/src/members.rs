@@ -64,6 +64,7 @@ pub async fn add(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<O
         let user = resolve_user(d, caller, user).await?;
         entry.resource(user.id.uuid(), user.username.clone());
         caller.require(Action::Create, &member_object(org.id, user.id))?;
+        crate::idp_sync::refuse_manual_membership(d, &user).await?;
         // Joining hands out the implied organization-member role, so the actor must be able to
         // assign it (Coder's member insert runs the role-assignment check).
         let assign = Object::of(ResourceType::AssignOrgRole).in_org(org.id.uuid());
@@ -106,6 +107,7 @@ pub async fn remove(d: &Domain, caller: &Caller, org: &str, user: &str) -> Resul
         let (user, _) = resolve_member(d, caller, org.id, user).await?;
         entry.resource(user.id.uuid(), user.username.clone());
         caller.require(Action::Delete, &member_object(org.id, user.id))?;
+        crate::idp_sync::refuse_manual_membership(d, &user).await?;
         let mut tx = d.store().begin().await?;
         orgs::remove_member(&mut tx, org.id, user.id).await?;
         entry.changed(&json!({"user_id": user.id, "organization_id": org.id}), &json!({}));
@@ -136,6 +138,7 @@ pub async fn update_roles(
             return Err(Error::bad_request("You cannot change your own organization roles.")
                 .detail("Another user with the appropriate permissions must change your roles."));
         }
+        crate::idp_sync::refuse_manual_member_roles(d, org.id, &user).await?;
         // The current roles and the org's custom roles are read inside the write transaction,
         // under a lock on the membership (a parallel change waits, then reads this one's
         // roles), so the change is computed and checked against what it replaces.

@@ -65,6 +65,7 @@ pub const SQLITE_COLUMN_CONSTRAINTS: &[(&str, &str)] = &[
     ("site_roles.id", "site_roles_pkey"),
     ("oidc_login_states.state_hash", "oidc_login_states_pkey"),
     ("user_links.user_id, user_links.login_type", "user_links_pkey"),
+    ("idp_sync_settings.setting_key", "idp_sync_settings_pkey"),
     ("groups.id", "groups_pkey"),
     ("files.id", "files_pkey"),
     ("provisioner_jobs.id", "provisioner_jobs_pkey"),

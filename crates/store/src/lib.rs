@@ -51,6 +51,7 @@ pub mod audit;
 pub mod changes;
 pub mod files;
 pub mod groups;
+pub mod idp_sync;
 pub mod job_resources;
 pub mod jobs;
 pub mod lists;

@@ -106,6 +106,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0013_job_resources.sql"),
         postgres: None,
     },
+    Migration {
+        version: 14,
+        name: "idp_sync_settings",
+        sql: include_str!("../migrations/0014_idp_sync_settings.sql"),
+        postgres: None,
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod groups;
 pub mod login;
 pub mod members;
+pub mod org_settings;
 pub mod orgs;
 pub mod roles;
 pub mod templates;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::client::{Client, encode};
 use crate::commands::members::{self, MembersCommand};
+use crate::commands::org_settings::{self, SettingsCommand};
 use crate::commands::roles::{self, RolesCommand};
 use crate::commands::{OrgArg, YesArg, field, resolve_org};
 use crate::config::ConnArgs;
@@ -131,6 +132,17 @@ pub enum OrgsCommand {
         #[command(subcommand)]
         command: RolesCommand,
     },
+    /// Show and set IdP sync settings (group, role and organization sync).
+    #[command(
+        visible_alias = "setting",
+        after_help = "Examples:\n  atrium organizations settings show group-sync\n  atrium organizations settings set role-sync < roles.json"
+    )]
+    Settings {
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
 }
 
 pub async fn run(args: OrgsArgs) -> CliResult<()> {
@@ -208,6 +220,9 @@ pub async fn run(args: OrgsArgs) -> CliResult<()> {
             members::run(&c, org.org.as_deref(), command).await
         }
         OrgsCommand::Roles { org, command } => roles::run(&c, org.org.as_deref(), command).await,
+        OrgsCommand::Settings { org, command } => {
+            org_settings::run(&c, org.org.as_deref(), command).await
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod explain;
 mod groups;
 mod login;
 mod oidc;
+mod org_settings;
 mod orgs;
 mod prompts;
 mod templates;

@@ -10,6 +10,7 @@ pub mod deployment;
 pub mod dry_runs;
 pub mod files;
 pub mod groups;
+pub mod idpsync;
 pub mod keys;
 pub mod logstream;
 pub mod members;
@@ -66,6 +67,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .merge(org_roles::routes())
         .merge(site_roles::routes())
         .merge(groups::routes())
+        .merge(idpsync::routes())
         .merge(authcheck::routes())
         .merge(files::routes())
         .merge(template_versions::routes())

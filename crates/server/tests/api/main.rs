@@ -23,6 +23,8 @@ mod go_flows;
 mod groups;
 mod hardening;
 mod headless;
+mod idp_sync;
+mod idp_sync_login;
 mod lifecycle;
 mod log_sockets;
 mod matrix;

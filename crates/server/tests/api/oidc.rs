@@ -35,7 +35,7 @@ macro_rules! with_backends {
 }
 
 /// A server whose OIDC provider is `idp`.
-async fn server_with(
+pub(crate) async fn server_with(
     backend: Backend,
     idp: &MockIdp,
     tweak: impl FnOnce(&mut Config),
@@ -64,15 +64,15 @@ fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
 
 /// The outcome of a browser sign-in: the final response's status, its body (JSON when an
 /// error), where it redirects, and the session cookie it set.
-struct Outcome {
-    status: StatusCode,
-    body: Value,
-    location: String,
-    session: Option<String>,
+pub(crate) struct Outcome {
+    pub status: StatusCode,
+    pub body: Value,
+    pub location: String,
+    pub session: Option<String>,
 }
 
 /// Walks the browser's three hops: Atrium → provider → Atrium's callback.
-async fn browser_sign_in(s: &TestServer, redirect: &str) -> Outcome {
+pub(crate) async fn browser_sign_in(s: &TestServer, redirect: &str) -> Outcome {
     let http = no_redirects();
     let start = http
         .get(format!("{}/api/v2/users/oidc/callback?redirect={redirect}", s.url))

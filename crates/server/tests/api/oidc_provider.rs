@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 /// The provider's issuer, or `None` (with a note) when no provider was started.
-fn provider() -> Option<String> {
+pub(crate) fn provider() -> Option<String> {
     match std::env::var("ATRIUM_TEST_OIDC_PROVIDER") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
@@ -29,7 +29,7 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// Signs `sub` in through the provider's form; the session token.
-async fn sign_in(s: &TestServer, sub: &str) -> String {
+pub(crate) async fn sign_in(s: &TestServer, sub: &str) -> String {
     let http =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let start = http.get(format!("{}/api/v2/users/oidc/callback", s.url)).send().await.unwrap();
@@ -55,7 +55,7 @@ async fn sign_in(s: &TestServer, sub: &str) -> String {
     session.unwrap()
 }
 
-async fn set_claims(issuer: &str, sub: &str, claims: Value) {
+pub(crate) async fn set_claims(issuer: &str, sub: &str, claims: Value) {
     let r = reqwest::Client::new()
         .put(format!("{issuer}/users/{sub}"))
         .json(&claims)

@@ -1,0 +1,459 @@
+//! IdP sync settings (coder-api.md §5): deployment-wide organization sync, and per organization
+//! group and role sync, kept in the database so every replica syncs alike; read and changed
+//! with `idpsync_settings` permissions (site-wide for organization sync, in the org for the
+//! others), every change audited. Also the claims seen at sign-ins, offered as fields and
+//! values, and the refusals of manual edits that sync would undo. The sync itself, at each
+//! OIDC sign-in, is [`crate::idp_sync_apply`].
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use atrium_api::idpsync::{
+    GroupSyncSettings, OrganizationSyncSettings, PatchGroupIdpSyncConfigRequest,
+    PatchIdpSyncMappingRequest, PatchOrganizationIdpSyncConfigRequest,
+    PatchRoleIdpSyncConfigRequest, RoleSyncSettings, apply_mapping_patch,
+};
+use atrium_engine::{Action, Object, ResourceType};
+use atrium_store::{Db, GroupSource, LoginType, OrgId, UserId, groups, idp_sync, orgs, users};
+
+use crate::audit::{self, Entry};
+use crate::orgs::resolve_org;
+use crate::{Caller, Domain, Error, Result};
+
+const ORGANIZATION_KEY: &str = "organization";
+
+fn group_key(org: OrgId) -> String {
+    format!("groups:{org}")
+}
+fn role_key(org: OrgId) -> String {
+    format!("roles:{org}")
+}
+
+async fn load<S: DeserializeOwned + Default>(db: impl Into<Db<'_>>, key: &str) -> Result<S> {
+    match idp_sync::get(db, key).await? {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| Error::internal(format!("stored IdP sync settings `{key}`: {e}"))),
+        None => Ok(S::default()),
+    }
+}
+
+/// The organization sync settings (default: off, everyone in the default org).
+pub(crate) async fn load_organization(db: impl Into<Db<'_>>) -> Result<OrganizationSyncSettings> {
+    load(db, ORGANIZATION_KEY).await
+}
+/// An organization's group sync settings (default: off).
+pub(crate) async fn load_groups(db: impl Into<Db<'_>>, org: OrgId) -> Result<GroupSyncSettings> {
+    load(db, &group_key(org)).await
+}
+/// An organization's role sync settings (default: off).
+pub(crate) async fn load_roles(db: impl Into<Db<'_>>, org: OrgId) -> Result<RoleSyncSettings> {
+    load(db, &role_key(org)).await
+}
+
+fn site_object() -> Object<'static> {
+    Object::of(ResourceType::IdpsyncSettings)
+}
+fn org_object(org: OrgId) -> Object<'static> {
+    Object::of(ResourceType::IdpsyncSettings).in_org(org.uuid())
+}
+
+/// Which settings a change is about: its key, org, audit resource type and target.
+struct Target {
+    key: String,
+    org: Option<orgs::Organization>,
+    resource_type: &'static str,
+}
+
+/// Reads, changes and saves one setting in a transaction (its row locked), audited as Coder's
+/// `idp_sync_settings_*` write with the old and new settings.
+async fn update<S>(
+    d: &Domain,
+    caller: &Caller,
+    target: Target,
+    change: impl FnOnce(S) -> Result<S>,
+) -> Result<S>
+where
+    S: DeserializeOwned + Serialize + Default,
+{
+    let mut entry = Entry::new("write", target.resource_type).by(caller);
+    let org_id = target.org.as_ref().map(|o| o.id);
+    entry.org = org_id;
+    match &target.org {
+        Some(o) => entry.resource(o.id.uuid(), o.name.clone()),
+        None => entry.resource(Uuid::nil(), "organization sync"),
+    };
+    let result = async {
+        let object = org_id.map_or_else(site_object, org_object);
+        caller.require(Action::Update, &object)?;
+        let mut tx = d.store().begin().await?;
+        idp_sync::lock(&mut tx, &target.key, org_id).await?;
+        let old: S = load(&mut tx, &target.key).await?;
+        let old_json = serde_json::to_value(&old).map_err(Error::internal)?;
+        let new = change(old)?;
+        let new_json = serde_json::to_value(&new).map_err(Error::internal)?;
+        idp_sync::put(&mut tx, &target.key, org_id, &new_json.to_string()).await?;
+        entry.changed(&old_json, &new_json);
+        audit::write(&mut tx, caller.meta(), &entry, 200).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+    .await;
+    audit::finish(d, caller.meta(), &entry, result).await
+}
+
+/// `GET /settings/idpsync/organization` (site `idpsync_settings: read`).
+pub async fn organization_settings(
+    d: &Domain,
+    caller: &Caller,
+) -> Result<OrganizationSyncSettings> {
+    caller.require(Action::Read, &site_object())?;
+    load_organization(d.store()).await
+}
+
+fn org_target() -> Target {
+    Target {
+        key: ORGANIZATION_KEY.into(),
+        org: None,
+        resource_type: "idp_sync_settings_organization",
+    }
+}
+
+/// `PATCH /settings/idpsync/organization`: replaces the settings (mapped ids are not checked,
+/// as Coder: unknown organizations are skipped at sync).
+pub async fn patch_organization_settings(
+    d: &Domain,
+    caller: &Caller,
+    req: &OrganizationSyncSettings,
+) -> Result<OrganizationSyncSettings> {
+    update(d, caller, org_target(), |_: OrganizationSyncSettings| Ok(req.clone())).await
+}
+
+/// `PATCH /settings/idpsync/organization/config`: the field and assign-default, mapping kept.
+pub async fn patch_organization_config(
+    d: &Domain,
+    caller: &Caller,
+    req: &PatchOrganizationIdpSyncConfigRequest,
+) -> Result<OrganizationSyncSettings> {
+    update(d, caller, org_target(), |old: OrganizationSyncSettings| {
+        Ok(OrganizationSyncSettings {
+            field: req.field.clone(),
+            organization_assign_default: req.assign_default,
+            mapping: old.mapping,
+        })
+    })
+    .await
+}
+
+/// `PATCH /settings/idpsync/organization/mapping`: adds, then removes mapping entries.
+pub async fn patch_organization_mapping(
+    d: &Domain,
+    caller: &Caller,
+    req: &PatchIdpSyncMappingRequest<Uuid>,
+) -> Result<OrganizationSyncSettings> {
+    update(d, caller, org_target(), |old: OrganizationSyncSettings| {
+        let mapping = apply_mapping_patch(&old.mapping, req);
+        Ok(OrganizationSyncSettings { mapping, ..old })
+    })
+    .await
+}
+
+/// The org (404 when the caller may not read it) and a check of `action` on its sync settings.
+async fn org_for(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    action: Action,
+) -> Result<orgs::Organization> {
+    let org = resolve_org(d, caller, org).await?;
+    caller.require(action, &org_object(org.id))?;
+    Ok(org)
+}
+
+/// `GET /organizations/{org}/settings/idpsync/groups`.
+pub async fn group_settings(d: &Domain, caller: &Caller, org: &str) -> Result<GroupSyncSettings> {
+    let org = org_for(d, caller, org, Action::Read).await?;
+    load_groups(d.store(), org.id).await
+}
+
+fn check_group_settings(s: &GroupSyncSettings) -> Result<()> {
+    if !s.legacy_group_name_mapping.is_empty() {
+        return Err(Error::bad_request(
+            "Unexpected field 'legacy_group_name_mapping'. Field not allowed, set to null or remove it.",
+        )
+        .detail("legacy_group_name_mapping is deprecated, use mapping instead")
+        .validation("legacy_group_name_mapping", "field is not allowed"));
+    }
+    if let Some(filter) = &s.regex_filter
+        && let Err(e) = regex::Regex::new(filter)
+    {
+        return Err(Error::bad_request("Invalid regex_filter.")
+            .detail(e.to_string())
+            .validation("regex_filter", "not a valid regular expression"));
+    }
+    Ok(())
+}
+
+async fn group_target(d: &Domain, caller: &Caller, org: &str) -> Result<Target> {
+    let org = resolve_org(d, caller, org).await?;
+    Ok(Target { key: group_key(org.id), org: Some(org), resource_type: "idp_sync_settings_group" })
+}
+
+async fn role_target(d: &Domain, caller: &Caller, org: &str) -> Result<Target> {
+    let org = resolve_org(d, caller, org).await?;
+    Ok(Target { key: role_key(org.id), org: Some(org), resource_type: "idp_sync_settings_role" })
+}
+
+/// `PATCH /organizations/{org}/settings/idpsync/groups`: replaces the settings.
+pub async fn patch_group_settings(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &GroupSyncSettings,
+) -> Result<GroupSyncSettings> {
+    let target = group_target(d, caller, org).await?;
+    update(d, caller, target, |_: GroupSyncSettings| {
+        check_group_settings(req)?;
+        Ok(req.clone())
+    })
+    .await
+}
+
+/// `PATCH /organizations/{org}/settings/idpsync/groups/config`: all but the mapping.
+pub async fn patch_group_config(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &PatchGroupIdpSyncConfigRequest,
+) -> Result<GroupSyncSettings> {
+    let target = group_target(d, caller, org).await?;
+    update(d, caller, target, |old: GroupSyncSettings| {
+        let new = GroupSyncSettings {
+            field: req.field.clone(),
+            regex_filter: req.regex_filter.clone(),
+            auto_create_missing_groups: req.auto_create_missing_groups,
+            ..old
+        };
+        check_group_settings(&new)?;
+        Ok(new)
+    })
+    .await
+}
+
+/// `PATCH /organizations/{org}/settings/idpsync/groups/mapping`.
+pub async fn patch_group_mapping(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &PatchIdpSyncMappingRequest<Uuid>,
+) -> Result<GroupSyncSettings> {
+    let target = group_target(d, caller, org).await?;
+    update(d, caller, target, |old: GroupSyncSettings| {
+        let mapping = apply_mapping_patch(&old.mapping, req);
+        Ok(GroupSyncSettings { mapping, ..old })
+    })
+    .await
+}
+
+/// `GET /organizations/{org}/settings/idpsync/roles`.
+pub async fn role_settings(d: &Domain, caller: &Caller, org: &str) -> Result<RoleSyncSettings> {
+    let org = org_for(d, caller, org, Action::Read).await?;
+    load_roles(d.store(), org.id).await
+}
+
+/// `PATCH /organizations/{org}/settings/idpsync/roles`: replaces the settings.
+pub async fn patch_role_settings(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &RoleSyncSettings,
+) -> Result<RoleSyncSettings> {
+    let target = role_target(d, caller, org).await?;
+    update(d, caller, target, |_: RoleSyncSettings| Ok(req.clone())).await
+}
+
+/// `PATCH /organizations/{org}/settings/idpsync/roles/config`: the field, mapping kept.
+pub async fn patch_role_config(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &PatchRoleIdpSyncConfigRequest,
+) -> Result<RoleSyncSettings> {
+    let target = role_target(d, caller, org).await?;
+    update(d, caller, target, |old: RoleSyncSettings| {
+        Ok(RoleSyncSettings { field: req.field.clone(), ..old })
+    })
+    .await
+}
+
+/// `PATCH /organizations/{org}/settings/idpsync/roles/mapping`.
+pub async fn patch_role_mapping(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    req: &PatchIdpSyncMappingRequest<String>,
+) -> Result<RoleSyncSettings> {
+    let target = role_target(d, caller, org).await?;
+    update(d, caller, target, |old: RoleSyncSettings| {
+        let mapping = apply_mapping_patch(&old.mapping, req);
+        Ok(RoleSyncSettings { mapping, ..old })
+    })
+    .await
+}
+
+/// The claims seen at the last sign-in of the org's members (of every OIDC user without an
+/// org), after Coder's read check with its texts.
+async fn seen_claims(
+    d: &Domain,
+    caller: &Caller,
+    org: Option<&str>,
+    what: &str,
+) -> Result<Vec<serde_json::Map<String, Value>>> {
+    let org = match org {
+        Some(o) => Some(resolve_org(d, caller, o).await?.id),
+        None => None,
+    };
+    let object = org.map_or_else(site_object, org_object);
+    if !caller.can(Action::Read, &object) {
+        return Err(Error::forbidden_with(format!("You do not have permission to view {what}"))
+            .detail("idpsync_settings.read permission is required"));
+    }
+    let rows = idp_sync::seen_claims(d.store(), org).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|text| match serde_json::from_str(text) {
+            Ok(Value::Object(map)) => Some(map),
+            _ => None,
+        })
+        .collect())
+}
+
+/// `GET [/organizations/{org}]/settings/idpsync/available-fields`: every claim name seen at
+/// sign-ins, sorted.
+pub async fn available_fields(
+    d: &Domain,
+    caller: &Caller,
+    org: Option<&str>,
+) -> Result<Vec<String>> {
+    let claims = seen_claims(d, caller, org, "the available IDP fields").await?;
+    let fields: BTreeSet<String> = claims.iter().flat_map(|c| c.keys().cloned()).collect();
+    Ok(fields.into_iter().collect())
+}
+
+/// `GET [/organizations/{org}]/settings/idpsync/field-values?claimField=`: every string value
+/// (or string in a list) seen for the claim, sorted.
+pub async fn field_values(
+    d: &Domain,
+    caller: &Caller,
+    org: Option<&str>,
+    claim_field: Option<&str>,
+) -> Result<Vec<String>> {
+    let Some(field) = claim_field.filter(|f| !f.is_empty()) else {
+        return Err(Error::bad_request("claimField query parameter is required"));
+    };
+    let claims = seen_claims(d, caller, org, "the IDP claim field values").await?;
+    let mut values = BTreeSet::new();
+    for c in &claims {
+        match c.get(field) {
+            Some(Value::String(s)) => {
+                values.insert(s.clone());
+            }
+            Some(Value::Array(items)) => {
+                values.extend(items.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+            _ => {}
+        }
+    }
+    Ok(values.into_iter().collect())
+}
+
+/// Coder's refusal of manual organization membership changes for a user who signs in through
+/// the identity provider while organization sync is on.
+pub(crate) async fn refuse_manual_membership(d: &Domain, user: &users::User) -> Result<()> {
+    if user.login_type != LoginType::Oidc {
+        return Ok(());
+    }
+    if load_organization(d.store()).await?.field.is_empty() {
+        return Ok(());
+    }
+    Err(Error::bad_request(
+        "Organization sync is enabled for OIDC users, meaning manual organization assignment is not allowed for this user. Have the user re-login to refresh their organizations.",
+    )
+    .detail(format!(
+        "User {} is an OIDC user and organization sync is enabled. Ask an administrator to resolve the membership in your external IDP.",
+        user.username
+    )))
+}
+
+/// Coder's refusal of manual org role edits for a user who signs in through the identity
+/// provider while the org's role sync is on.
+pub(crate) async fn refuse_manual_member_roles(
+    d: &Domain,
+    org: OrgId,
+    user: &users::User,
+) -> Result<()> {
+    if user.login_type != LoginType::Oidc || load_roles(d.store(), org).await?.field.is_empty() {
+        return Ok(());
+    }
+    Err(Error::bad_request(
+        "Cannot modify roles for OIDC users when role sync is enabled. This organization member's roles are managed by the identity provider. Have the user re-login to refresh their roles.",
+    )
+    .detail(
+        "'User Role Field' is set in the organization settings. Ask an administrator to adjust or disable these settings.",
+    ))
+}
+
+/// Refuses manual membership edits that group sync would undo at the next sign-in (Coder
+/// silently undoes them; coder#6549): any edit of a group sync manages (created by sync, or a
+/// mapping target), and adding or removing a user who signs in through the identity provider
+/// to or from any group of an org with group sync on.
+pub(crate) async fn refuse_manual_group_edit(
+    db: &mut atrium_store::Tx<'_>,
+    org: &orgs::Organization,
+    group: &groups::Group,
+    touched: &[UserId],
+) -> Result<()> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let settings = load_groups(&mut *db, org.id).await?;
+    if settings.field.is_empty() {
+        return Ok(());
+    }
+    let field = &settings.field;
+    let mapped = settings.mapping.values().flatten().any(|id| *id == group.id.uuid());
+    if group.source == GroupSource::Oidc || mapped {
+        return Err(Error::bad_request(format!(
+            "The members of group \"{}\" are managed by IdP group sync (claim \"{field}\"); they \
+             cannot be changed by hand.",
+            group.name
+        ))
+        .detail(
+            "Change the user's groups at the identity provider (applied at their next sign-in), \
+             or change this organization's group sync settings.",
+        ));
+    }
+    for u in users::get_many(&mut *db, touched).await? {
+        if u.login_type == LoginType::Oidc {
+            return Err(Error::bad_request(format!(
+                "User \"{}\" signs in through the identity provider, and group sync is on in \
+                 organization \"{}\" (claim \"{field}\"): their groups there follow the identity \
+                 provider, so a manual change would be undone at their next sign-in.",
+                u.username, org.name
+            ))
+            .detail(
+                "Change the user's groups at the identity provider, or turn group sync off for \
+                 this organization.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The JSON shown for a settings value in audit rows (for the sync's own rows).
+pub(crate) fn claim_note(kind: &str, field: &str, values: &[String]) -> Value {
+    json!({"idp_sync": kind, "claim": field, "claim_values": values})
+}
