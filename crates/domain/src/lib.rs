@@ -36,6 +36,7 @@ pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod offers;
+pub mod offers_orgs;
 pub mod oidc;
 pub mod oidc_config;
 pub mod org_roles;

@@ -44,7 +44,7 @@ impl Offer {
     }
 
     /// Both must allow; the first refusal's reasons.
-    fn and(self, other: Offer) -> Offer {
+    pub fn and(self, other: Offer) -> Offer {
         if self.allowed() { other } else { self }
     }
 }

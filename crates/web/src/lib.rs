@@ -9,7 +9,11 @@
 //! - [`auth`]: first-run setup, sign in and out, the forced password change, `/cli-auth`;
 //! - [`users`]: the user list and the user record (status, site and organization roles);
 //! - [`workspaces`]: the workspace list, New workspace, a workspace with its live build log;
-//! - [`templates`], [`organizations`], [`groups`], [`audit`]: read-only lists for now.
+//! - [`organizations`], [`org_members`]: the switcher, Create organization, Make default,
+//!   members and their organization roles;
+//! - [`roles`], [`role_editor`], [`role_holders`]: custom and restriction roles per
+//!   organization and site-wide, the permission editor, holders and Assign;
+//! - [`templates`], [`groups`], [`audit`]: read-only lists for now.
 //!
 //! Adding a page: a module with its handlers and a `routes()` merged below, a template under
 //! `templates/` that `{% extends "base.html" %}` with a `chrome: Chrome` field (from
@@ -24,7 +28,11 @@ pub mod audit;
 pub mod auth;
 pub mod errors;
 pub mod groups;
+pub mod org_members;
 pub mod organizations;
+pub mod role_editor;
+pub mod role_holders;
+pub mod roles;
 pub mod session;
 pub mod templates;
 pub mod users;
@@ -63,6 +71,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
         .merge(workspaces::routes())
         .merge(templates::routes())
         .merge(organizations::routes())
+        .merge(org_members::routes())
+        .merge(roles::routes())
+        .merge(role_holders::routes())
         .merge(groups::routes())
         .merge(audit::routes())
         .with_state(state)

@@ -17,6 +17,7 @@ mod authcheck;
 mod cached_reads;
 mod clients;
 mod dashboard;
+mod dashboard_orgs;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;
 mod go_flows;
