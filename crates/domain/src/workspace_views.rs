@@ -16,9 +16,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use atrium_api::workspaces::Workspace;
-use atrium_store::{WorkspaceId, workspace_view};
 use atrium_store::changes::EVERY;
 use atrium_store::pubsub::PubSub;
+use atrium_store::{WorkspaceId, workspace_view};
 
 use crate::builds::BuildFacts;
 use crate::workspaces::{WorkspaceAuthz, assemble};
@@ -121,7 +121,10 @@ impl WorkspaceViews {
 
 /// A live workspace's engine object and wire view, read in one statement
 /// ([`workspace_view::get`]); `None` when there is no live workspace `id`.
-pub(crate) async fn read(d: &Domain, id: WorkspaceId) -> Result<Option<(WorkspaceAuthz, Workspace)>> {
+pub(crate) async fn read(
+    d: &Domain,
+    id: WorkspaceId,
+) -> Result<Option<(WorkspaceAuthz, Workspace)>> {
     let Some(f) = workspace_view::get(d.store(), id).await? else { return Ok(None) };
     let authz = WorkspaceAuthz::with_acl(&f.workspace, &f.acl);
     let initiator = f.initiator_name.map(|name| (f.latest.initiator_id, name));

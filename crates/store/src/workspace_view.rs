@@ -64,38 +64,121 @@ macro_rules! part {
     };
 }
 
-part!(W, "w", Workspace {
-    id, owner_id, org_id, template_id, name, deleted, dormant_at, created_at, updated_at,
-    last_used_at,
-});
-part!(B, "b", WorkspaceBuild {
-    id, workspace_id, build_number, transition, reason, initiator_id, job_id,
-    template_version_id, state, created_at, updated_at,
-});
-part!(J, "j", ProvisionerJob {
-    id, org_id, initiator_id, kind, provisioner, file_id, input, created_at, updated_at,
-    started_at, completed_at, canceled_at, error, worker_id,
-});
-part!(V, "v", TemplateVersion {
-    id, template_id, org_id, name, message, readme, job_id, file_id, created_by, created_at,
-    updated_at,
-});
-part!(U, "u", User {
-    id, username, email, name, avatar_url, hashed_password, login_type, status, created_at,
-    updated_at, last_seen_at, deleted, is_service_account,
-});
-part!(O, "o", Organization {
-    id, name, display_name, description, icon, is_default, created_at, updated_at,
-});
-part!(T, "t", Template {
-    id, org_id, name, display_name, description, icon, active_version_id, created_by,
-    created_at, updated_at, deleted,
-});
+part!(
+    W,
+    "w",
+    Workspace {
+        id,
+        owner_id,
+        org_id,
+        template_id,
+        name,
+        deleted,
+        dormant_at,
+        created_at,
+        updated_at,
+        last_used_at,
+    }
+);
+part!(
+    B,
+    "b",
+    WorkspaceBuild {
+        id,
+        workspace_id,
+        build_number,
+        transition,
+        reason,
+        initiator_id,
+        job_id,
+        template_version_id,
+        state,
+        created_at,
+        updated_at,
+    }
+);
+part!(
+    J,
+    "j",
+    ProvisionerJob {
+        id,
+        org_id,
+        initiator_id,
+        kind,
+        provisioner,
+        file_id,
+        input,
+        created_at,
+        updated_at,
+        started_at,
+        completed_at,
+        canceled_at,
+        error,
+        worker_id,
+    }
+);
+part!(
+    V,
+    "v",
+    TemplateVersion {
+        id,
+        template_id,
+        org_id,
+        name,
+        message,
+        readme,
+        job_id,
+        file_id,
+        created_by,
+        created_at,
+        updated_at,
+    }
+);
+part!(
+    U,
+    "u",
+    User {
+        id,
+        username,
+        email,
+        name,
+        avatar_url,
+        hashed_password,
+        login_type,
+        status,
+        created_at,
+        updated_at,
+        last_seen_at,
+        deleted,
+        is_service_account,
+    }
+);
+part!(
+    O,
+    "o",
+    Organization { id, name, display_name, description, icon, is_default, created_at, updated_at }
+);
+part!(
+    T,
+    "t",
+    Template {
+        id,
+        org_id,
+        name,
+        display_name,
+        description,
+        icon,
+        active_version_id,
+        created_by,
+        created_at,
+        updated_at,
+        deleted,
+    }
+);
 
 // Pending means not started, completed or canceled (`ProvisionerJob::status`); the queue is
 // every job not started nor canceled, by (created_at, id), as `jobs::queue_positions` counts.
-const PENDING: &str =
-    "j.started_at IS NULL AND j.completed_at IS NULL AND j.canceled_at IS NULL";
+const PENDING: &str = "j.started_at IS NULL AND j.completed_at IS NULL AND j.canceled_at IS NULL";
 const QUEUED: &str = "q.started_at IS NULL AND q.canceled_at IS NULL";
 
 static SQL: LazyLock<String> = LazyLock::new(|| {
