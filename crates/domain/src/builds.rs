@@ -222,6 +222,21 @@ impl BuildFacts {
         Ok(BuildFacts { jobs, versions, names, queue })
     }
 
+    /// The facts of one build read already ([`atrium_store::workspace_view`]).
+    pub(crate) fn of_one(
+        job: ProvisionerJob,
+        version: templates::TemplateVersion,
+        initiator: Option<(UserId, String)>,
+        queue: (i64, i64),
+    ) -> Self {
+        BuildFacts {
+            queue: HashMap::from([(job.id, queue)]),
+            jobs: HashMap::from([(job.id, job)]),
+            versions: HashMap::from([(version.id, version)]),
+            names: initiator.into_iter().collect(),
+        }
+    }
+
     /// The wire build (its job and version must have been loaded: both are foreign keys).
     pub(crate) fn view(
         &self,

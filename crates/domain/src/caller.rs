@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use atrium_engine::stored::{CustomRole, Membership, SubjectInput};
 use atrium_engine::{Action, Object, ResourceType, RoleOptions, Scope, ScopeName, Subject};
-use atrium_store::{DbTime, UserId, UserStatus, api_keys, roles, users};
+use atrium_store::{DbTime, OrgId, UserId, UserStatus, api_keys, roles, users};
 use uuid::Uuid;
 
 use crate::error::{Error, Kind};
@@ -42,7 +42,27 @@ pub struct Caller {
     pub(crate) user: users::User,
     pub(crate) key_id: String,
     pub(crate) subject: Arc<Subject>,
+    pub(crate) own: Arc<OwnFacts>,
     pub(crate) meta: RequestMeta,
+}
+
+/// What `GET /users/me` shows besides the user row, kept with the session (the subject is
+/// compiled from the same reads), so it costs no statement while the session is cached.
+pub(crate) struct OwnFacts {
+    /// The site roles, sorted.
+    pub(crate) site_roles: Vec<String>,
+    /// The organizations the user belongs to, sorted.
+    pub(crate) orgs: Vec<OrgId>,
+}
+
+impl OwnFacts {
+    fn of(input: &SubjectInput) -> OwnFacts {
+        let mut site_roles = input.site_roles.clone();
+        site_roles.sort();
+        let mut orgs: Vec<OrgId> = input.memberships.iter().map(|m| OrgId(m.org)).collect();
+        orgs.sort();
+        OwnFacts { site_roles, orgs }
+    }
 }
 
 impl Caller {
@@ -107,12 +127,13 @@ pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Res
     let interval = activity_interval(state.config.user_dormancy_period);
     if let Some(entry) = state.sessions.lookup(id)
         && tokens::secret_matches(secret, &entry.key.hashed_secret)
-        && let Some(hit) = state.sessions.hit(&entry, DbTime::now(), interval, &meta.ip.to_string())
+        && let Some(hit) = state.sessions.hit(&entry, DbTime::now(), interval, meta.ip)
     {
         return Ok(Caller {
             user: hit.user,
             key_id: entry.key.id.clone(),
             subject: hit.subject,
+            own: hit.own,
             meta,
         });
     }
@@ -198,9 +219,10 @@ pub async fn authenticate(state: &Domain, token: &str, meta: RequestMeta) -> Res
     let input = load_subject_input(state, user.id).await?;
     let scope = key_scope(&key.scope);
     let subject = Arc::new(atrium_engine::stored::build(&input, scope, RoleOptions::default()));
+    let own = Arc::new(OwnFacts::of(&input));
     let key_id = key.id.clone();
-    state.sessions.insert(epoch, key, user.clone(), subject.clone());
-    Ok(Caller { user, key_id, subject, meta })
+    state.sessions.insert(epoch, key, user.clone(), subject.clone(), own.clone());
+    Ok(Caller { user, key_id, subject, own, meta })
 }
 
 /// The subject of an already-authenticated session as a new request would see it now, without

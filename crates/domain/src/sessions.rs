@@ -31,6 +31,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use atrium_engine::Subject;
+
+use crate::caller::OwnFacts;
 use atrium_store::changes::EVERY;
 use atrium_store::pubsub::PubSub;
 use atrium_store::{DbTime, LoginType, Store, StoreError, UserId, api_keys, users};
@@ -55,6 +57,7 @@ pub(crate) struct Entry {
     pub(crate) key: api_keys::ApiKey,
     pub(crate) user: users::User,
     pub(crate) subject: Arc<Subject>,
+    pub(crate) own: Arc<OwnFacts>,
     cached_at: Instant,
     seen: Mutex<Seen>,
 }
@@ -87,6 +90,7 @@ struct KeyUse {
 pub(crate) struct Hit {
     pub(crate) user: users::User,
     pub(crate) subject: Arc<Subject>,
+    pub(crate) own: Arc<OwnFacts>,
 }
 
 impl Sessions {
@@ -153,6 +157,7 @@ impl Sessions {
         key: api_keys::ApiKey,
         user: users::User,
         subject: Arc<Subject>,
+        own: Arc<OwnFacts>,
     ) {
         if !self.pubsub.live() {
             return;
@@ -166,6 +171,7 @@ impl Sessions {
             key,
             user,
             subject,
+            own,
             cached_at: Instant::now(),
             seen: Mutex::new(seen),
         });
@@ -188,7 +194,7 @@ impl Sessions {
         entry: &Entry,
         now: DbTime,
         interval: Duration,
-        ip: &str,
+        ip: impl std::fmt::Display,
     ) -> Option<Hit> {
         let mut seen = entry.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.expires_at < now {
@@ -212,7 +218,8 @@ impl Sessions {
                 at: now,
                 stored_expires_at: seen.expires_at,
                 expires_at,
-                ip: ip.to_owned(),
+                // Formatted only when written (not on every hit).
+                ip: ip.to_string(),
             };
             seen.last_used = now;
             seen.expires_at = expires_at;
@@ -239,7 +246,7 @@ impl Sessions {
                 slot.key_used = Some(used);
             }
         }
-        Some(Hit { user, subject: entry.subject.clone() })
+        Some(Hit { user, subject: entry.subject.clone(), own: entry.own.clone() })
     }
 
     /// Writes the queued activity in one transaction. A key revoked, expired or extended by

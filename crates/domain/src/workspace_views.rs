@@ -16,11 +16,13 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use atrium_api::workspaces::Workspace;
-use atrium_store::WorkspaceId;
 use atrium_store::changes::EVERY;
 use atrium_store::pubsub::PubSub;
+use atrium_store::{WorkspaceId, workspace_view};
 
-use crate::workspaces::WorkspaceAuthz;
+use crate::builds::BuildFacts;
+use crate::workspaces::{WorkspaceAuthz, assemble};
+use crate::{Domain, Result};
 
 /// The longest a view is served without being rebuilt.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
@@ -33,10 +35,11 @@ pub struct WorkspaceViews {
     pubsub: PubSub,
 }
 
-/// A cached workspace.
+/// A cached workspace: its engine object and its wire view, serialized once (a hit copies
+/// and serializes nothing).
 pub(crate) struct CachedView {
     pub(crate) authz: WorkspaceAuthz,
-    pub(crate) view: Workspace,
+    pub(crate) json: Arc<[u8]>,
     cached_at: Instant,
 }
 
@@ -98,12 +101,12 @@ impl WorkspaceViews {
         epoch: u64,
         id: WorkspaceId,
         authz: WorkspaceAuthz,
-        view: Workspace,
+        json: Arc<[u8]>,
     ) {
         if !self.pubsub.live() {
             return;
         }
-        let entry = Arc::new(CachedView { authz, view, cached_at: Instant::now() });
+        let entry = Arc::new(CachedView { authz, json, cached_at: Instant::now() });
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         // Checked under the write lock: `invalidate` bumps the epoch before taking it.
         if self.epoch.load(Ordering::Acquire) != epoch {
@@ -114,4 +117,18 @@ impl WorkspaceViews {
         }
         entries.insert(id, entry);
     }
+}
+
+/// A live workspace's engine object and wire view, read in one statement
+/// ([`workspace_view::get`]); `None` when there is no live workspace `id`.
+pub(crate) async fn read(
+    d: &Domain,
+    id: WorkspaceId,
+) -> Result<Option<(WorkspaceAuthz, Workspace)>> {
+    let Some(f) = workspace_view::get(d.store(), id).await? else { return Ok(None) };
+    let authz = WorkspaceAuthz::with_acl(&f.workspace, &f.acl);
+    let initiator = f.initiator_name.map(|name| (f.latest.initiator_id, name));
+    let facts = BuildFacts::of_one(f.job, f.version, initiator, f.queue);
+    let build = facts.view(&f.workspace, &f.owner, &f.template, &f.latest)?;
+    Ok(Some((authz, assemble(&f.workspace, &f.owner, &f.org, &f.template, build))))
 }

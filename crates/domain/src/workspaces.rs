@@ -317,20 +317,25 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Wo
     Ok(WorkspacesResponse { workspaces, count: listed.count })
 }
 
-/// A live workspace by id; needs `read` on it (404 otherwise).
-pub async fn get(d: &Domain, caller: &Caller, param: &str) -> Result<Workspace> {
+/// A live workspace by id, as the serialized wire `Workspace`; needs `read` on it (404
+/// otherwise). Served from the view cache when warm (no statement, no serialization), else
+/// read in one statement and cached.
+pub async fn get_json(d: &Domain, caller: &Caller, param: &str) -> Result<std::sync::Arc<[u8]>> {
     let id: WorkspaceId = param.parse().map_err(|_| Error::not_found())?;
     if let Some(hit) = d.workspace_views.lookup(id) {
         caller.require_or_404(Action::Read, &hit.authz.object())?;
-        return Ok(hit.view.clone());
+        return Ok(hit.json.clone());
     }
     let epoch = d.workspace_views.epoch();
-    let (ws, authz) = resolve_workspace(d, caller, param).await?;
-    // Built from the store alone (not the caller's possibly older copy of the owner), so what
-    // is cached is what the reads after `epoch` saw.
-    let view = to_api(d, &ws).await?;
-    d.workspace_views.insert(epoch, id, authz, view.clone());
-    Ok(view)
+    let (authz, view) = crate::workspace_views::read(d, id).await?.ok_or_else(Error::not_found)?;
+    let json: std::sync::Arc<[u8]> = serde_json::to_vec(&view)
+        .map_err(|e| Error::internal(format!("serialize a workspace: {e}")))?
+        .into();
+    let allowed = caller.require_or_404(Action::Read, &authz.object());
+    // The view does not depend on who asked, so a refused read caches it too.
+    d.workspace_views.insert(epoch, id, authz, json.clone());
+    allowed?;
+    Ok(json)
 }
 
 /// A live workspace by owner and name; needs `read` on the owner (its resolution) and on the
@@ -451,35 +456,45 @@ async fn views(
         ) else {
             return Err(Error::not_found());
         };
-        let build = facts.view(ws, owner, template, latest)?;
-        let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
-        out.push(Workspace {
-            id: ws.id.uuid(),
-            created_at: time(ws.created_at),
-            updated_at: time(ws.updated_at),
-            owner_id: owner.id.uuid(),
-            owner_name: owner.username.clone(),
-            owner_avatar_url: owner.avatar_url.clone(),
-            organization_id: org.id.uuid(),
-            organization_name: org.name.clone(),
-            template_id: template.id.uuid(),
-            template_name: template.name.clone(),
-            template_display_name: template.display_name.clone(),
-            template_icon: template.icon.clone(),
-            template_active_version_id: active,
-            template_require_active_version: false,
-            outdated: build.template_version_id != active,
-            latest_build: build,
-            name: ws.name.clone(),
-            last_used_at: time(ws.last_used_at),
-            dormant_at: ws.dormant_at.map(time),
-            deleting_at: None,
-            automatic_updates: "never".into(),
-            health: WorkspaceHealth { healthy: true, failing_agents: vec![] },
-            favorite: false,
-        });
+        out.push(assemble(ws, owner, org, template, facts.view(ws, owner, template, latest)?));
     }
     Ok(out)
+}
+
+/// The wire `Workspace` from its rows and its latest build's view.
+pub(crate) fn assemble(
+    ws: &workspaces::Workspace,
+    owner: &users::User,
+    org: &orgs::Organization,
+    template: &templates::Template,
+    build: atrium_api::workspaces::WorkspaceBuild,
+) -> Workspace {
+    let active = template.active_version_id.map(TemplateVersionId::uuid).unwrap_or_default();
+    Workspace {
+        id: ws.id.uuid(),
+        created_at: time(ws.created_at),
+        updated_at: time(ws.updated_at),
+        owner_id: owner.id.uuid(),
+        owner_name: owner.username.clone(),
+        owner_avatar_url: owner.avatar_url.clone(),
+        organization_id: org.id.uuid(),
+        organization_name: org.name.clone(),
+        template_id: template.id.uuid(),
+        template_name: template.name.clone(),
+        template_display_name: template.display_name.clone(),
+        template_icon: template.icon.clone(),
+        template_active_version_id: active,
+        template_require_active_version: false,
+        outdated: build.template_version_id != active,
+        latest_build: build,
+        name: ws.name.clone(),
+        last_used_at: time(ws.last_used_at),
+        dormant_at: ws.dormant_at.map(time),
+        deleting_at: None,
+        automatic_updates: "never".into(),
+        health: WorkspaceHealth { healthy: true, failing_agents: vec![] },
+        favorite: false,
+    }
 }
 
 fn bad_template(field: &str, message: String) -> Error {

@@ -108,14 +108,16 @@ impl IntoResponse for ApiError {
 /// Serializes a body with Coder's content type.
 pub fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => {
-            let mut response = (status, bytes).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
-            response
-        }
+        Ok(bytes) => json_bytes_response(status, bytes),
         Err(e) => ApiError::internal(format!("serialize response: {e}")).into_response(),
     }
+}
+
+/// A response of JSON serialized already (a cached view).
+pub fn json_bytes_response(status: StatusCode, bytes: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, bytes.into()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response
 }

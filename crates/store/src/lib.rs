@@ -67,6 +67,7 @@ pub mod template_variables;
 pub mod templates;
 pub mod users;
 pub mod workspace_list;
+pub mod workspace_view;
 pub mod workspaces;
 
 pub use db::{Backend, ChangeHook, Db, Pool, Store, Tx};

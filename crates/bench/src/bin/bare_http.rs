@@ -4,7 +4,10 @@
 //! authorization. Runs on the same Tokio runtime as `atrium server` (multi-threaded, one
 //! worker per core it may run on).
 //!
-//! Usage: `bench-bare-http ADDRESS BODY_FILE`.
+//! Also answers `GET /api/v2/users/me` with ME_BODY_FILE's bytes when given (the cached-session
+//! comparison).
+//!
+//! Usage: `bench-bare-http ADDRESS BODY_FILE [ME_BODY_FILE]`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -19,10 +22,10 @@ use axum::routing::get;
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (Some(address), Some(body)) = (args.next(), args.next()) else {
-        eprintln!("usage: bench-bare-http ADDRESS BODY_FILE");
+        eprintln!("usage: bench-bare-http ADDRESS BODY_FILE [ME_BODY_FILE]");
         return ExitCode::from(2);
     };
-    match run(&address, &body) {
+    match run(&address, &body, args.next()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench-bare-http: {e}");
@@ -31,9 +34,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(address: &str, body: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn run(address: &str, body: &str, me: Option<String>) -> Result<(), Box<dyn std::error::Error>> {
     let address: SocketAddr = address.parse()?;
     let body = Bytes::from(std::fs::read(body)?);
+    let me = match me {
+        Some(file) => Bytes::from(std::fs::read(file)?),
+        None => Bytes::new(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let app = Router::new().route(
@@ -41,6 +48,13 @@ fn run(address: &str, body: &str) -> Result<(), Box<dyn std::error::Error>> {
             get(move |Path(_workspace): Path<String>| {
                 let body = body.clone();
                 async move { ([(CONTENT_TYPE, "application/json")], body).into_response() }
+            }),
+        );
+        let app = app.route(
+            "/api/v2/users/me",
+            get(move || {
+                let me = me.clone();
+                async move { ([(CONTENT_TYPE, "application/json")], me).into_response() }
             }),
         );
         let listener = tokio::net::TcpListener::bind(address).await?;

@@ -3,7 +3,7 @@
 
 use crate::Shared;
 use crate::actor::Actor;
-use crate::error::{ApiResult, json_response};
+use crate::error::{ApiResult, json_bytes_response, json_response};
 use crate::extract::{Body, Page, QueryParams};
 use atrium_api::Response as Message;
 use atrium_api::workspaces::{
@@ -77,7 +77,8 @@ async fn get_workspace(
     actor: Actor,
     Path(param): Path<String>,
 ) -> ApiResult<Response> {
-    Ok(json_response(StatusCode::OK, &workspaces::get(&state, &actor, &param).await?))
+    let json = workspaces::get_json(&state, &actor, &param).await?;
+    Ok(json_bytes_response(StatusCode::OK, axum::body::Bytes::from_owner(json)))
 }
 
 /// A workspace by owner and name.

@@ -28,11 +28,39 @@ both_backends!(a_warm_workspace_read_runs_no_statement, |s: TestServer| async mo
     let ws = uuid_of(&r.body["id"]);
     wait_status(&s.owner, ws, "running").await;
     let path = format!("/api/v2/workspaces/{ws}");
+    // The session is warm (the requests above: `GET /users/me` costs nothing then); the
+    // workspace's view is dropped, so the next read misses it: one statement reads everything
+    // the view and the check need.
+    assert_eq!(cost(&s.owner, "/api/v2/users/me").await, (StatusCode::OK, 0));
+    s.domain().workspace_views.flush();
     let (status, cold) = cost(&s.owner, &path).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(cold, 1, "a workspace read that misses the view cache costs one statement");
     let (status, warm) = cost(&s.owner, &path).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(warm, 0, "a warm read costs nothing (the cold one cost {cold})");
+    assert_eq!(warm, 0, "a warm read costs nothing");
+    // A reader it is shared with, and a dormant workspace's, miss the same way.
+    let (bob, bob_user) = s.user_with_roles(&[]).await;
+    let acl = json!({"user_roles": {bob_user.id.to_string(): "use"}});
+    let r = s.owner.send(Method::PATCH, &format!("{path}/acl"), &acl).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(cost(&bob, "/api/v2/users/me").await.0, StatusCode::OK);
+    s.domain().workspace_views.flush();
+    assert_eq!(cost(&bob, &path).await, (StatusCode::OK, 1));
+    assert_eq!(cost(&bob, &path).await, (StatusCode::OK, 0));
+    s.stop().await;
+});
+
+both_backends!(a_session_miss_costs_few_statements, |s: TestServer| async move {
+    count_statements();
+    assert_eq!(cost(&s.owner, "/api/v2/users/me").await.0, StatusCode::OK);
+    s.domain().sessions.flush();
+    let (status, cold) = cost(&s.owner, "/api/v2/users/me").await;
+    assert_eq!(status, StatusCode::OK);
+    // The key, the user, and the subject's facts (one statement); activity is written later.
+    eprintln!("a session miss on GET /users/me cost {cold} statements");
+    assert!(cold <= 3, "a session miss cost {cold} statements");
+    assert_eq!(cost(&s.owner, "/api/v2/users/me").await, (StatusCode::OK, 0));
     s.stop().await;
 });
 

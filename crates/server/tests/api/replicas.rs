@@ -432,6 +432,32 @@ async fn a_reset_password_from_outside_ends_cached_sessions_on_sqlite() {
     s.stop().await;
 }
 
+/// The same from outside on PostgreSQL: the command's write notifies every replica (its
+/// triggers), so both A and B drop the cached session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_password_from_outside_ends_cached_sessions_on_postgres() {
+    use atrium_server::domain::host::Host;
+    let Some(s) = TestServer::start_postgres().await else { return };
+    let b = replica(&s, |_| {}).await;
+    let (member_a, member) = s.user_with_roles(&[]).await;
+    let member_b = on(&b, &member_a);
+    assert_eq!(member_a.get("/api/v2/users/me").await.status, StatusCode::OK);
+    assert_eq!(member_b.get("/api/v2/users/me").await.status, StatusCode::OK);
+    assert!(!b.domain().sessions.is_empty(), "B caches the session");
+    let url = &s.config.postgres_url.as_ref().expect("a PostgreSQL test").0;
+    let host = Host::open_postgres(url).await.unwrap();
+    host.reset_password(&member.username, format!("{PASSWORD}-new")).await.unwrap();
+    host.close().await;
+    for (name, client) in [("A", &member_a), ("B", &member_b)] {
+        eventually(&format!("the outside reset on {name}"), || async {
+            client.get("/api/v2/users/me").await.status == StatusCode::UNAUTHORIZED
+        })
+        .await;
+    }
+    b.stop().await;
+    s.stop().await;
+}
+
 /// The suspension's propagation delay from A to B, over 20 tries: printed for the record
 /// (the benchmark's job is to measure it under load); asserted only against the deadline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
