@@ -9,7 +9,10 @@
 //! - [`auth`]: first-run setup, sign in and out, the forced password change, `/cli-auth`;
 //! - [`users`]: the user list and the user record (status, site and organization roles);
 //! - [`workspaces`]: the workspace list, New workspace, a workspace with its live build log;
-//! - [`templates`], [`organizations`], [`groups`], [`audit`]: read-only lists for now.
+//! - [`templates`], [`template_page`], [`template_acl`]: the template list, a template's
+//!   versions (upload, import log, promote) and its permissions;
+//! - [`groups`]: groups with create, members and delete; [`account`]: password and tokens;
+//! - [`organizations`], [`audit`]: read-only lists for now.
 //!
 //! Adding a page: a module with its handlers and a `routes()` merged below, a template under
 //! `templates/` that `{% extends "base.html" %}` with a `chrome: Chrome` field (from
@@ -19,6 +22,7 @@
 //! refuses them unless they come from the same site (`Origin` / `Sec-Fetch-Site`), as for the
 //! API.
 
+pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -26,6 +30,8 @@ pub mod errors;
 pub mod groups;
 pub mod organizations;
 pub mod session;
+pub mod template_acl;
+pub mod template_page;
 pub mod templates;
 pub mod users;
 pub mod workspaces;
@@ -65,5 +71,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
         .merge(organizations::routes())
         .merge(groups::routes())
         .merge(audit::routes())
+        .merge(template_page::routes())
+        .merge(template_acl::routes())
+        .merge(account::routes())
         .with_state(state)
 }
