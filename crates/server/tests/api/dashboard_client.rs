@@ -10,7 +10,7 @@ pub struct Web {
     base: String,
     http: reqwest::Client,
     cookie: String,
-    /// The `Origin` its posts carry: the server's own unless [`Web::from_site`] changed it.
+    /// The `Origin` its posts carry: the server's own unless [`Web::posting_from`] changed it.
     origin: String,
 }
 
@@ -38,7 +38,7 @@ impl Web {
     }
 
     /// The same session, posting from another site.
-    pub fn from_site(mut self, origin: &str) -> Web {
+    pub fn posting_from(mut self, origin: &str) -> Web {
         self.origin = origin.to_owned();
         self
     }

@@ -65,7 +65,7 @@ both_backends!(a_template_admin_uploads_and_promotes_a_version, |s: TestServer| 
     // From another site, the same upload changes nothing.
     let before = version_count(&s, id).await;
     let cross = Web::of(&s, &admin)
-        .from_site("http://evil.example")
+        .posting_from("http://evil.example")
         .post_file(
             &format!("/templates/{id}/versions"),
             &[],
