@@ -185,3 +185,45 @@ both_backends!(
         assert_eq!(group_names(&s, other_org).await, before);
     }
 );
+
+both_backends!(
+    create_group_is_offered_exactly_when_the_engine_allows,
+    |s: TestServer| async move {
+        let object = json!({"resource_type": "group", "organization_id": s.default_org});
+        let (org_admin, org_admin_user) = s.user_with_roles(&[]).await;
+        let r = fixtures::set_org_roles(
+            &s.owner,
+            s.default_org,
+            org_admin_user.id,
+            &["organization-admin"],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let (template_admin, _) = s.user_with_roles(&["template-admin"]).await;
+        let (member, _) = s.user_with_roles(&[]).await;
+        for (who, client) in
+            [("org admin", &org_admin), ("template admin", &template_admin), ("member", &member)]
+        {
+            let allowed = fixtures::authcheck(client, &object, "create").await;
+            let web = Web::of(&s, client);
+            let page = web.get("/groups").await;
+            assert_eq!(page.status, StatusCode::OK, "{who}: {}", page.body);
+            assert_eq!(
+                page.body.contains(">Create group</button>"),
+                allowed,
+                "{who}: {}",
+                page.body
+            );
+            let name = unique("grp");
+            let posted =
+                web.post("/groups", &format!("organization={}&name={name}", s.default_org)).await;
+            let created = group_names(&s, s.default_org).await.contains(&name);
+            assert_eq!(created, allowed, "{who}: {}", posted.body);
+            let expected = if allowed { StatusCode::SEE_OTHER } else { StatusCode::FORBIDDEN };
+            assert_eq!(posted.status, expected, "{who}: {}", posted.body);
+        }
+        // The organization admin may; a plain member may not (the engine's answer, pinned).
+        assert!(fixtures::authcheck(&org_admin, &object, "create").await);
+        assert!(!fixtures::authcheck(&member, &object, "create").await);
+    }
+);

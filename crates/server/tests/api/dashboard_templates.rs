@@ -182,5 +182,22 @@ both_backends!(
         let saved = member_web.post(&format!("/templates/{id}/permissions"), &form).await;
         assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
         assert_eq!(fixtures::template_acl(&s.owner, id).await["group"][0]["role"], "admin");
+
+        // A template admin edits it too; a member without a grant is refused.
+        let (template_admin, _) = s.user_with_roles(&["template-admin"]).await;
+        let form = format!("group:{group}=use");
+        let saved =
+            Web::of(&s, &template_admin).post(&format!("/templates/{id}/permissions"), &form).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+        assert_eq!(fixtures::template_acl(&s.owner, id).await["group"][0]["role"], "use");
+        let (outsider, _) = s.user_with_roles(&[]).await;
+        let form = format!("group:{group}=remove");
+        let refused =
+            Web::of(&s, &outsider).post(&format!("/templates/{id}/permissions"), &form).await;
+        assert!(refused.status.is_client_error(), "{}", refused.body);
+        assert_eq!(
+            fixtures::ids(&fixtures::template_acl(&s.owner, id).await["group"]),
+            vec![group]
+        );
     }
 );
