@@ -184,3 +184,26 @@ pub async fn usable_templates(d: &Domain, caller: &Caller) -> Result<Vec<ApiTemp
     }
     Ok(out)
 }
+
+/// What the caller may do to one template.
+#[derive(Clone, Debug)]
+pub struct TemplateOffers {
+    /// Upload and promote versions (`update`, as version creation and promotion decide).
+    pub versions: Offer,
+    /// Read its ACL (`update`, as [`crate::template_acl::get`] decides).
+    pub read_acl: Offer,
+    /// Change its ACL (`create`, as [`crate::template_acl::update`] decides).
+    pub edit_acl: Offer,
+}
+
+/// The actions on a template (an id the caller may read; 404 otherwise).
+pub async fn template(d: &Domain, caller: &Caller, template: &str) -> Result<TemplateOffers> {
+    let resolved = crate::templates::resolve(d, caller, template).await?;
+    let object = resolved.authz.object();
+    let update = Offer::decide(caller, Action::Update, &object);
+    Ok(TemplateOffers {
+        versions: update.clone(),
+        read_acl: update,
+        edit_acl: Offer::decide(caller, Action::Create, &object),
+    })
+}

@@ -104,8 +104,8 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
         let media =
             headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        // The dashboard's pages (outside `/api/`) post forms; the same-site check above is
-        // what protects them.
+        // The dashboard's pages (outside `/api/`) post forms (a file upload as multipart);
+        // the same-site check above is what protects them.
         let allowed = essence == "application/json"
             || (req.uri().path() == "/api/v2/files"
                 && matches!(
@@ -113,7 +113,10 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
                     "application/x-tar" | "application/zip" | "application/x-zip-compressed"
                 ))
             || (!req.uri().path().starts_with("/api/")
-                && essence == "application/x-www-form-urlencoded");
+                && matches!(
+                    essence.as_str(),
+                    "application/x-www-form-urlencoded" | "multipart/form-data"
+                ));
         if !allowed {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -13,7 +13,10 @@
 //!   members and their organization roles;
 //! - [`roles`], [`role_editor`], [`role_holders`]: custom and restriction roles per
 //!   organization and site-wide, the permission editor, holders and Assign;
-//! - [`templates`], [`groups`], [`audit`]: read-only lists for now.
+//! - [`templates`], [`template_page`], [`template_acl`]: the template list, a template's
+//!   versions (upload, import log, promote) and its permissions;
+//! - [`groups`]: groups with create, members and delete; [`account`]: password and tokens;
+//! - [`audit`]: the audit log.
 //!
 //! Adding a page: a module with its handlers and a `routes()` merged below, a template under
 //! `templates/` that `{% extends "base.html" %}` with a `chrome: Chrome` field (from
@@ -23,6 +26,7 @@
 //! refuses them unless they come from the same site (`Origin` / `Sec-Fetch-Site`), as for the
 //! API.
 
+pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -34,6 +38,8 @@ pub mod role_editor;
 pub mod role_holders;
 pub mod roles;
 pub mod session;
+pub mod template_acl;
+pub mod template_page;
 pub mod templates;
 pub mod users;
 pub mod workspaces;
@@ -76,5 +82,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
         .merge(role_holders::routes())
         .merge(groups::routes())
         .merge(audit::routes())
+        .merge(template_page::routes())
+        .merge(template_acl::routes())
+        .merge(account::routes())
         .with_state(state)
 }

@@ -1,5 +1,5 @@
-//! Templates: the templates the caller may read, across their organizations. (Versions,
-//! promotion and the ACL editor are still to come.)
+//! Templates: the templates the caller may read, across their organizations, each a link to
+//! its page ([`crate::template_page`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -19,6 +19,7 @@ pub fn routes() -> Router<WebState> {
 }
 
 pub struct TemplateRow {
+    pub id: String,
     pub name: String,
     pub display_name: String,
     pub organization: String,
@@ -51,6 +52,7 @@ async fn list(
         Ok(list) => (
             list.into_iter()
                 .map(|t| TemplateRow {
+                    id: t.id.to_string(),
                     name: t.name,
                     display_name: t.display_name,
                     organization: t.organization_display_name,

@@ -17,7 +17,11 @@ mod authcheck;
 mod cached_reads;
 mod clients;
 mod dashboard;
+mod dashboard_account;
+mod dashboard_client;
+mod dashboard_groups;
 mod dashboard_orgs;
+mod dashboard_templates;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
 mod fixtures;
 mod go_flows;
