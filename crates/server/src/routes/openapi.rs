@@ -47,8 +47,11 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/v2/users/oidc/callback"),
 ];
 
+/// Builds one carrier's scheme.
+type Carrier = fn() -> ApiKey;
+
 /// The session token's carriers, in the order the server reads them.
-const SESSION_SCHEMES: [(&str, fn() -> ApiKey); 3] = [
+const SESSION_SCHEMES: [(&str, Carrier); 3] = [
     ("CoderSessionToken", || ApiKey::Header(ApiKeyValue::new("Coder-Session-Token"))),
     ("CoderSessionCookie", || ApiKey::Cookie(ApiKeyValue::new("coder_session_token"))),
     ("CoderSessionQuery", || ApiKey::Query(ApiKeyValue::new("coder_session_token"))),

@@ -345,6 +345,9 @@ both_backends!(dry_runs_are_authorized_like_coder, |s: TestServer| async move {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let job = uuid_of(&r.body["id"]);
     let base = format!("/api/v2/templateversions/{version}/dry-run/{job}");
+    // Done first: a dry-run's resources answer 400 until its job completes.
+    let (done, _) = owner.watch_job(&base, &format!("{base}/logs"), |b| b).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
     // Another member reads the template but not the member's planned workspace: 403.
     for path in [
         base.clone(),
