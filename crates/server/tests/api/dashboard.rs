@@ -3,57 +3,33 @@
 //! password change, and the navigation and New workspace follow the engine.
 
 use atrium_api::users::User;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN};
+use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::both_backends;
 use crate::common::*;
+use crate::dashboard_client;
 use crate::fixtures;
 
-/// A browser-like client: the session as the cookie, redirects not followed.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookie: String,
-}
+/// A browser-like client ([`dashboard_client::Web`]) answering tuples.
+struct Browser(dashboard_client::Web);
 
 impl Browser {
     fn new(s: &TestServer, token: &str) -> Browser {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Browser { base: s.url.clone(), http, cookie: format!("coder_session_token={token}") }
+        Browser(dashboard_client::Web::with_token(s, token))
     }
 
     /// A page: its status, `Location` and HTML.
     async fn get(&self, path: &str) -> (StatusCode, String, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .expect("sent");
-        let location =
-            r.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        (r.status(), location, r.text().await.expect("body"))
+        let answer = self.0.get(path).await;
+        (answer.status, answer.location, answer.body)
     }
 
     /// A form post from `origin`.
     async fn post(&self, path: &str, origin: &str, form: &str) -> (StatusCode, String) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .header(ORIGIN, origin)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form.to_owned())
-            .send()
-            .await
-            .expect("sent");
-        (r.status(), r.text().await.expect("body"))
+        let answer = self.0.clone().posting_from(origin).post(path, form).await;
+        (answer.status, answer.body)
     }
 }
 
@@ -77,10 +53,10 @@ both_backends!(dashboard_writes_must_come_from_the_same_site, |s: TestServer| as
     assert_eq!(status_of(&s, &alice).await, "suspended");
 
     // The API keeps refusing form bodies sent with the cookie, same site or not.
-    let r = owner
-        .http
+    let token = s.owner.token.as_deref().expect("owner token");
+    let r = reqwest::Client::new()
         .put(format!("{}/api/v2/users/{}/status/activate", s.url, alice.id))
-        .header(COOKIE, &owner.cookie)
+        .header(COOKIE, format!("coder_session_token={token}"))
         .header(ORIGIN, &s.url)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body("x=1")

@@ -1,4 +1,4 @@
-//! A browser-like client for the dashboard's own tests (groups, templates, account): the
+//! A browser-like client for the dashboard's own tests (every page's module): the
 //! session as the `coder_session_token` cookie, same-site form posts, redirects not followed.
 
 use reqwest::StatusCode;
@@ -6,6 +6,7 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN};
 
 use crate::common::*;
 
+#[derive(Clone)]
 pub struct Web {
     base: String,
     http: reqwest::Client,
@@ -24,11 +25,15 @@ pub struct Answer {
 impl Web {
     /// The dashboard as the signed-in client `c` sees it.
     pub fn of(s: &TestServer, c: &Client) -> Web {
+        Web::with_token(s, c.token.as_deref().expect("a signed-in client"))
+    }
+
+    /// The dashboard with `token` as the session cookie (empty: a cookie naming no session).
+    pub fn with_token(s: &TestServer, token: &str) -> Web {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        let token = c.token.as_deref().expect("a signed-in client");
         Web {
             base: s.url.clone(),
             http,
@@ -58,6 +63,13 @@ impl Web {
             .await
             .expect("sent");
         Self::answer(r).await
+    }
+
+    /// A form post of `fields`, url-encoded.
+    pub async fn post_fields(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let form: Vec<String> =
+            fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+        self.post(path, &form.join("&")).await
     }
 
     /// A form post (`form` already url-encoded).

@@ -4,71 +4,31 @@
 //! nothing. State is read back through the API as the owner.
 
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::both_backends;
 use crate::common::*;
+use crate::dashboard_client;
 use crate::fixtures::*;
 
-/// The dashboard as one signed-in user: the session as the cookie, same-site form posts.
-struct Web {
-    base: String,
-    http: reqwest::Client,
-    cookie: String,
-}
+/// The dashboard as one signed-in user ([`Web`]'s cookie client), answering (status, page).
+struct Web(dashboard_client::Web);
 
 impl Web {
     fn of(s: &TestServer, c: &Client) -> Web {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let token = c.token.as_deref().expect("token");
-        Web { base: s.url.clone(), http, cookie: format!("coder_session_token={token}") }
+        Web(dashboard_client::Web::of(s, c))
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .expect("sent");
-        (r.status(), r.text().await.expect("body"))
+        let answer = self.0.get(path).await;
+        (answer.status, answer.body)
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, &self.cookie)
-            .header(ORIGIN, &self.base)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("sent");
-        (r.status(), r.text().await.expect("body"))
+        let answer = self.0.post_fields(path, form).await;
+        (answer.status, answer.body)
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn button(verb: &str) -> String {
