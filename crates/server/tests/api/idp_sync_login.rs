@@ -72,11 +72,22 @@ async fn orgs_of(s: &TestServer, user: Uuid) -> Vec<Uuid> {
 
 /// Signs in through the mock provider; the user's id.
 async fn sign_in(s: &TestServer, idp: &MockIdp, sub: &str, claims: Value) -> Uuid {
+    sign_in_session(s, idp, sub, claims).await.0
+}
+
+/// Signs in through the provider: the user's id and a client holding the new session.
+async fn sign_in_session(
+    s: &TestServer,
+    idp: &MockIdp,
+    sub: &str,
+    claims: Value,
+) -> (Uuid, Client) {
     idp.sign_in_as(sub, claims);
     let o = browser_sign_in(s, "").await;
     assert_eq!(o.status, StatusCode::TEMPORARY_REDIRECT, "{}", o.body);
-    let me = s.anonymous().with_token(&o.session.unwrap()).get("/api/v2/users/me").await;
-    uuid_of(&me.body["id"])
+    let client = s.anonymous().with_token(&o.session.unwrap());
+    let me = client.get("/api/v2/users/me").await;
+    (uuid_of(&me.body["id"]), client)
 }
 
 with_backends!(orgs_groups_and_roles_follow_the_claims, |b: Backend| async move {
@@ -111,9 +122,16 @@ with_backends!(orgs_groups_and_roles_follow_the_claims, |b: Backend| async move 
     )
     .await;
 
+    // A template only "devs" may use (Everyone taken off its ACL).
+    let template = uuid_of(&create_template(&s.owner, home, json!({})).await["id"]);
+    let acl = json!({"group_perms": {home.to_string(): "", devs.to_string(): "use"}});
+    assert_eq!(patch_acl(&s.owner, template, &acl).await.status, StatusCode::OK);
+
     let claims = json!({"email": "kim@example.com", "groups": ["developers", "team-red", "other"],
         "orgs": ["engineering"], "roles": ["eng-admins", "ci-runner", "no-such-role"]});
-    let kim = sign_in(&s, &idp, "sub-kim", claims).await;
+    let (kim, kim_client) = sign_in_session(&s, &idp, "sub-kim", claims).await;
+    let template_path = format!("/api/v2/templates/{template}");
+    assert_eq!(kim_client.get(&template_path).await.status, StatusCode::OK);
     assert_eq!(orgs_of(&s, kim).await, {
         let mut v = vec![home, eng];
         v.sort();
@@ -207,6 +225,9 @@ with_backends!(orgs_groups_and_roles_follow_the_claims, |b: Backend| async move 
     assert_eq!(kim2, kim);
     assert_eq!(orgs_of(&s, kim).await, [home]);
     assert_eq!(groups_of(&s, home, kim).await, [("team-red".to_owned(), "oidc".to_owned())]);
+    // Out of "devs", the template is gone for Kim's earlier session too (the cached session
+    // heard of the change).
+    assert_eq!(kim_client.get(&template_path).await.status, StatusCode::NOT_FOUND);
     // Back in the org with the roles claim missing: a plain member there.
     let claims = json!({"email": "kim@example.com", "orgs": "engineering"});
     sign_in(&s, &idp, "sub-kim", claims).await;
