@@ -272,7 +272,12 @@ pub async fn patch_role_settings(
     req: &RoleSyncSettings,
 ) -> Result<RoleSyncSettings> {
     let target = role_target(d, caller, org).await?;
-    update(d, caller, target, |_: RoleSyncSettings| Ok(req.clone())).await
+    let assignable = MappedRoles::load(d, caller, &target).await?;
+    update(d, caller, target, |old: RoleSyncSettings| {
+        assignable.check(&old, req)?;
+        Ok(req.clone())
+    })
+    .await
 }
 
 /// `PATCH /organizations/{org}/settings/idpsync/roles/config`: the field, mapping kept.
@@ -297,11 +302,61 @@ pub async fn patch_role_mapping(
     req: &PatchIdpSyncMappingRequest<String>,
 ) -> Result<RoleSyncSettings> {
     let target = role_target(d, caller, org).await?;
+    let assignable = MappedRoles::load(d, caller, &target).await?;
     update(d, caller, target, |old: RoleSyncSettings| {
         let mapping = apply_mapping_patch(&old.mapping, req);
-        Ok(RoleSyncSettings { mapping, ..old })
+        let new = RoleSyncSettings { mapping, ..old.clone() };
+        assignable.check(&old, &new)?;
+        Ok(new)
     })
     .await
+}
+
+/// Role sync grants what its mapping names at every sign-in, so a mapping may only add roles
+/// its editor could assign by hand in that org (the engine's role-change rules, `assignable_by`
+/// included): an `organization-user-admin` with `idpsync_settings` cannot map a claim to
+/// `organization-admin` and sign in to it. Names that are no org role (site roles, which sync
+/// drops, or roles not defined yet) are kept, as Coder keeps them.
+struct MappedRoles<'a> {
+    caller: &'a Caller,
+    org: OrgId,
+    custom: Vec<atrium_store::roles::CustomRole>,
+}
+
+impl<'a> MappedRoles<'a> {
+    async fn load(d: &Domain, caller: &'a Caller, target: &Target) -> Result<MappedRoles<'a>> {
+        let org = target.org.as_ref().map(|o| o.id).ok_or_else(|| Error::internal("no org"))?;
+        let custom = atrium_store::roles::list(d.store(), org).await?;
+        Ok(MappedRoles { caller, org, custom })
+    }
+
+    /// Refuses a role that `new` maps a claim value to and `old` did not, unless the caller may
+    /// assign it.
+    fn check(&self, old: &RoleSyncSettings, new: &RoleSyncSettings) -> Result<()> {
+        use atrium_engine::BuiltinRole;
+        use atrium_engine::assign::{CustomRoleInfo, RoleScope, check_role_change_with};
+        let custom = |name: &str| {
+            self.custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CustomRoleInfo {
+                name: c.name.clone(),
+                assignable_by: c.assignable_by.0.clone(),
+            })
+        };
+        for (value, roles) in &new.mapping {
+            let before = old.mapping.get(value);
+            for role in roles {
+                let added = !before.is_some_and(|b| b.iter().any(|r| r.eq_ignore_ascii_case(role)));
+                let org_role = BuiltinRole::parse(role).is_some_and(|b| b.is_org_role())
+                    || custom(role).is_some();
+                if added && org_role {
+                    let scope = RoleScope::Org(self.org.uuid());
+                    let asked = [role.clone()];
+                    check_role_change_with(self.caller.subject(), scope, &[], &asked, custom)
+                        .map_err(crate::user_roles::assign_error)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The claims seen at the last sign-in of the org's members (of every OIDC user without an

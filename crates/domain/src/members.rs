@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::audit::{self, Entry};
 use crate::convert::time;
 use crate::orgs::resolve_org;
-use crate::user_roles::assign_error;
+use crate::user_roles::{RoleEdit, assign_error};
 use crate::users::resolve_user;
 use crate::{Caller, Domain, Error, Result};
 use atrium_api::orgs::{
@@ -128,6 +128,19 @@ pub async fn update_roles(
     user: &str,
     req: &UpdateRoles,
 ) -> Result<OrganizationMember> {
+    edit_roles(d, caller, org, user, &RoleEdit::Replace(req.roles.clone())).await
+}
+
+/// Changes a member's org roles by `edit`, computed on the roles read under the membership's
+/// lock (so one role added or removed never overwrites a parallel change), with the same
+/// checks as [`update_roles`].
+pub async fn edit_roles(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+    user: &str,
+    edit: &RoleEdit,
+) -> Result<OrganizationMember> {
     let mut entry = Entry::new("write", "organization_member").by(caller);
     let result = async {
         let org = resolve_org(d, caller, org).await?;
@@ -150,7 +163,7 @@ pub async fn update_roles(
             caller.subject(),
             RoleScope::Org(org.id.uuid()),
             &current,
-            &req.roles,
+            &edit.requested(&current)?,
             |name| {
                 custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CustomRoleInfo {
                     name: c.name.clone(),

@@ -38,6 +38,39 @@ pub async fn get(d: &Domain, caller: &Caller, user: &str) -> Result<UserRoles> {
 /// changes (not your own, only owners touch owners, never the last owner) and assigning or
 /// unassigning each changed role, all on the roles read under the owner-set lock.
 pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) -> Result<ApiUser> {
+    edit(d, caller, user, &RoleEdit::Replace(req.roles.clone())).await
+}
+
+/// How a role write changes the roles it finds: all replaced (the API's PUT), or one role added
+/// or removed (the dashboard's Assign and Remove), computed on the roles read under the write's
+/// lock so that a parallel change is never overwritten.
+#[derive(Clone, Debug)]
+pub enum RoleEdit {
+    Replace(Vec<String>),
+    Add(String),
+    Remove(String),
+}
+
+impl RoleEdit {
+    /// The roles asked for, given the current ones. Removing a role not held is refused.
+    pub fn requested(&self, current: &[String]) -> Result<Vec<String>> {
+        let holds = |role: &str| current.iter().any(|c| c.eq_ignore_ascii_case(role));
+        match self {
+            RoleEdit::Replace(roles) => Ok(roles.clone()),
+            RoleEdit::Add(role) if holds(role) => Ok(current.to_vec()),
+            RoleEdit::Add(role) => Ok(current.iter().cloned().chain([role.clone()]).collect()),
+            RoleEdit::Remove(role) if holds(role) => {
+                Ok(current.iter().filter(|c| !c.eq_ignore_ascii_case(role)).cloned().collect())
+            }
+            RoleEdit::Remove(role) => {
+                Err(Error::bad_request(format!("The user does not hold the role \"{role}\".")))
+            }
+        }
+    }
+}
+
+/// Changes a user's site roles by `edit`, with the same checks as [`update`].
+pub async fn edit(d: &Domain, caller: &Caller, user: &str, edit: &RoleEdit) -> Result<ApiUser> {
     let mut entry = Entry::new("write", "user").by(caller);
     let result = async {
         let user = resolve_user(d, caller, user).await?;
@@ -58,8 +91,9 @@ pub async fn update(d: &Domain, caller: &Caller, user: &str, req: &UpdateRoles) 
         let (target, current) =
             guard_account(&mut tx, caller, user.id, AccountAction::ChangeRoles).await?;
         let site_custom = site_roles::list(&mut tx).await?;
+        let requested = edit.requested(&current)?;
         let change =
-            check_role_change_with(caller.subject(), RoleScope::Site, &current, &req.roles, |n| {
+            check_role_change_with(caller.subject(), RoleScope::Site, &current, &requested, |n| {
                 site_custom.iter().find(|r| r.name.eq_ignore_ascii_case(n)).map(|r| {
                     CustomRoleInfo {
                         name: r.name.clone(),

@@ -86,7 +86,7 @@ fn check(state: &Shared, req: &Request) -> Result<(), ApiError> {
     {
         return Err(cross_site());
     }
-    if !cookie_authenticated(headers) {
+    if !cookie_authenticated(headers, !req.uri().path().starts_with("/api/")) {
         return Ok(());
     }
     let upgrade = headers
@@ -170,11 +170,12 @@ fn percent_decode(path: &str) -> Vec<u8> {
     out
 }
 
-/// The session comes from the cookie: the cookie is there and the header is not (the header
-/// wins when both are sent, and a cross-site page cannot set it).
-fn cookie_authenticated(headers: &HeaderMap) -> bool {
+/// The session comes from the cookie: the cookie is there and, for the API, the header is not
+/// (the API reads the header first, and a cross-site page cannot set it). The dashboard reads
+/// only the cookie, so outside `/api/` a header beside it changes nothing.
+fn cookie_authenticated(headers: &HeaderMap, dashboard: bool) -> bool {
     let header_token = headers.get("coder-session-token").is_some_and(|v| !v.as_bytes().is_empty());
-    !header_token
+    (dashboard || !header_token)
         && headers.get_all(header::COOKIE).iter().any(|v| {
             v.to_str().is_ok_and(|cookies| {
                 cookies.split(';').any(|pair| {
@@ -323,13 +324,17 @@ mod tests {
 
     #[test]
     fn cookie_or_header() {
-        assert!(cookie_authenticated(&headers(&[("cookie", "a=b; coder_session_token=x")])));
-        assert!(!cookie_authenticated(&headers(&[("cookie", "coder_session_token=")])));
-        assert!(!cookie_authenticated(&headers(&[
-            ("cookie", "coder_session_token=x"),
-            ("coder-session-token", "y")
-        ])));
-        assert!(!cookie_authenticated(&headers(&[("cookie", "other=x")])));
+        for dashboard in [false, true] {
+            let cookie = headers(&[("cookie", "a=b; coder_session_token=x")]);
+            assert!(cookie_authenticated(&cookie, dashboard));
+            let empty = headers(&[("cookie", "coder_session_token=")]);
+            assert!(!cookie_authenticated(&empty, dashboard));
+            assert!(!cookie_authenticated(&headers(&[("cookie", "other=x")]), dashboard));
+        }
+        // A header beside the cookie: the API uses the header; the dashboard the cookie.
+        let both = headers(&[("cookie", "coder_session_token=x"), ("coder-session-token", "y")]);
+        assert!(!cookie_authenticated(&both, false));
+        assert!(cookie_authenticated(&both, true));
     }
 
     #[test]

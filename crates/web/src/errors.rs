@@ -33,6 +33,8 @@ impl PageError {
 
 /// The parts of an error a form shows beside itself.
 pub struct Problem {
+    /// The refusal's HTTP status, for the page that shows it.
+    pub status: u16,
     pub message: String,
     pub fields: Vec<(String, String)>,
     pub reasons: Vec<String>,
@@ -43,6 +45,7 @@ impl Problem {
         // The engine's reasons are the caller's own permissions (what /authcheck/explain
         // tells them); a not-found hides whether the object exists, so it has none.
         let reasons = if error.kind == Kind::Forbidden { error.reasons.clone() } else { vec![] };
+        let status = error.status();
         let body = error.into_body();
         let message = if body.detail.is_empty() {
             body.message
@@ -50,6 +53,7 @@ impl Problem {
             format!("{} {}", body.message, body.detail)
         };
         Problem {
+            status,
             message,
             fields: body.validations.into_iter().map(|v| (v.field, v.detail)).collect(),
             reasons,

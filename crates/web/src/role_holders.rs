@@ -3,8 +3,9 @@
 //! site roles ([`user_roles::update`], as `PUT /users/{user}/roles`) — the same checks as the
 //! member and user records, so a refusal here is the one there.
 
-use atrium_api::users::{AssignableRoles, UpdateRoles};
+use atrium_api::users::AssignableRoles;
 use atrium_domain::offers::Offer;
+use atrium_domain::user_roles::RoleEdit;
 use atrium_domain::{Error, Page, members, user_roles, users};
 use atrium_engine::{Action, Object, ResourceType};
 use axum::Router;
@@ -105,8 +106,9 @@ struct AssignForm {
     username: String,
 }
 
-/// Adds `role` to or takes it from `user`'s roles in the scope, by the same operation the
-/// member or user record uses.
+/// Adds `role` to or takes it from `user`'s roles in the scope, by the same operations the
+/// member or user record uses, as one change computed under the write's lock (a parallel change
+/// to the same person's roles is kept).
 async fn change(
     state: &WebState,
     signed: &Signed,
@@ -116,27 +118,13 @@ async fn change(
     add: bool,
 ) -> Result<(), Error> {
     let caller = &signed.caller;
-    let next = |current: Vec<String>, implicit: &str| {
-        let mut roles: Vec<String> = current
-            .into_iter()
-            .filter(|r| !r.eq_ignore_ascii_case(implicit) && !r.eq_ignore_ascii_case(role))
-            .collect();
-        if add {
-            roles.push(role.to_owned());
-        }
-        UpdateRoles { roles }
-    };
+    let edit = if add { RoleEdit::Add(role.to_owned()) } else { RoleEdit::Remove(role.to_owned()) };
     match scope {
         Scope::Org { id, .. } => {
-            let org = id.to_string();
-            let m = members::get(state, caller, &org, user).await?;
-            let current = m.member.roles.into_iter().map(|r| r.name).collect();
-            members::update_roles(state, caller, &org, user, &next(current, "organization-member"))
-                .await?;
+            members::edit_roles(state, caller, &id.to_string(), user, &edit).await?;
         }
         Scope::Site => {
-            let current = user_roles::get(state, caller, user).await?.roles;
-            user_roles::update(state, caller, user, &next(current, "member")).await?;
+            user_roles::edit(state, caller, user, &edit).await?;
         }
     }
     Ok(())

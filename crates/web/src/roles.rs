@@ -399,6 +399,7 @@ pub async fn role_page(
     name: &str,
     outcome: Outcome,
 ) -> PageResult {
+    let refused = outcome.problem.as_ref().map(|p| p.status);
     let fail = |e| signed.fail(e);
     let roles = scope.roles(state, signed).await.map_err(fail)?;
     let Some(found) = roles.into_iter().find(|r| r.role.name.eq_ignore_ascii_case(name)) else {
@@ -469,6 +470,13 @@ pub async fn role_page(
         username: outcome.username,
     }
     .into_response())
+    .map(|mut page: axum::response::Response| {
+        // A page showing a refusal answers with the refusal's status, as every form does.
+        if let Some(status) = refused.and_then(|s| axum::http::StatusCode::from_u16(s).ok()) {
+            *page.status_mut() = status;
+        }
+        page
+    })
 }
 
 async fn org_save(
