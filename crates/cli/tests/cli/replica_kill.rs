@@ -134,7 +134,8 @@ async fn a_killed_replicas_builds_are_finished_and_its_running_job_failed_by_ano
     // The last build's job is the one A's worker was running when A died: claimed by A's
     // worker, its heartbeat as A last wrote it.
     let running = workspaces.pop().unwrap();
-    let job = latest_build(&a.url, &token, &running).await["job"]["id"].as_str().unwrap().to_owned();
+    let job =
+        latest_build(&a.url, &token, &running).await["job"]["id"].as_str().unwrap().to_owned();
     let db = sqlx::PgPool::connect(&postgres_url).await.unwrap();
     let beat = micros_ago(LAST_BEAT_BEFORE_KILL);
     let claimed = sqlx::query(
@@ -182,10 +183,8 @@ async fn a_killed_replicas_builds_are_finished_and_its_running_job_failed_by_ano
     assert!(since_beat <= DEAD_JOB_BOUND, "failed {since_beat:?} after the last heartbeat");
     assert_eq!(failed["job"]["error"], "the provisioner worker stopped responding", "{failed}");
     // Each queued build ran exactly once: one build per workspace, none retried.
-    let builds: i64 = sqlx::query_scalar("SELECT count(*) FROM workspace_builds")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let builds: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM workspace_builds").fetch_one(&db).await.unwrap();
     assert_eq!(builds, 4);
     eprintln!("the dead replica's job failed {since_beat:?} after its last heartbeat");
     db.close().await;
