@@ -19,6 +19,7 @@ mod oidc;
 mod org_settings;
 mod orgs;
 mod prompts;
+mod replica_kill;
 mod templates;
 mod tokens;
 mod users;
