@@ -281,10 +281,14 @@ both_backends!(custom_roles_created_edited_assigned_and_deleted, |s: TestServer|
     );
 
     // Remove from the holder, then Delete (a member's forged delete first).
-    let (status, html) =
-        admin_web.post(&format!("{page}/holders/{}/remove", plain_user.username), &[]).await;
+    let remove = format!("{page}/holders/{}/remove", plain_user.username);
+    let (status, html) = admin_web.post(&remove, &[]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(org_roles(&s, org, plain_user.id).await.is_empty());
+    // Removing a role the user does not hold says so, with the refusal's status.
+    let (status, html) = admin_web.post(&remove, &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("does not hold the role"), "{html}");
     let (status, _) = plain_web.post(&format!("{page}/delete"), &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(role_named(&org_role_list(&s.owner, org).await, "startstop").is_some());
@@ -417,4 +421,22 @@ both_backends!(site_wide_roles_for_owners, |s: TestServer| async move {
     let (status, _) = owner.post("/roles/auditor-lite/delete", &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(role_named(&site_list().await, "auditor-lite").is_none());
+});
+
+// Assign and Remove change one role each under the membership's lock: many at once, none lost.
+both_backends!(parallel_assigns_from_role_pages_all_stick, |s: TestServer| async move {
+    let org = s.default_org;
+    let (_, user) = member_in(&s, org, &[]).await;
+    let owner = Web::of(&s, &s.owner);
+    let roles = ["organization-auditor", "organization-template-admin", "organization-user-admin"];
+    let posts = roles.iter().map(|role| {
+        let path = format!("/organizations/{org}/roles/{role}/assign");
+        let owner = &owner;
+        let username = user.username.clone();
+        async move { owner.post(&path, &[("username", &username)]).await }
+    });
+    for (status, html) in futures_util::future::join_all(posts).await {
+        assert_eq!(status, StatusCode::OK, "{html}");
+    }
+    assert_eq!(org_roles(&s, org, user.id).await.len(), roles.len());
 });

@@ -115,6 +115,27 @@ both_backends!(group_and_role_sync_settings_are_per_org, |s: TestServer| async m
     add_member(&s, other, admin_user.id).await;
     assert_eq!(org_admin.get(&groups_path(other)).await.status, StatusCode::FORBIDDEN);
 
+    // A role mapping adds only roles its editor could assign by hand: the org user admin
+    // cannot map a claim to organization-admin (and sign in to it); the org admin can.
+    let escalate = json!({"field": "email", "mapping": {"me@example.com": ["organization-admin"]}});
+    let r = org_user_admin.send(Method::PATCH, &roles_path(org), &escalate).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.message().starts_with("not authorized to assign role"), "{}", r.body);
+    let r = org_user_admin
+        .send(
+            Method::PATCH,
+            &format!("{}/mapping", roles_path(org)),
+            &json!({"add": [{"given": "x", "gets": "organization-admin"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(s.owner.get(&roles_path(org)).await.body["mapping"], json!({}));
+    let r = org_admin.send(Method::PATCH, &roles_path(org), &escalate).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r =
+        org_admin.send(Method::PATCH, &roles_path(org), &json!({"field": "", "mapping": {}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
     let group = Uuid::new_v4();
     let body = json!({"field": "groups", "mapping": {"devs": [group]}, "regex_filter": "^team-",
         "auto_create_missing_groups": true});
@@ -149,7 +170,7 @@ both_backends!(group_and_role_sync_settings_are_per_org, |s: TestServer| async m
         "Unexpected field 'legacy_group_name_mapping'. Field not allowed, set to null or remove it."
     );
 
-    let r = org_user_admin
+    let r = org_admin
         .send(
             Method::PATCH,
             &roles_path(org),
@@ -157,7 +178,7 @@ both_backends!(group_and_role_sync_settings_are_per_org, |s: TestServer| async m
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = org_user_admin
+    let r = org_admin
         .send(
             Method::PATCH,
             &format!("{}/mapping", roles_path(org)),
@@ -172,6 +193,7 @@ both_backends!(group_and_role_sync_settings_are_per_org, |s: TestServer| async m
     let r = org_user_admin
         .send(Method::PATCH, &format!("{}/config", roles_path(org)), &json!({"field": ""}))
         .await;
+    // The org user admin turns role sync off (the mapping stays; nothing is granted by it).
     assert_eq!(r.body["field"], "");
     assert_eq!(r.body["mapping"]["Admins"], json!(["organization-admin"]));
 
