@@ -32,6 +32,7 @@ pub mod audit;
 pub mod auth;
 pub mod errors;
 pub mod groups;
+pub mod log_events;
 pub mod org_members;
 pub mod organizations;
 pub mod role_editor;

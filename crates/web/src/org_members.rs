@@ -96,24 +96,10 @@ pub async fn member_page(
     let o = orgs::get(state, caller, org).await.map_err(fail)?;
     let org_id = o.id.to_string();
     let m = members::get(state, caller, &org_id, user).await.map_err(fail)?;
-    let held: Vec<&str> = m.member.roles.iter().map(|r| r.name.as_str()).collect();
     let own = m.member.user_id == caller.id().uuid();
     let (roles, editable, why) = match org_roles::list(state, caller, &org_id).await {
         Ok(list) => {
-            let any = list.iter().any(|r| r.assignable);
-            let roles = list
-                .into_iter()
-                .map(|r| RoleChoice {
-                    held: held.contains(&r.role.name.as_str()),
-                    display_name: if r.role.display_name.is_empty() {
-                        r.role.name.clone()
-                    } else {
-                        r.role.display_name
-                    },
-                    name: r.role.name,
-                    assignable: r.assignable,
-                })
-                .collect();
+            let (roles, any) = RoleChoice::for_org(list, &m.member.roles);
             let why = if own {
                 vec!["you cannot change your own organization roles".to_owned()]
             } else if !any {
@@ -123,15 +109,7 @@ pub async fn member_page(
             };
             (roles, any && !own, why)
         }
-        Err(e) => {
-            let held = m.member.roles.iter().map(|r| RoleChoice {
-                name: r.name.clone(),
-                display_name: r.display_name.clone(),
-                held: true,
-                assignable: false,
-            });
-            (held.collect(), false, e.reasons.clone())
-        }
+        Err(e) => (RoleChoice::held_only(&m.member.roles), false, e.reasons.clone()),
     };
     let switcher = Switcher::new(state, signed, &o.name, "").await?;
     Ok(MemberPage {

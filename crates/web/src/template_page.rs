@@ -3,8 +3,6 @@
 //! for a version whose import succeeded. Upload and Promote are offered only to those who may
 //! update the template ([`offers::template`]); the reasons are shown otherwise.
 
-use std::convert::Infallible;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use atrium_api::templates::{
@@ -16,13 +14,12 @@ use atrium_domain::offers::{self, TemplateOffers};
 use atrium_domain::{Error, Page, files, template_versions, templates};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use futures_util::{StreamExt, stream};
 
 use crate::WebState;
 use crate::errors::{PageResult, Problem};
+use crate::log_events;
 use crate::session::{Chrome, Signed};
 
 pub fn routes() -> Router<WebState> {
@@ -332,8 +329,7 @@ async fn promote(
     }
 }
 
-/// A version's import log as server-sent events, as a build's log is followed: `log` per line,
-/// then `done` when the job ends (or the caller may no longer read the template).
+/// A version's import log as server-sent events ([`log_events::follow`]).
 async fn follow_log(
     State(state): State<WebState>,
     signed: Signed,
@@ -342,26 +338,5 @@ async fn follow_log(
     let log = template_versions::open_log(&state, &signed.caller, &version)
         .await
         .map_err(|e| signed.fail(e))?;
-    let follow = log.follow(state.domain.clone(), 0);
-    let events = stream::unfold(Some(follow), |follow| async move {
-        let mut follow = follow?;
-        let batch = match follow.next_batch().await {
-            Some(Ok(lines)) => {
-                let events: Vec<Event> = lines
-                    .into_iter()
-                    .map(|l| Event::default().event("log").data(l.output.replace('\r', "")))
-                    .collect();
-                return Some((stream::iter(events), Some(follow)));
-            }
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "following an import log failed");
-                vec![Event::default().event("done").data("end")]
-            }
-            None => vec![Event::default().event("done").data("end")],
-        };
-        Some((stream::iter(batch), None))
-    })
-    .flatten()
-    .map(Ok::<_, Infallible>);
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    Ok(log_events::follow(&state, log, "an import log"))
 }

@@ -5,7 +5,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use atrium_api::users::{CreateUserRequest, UpdateRoles, User as ApiUser};
+use atrium_api::users::{
+    AssignableRoles, CreateUserRequest, SlimRole, UpdateRoles, User as ApiUser,
+};
 use atrium_domain::offers::{self, Offer, UserOffers};
 use atrium_domain::{Page, members, org_roles, orgs, password_reset, user_roles, users};
 use axum::Router;
@@ -202,6 +204,40 @@ pub struct RoleChoice {
     pub assignable: bool,
 }
 
+impl RoleChoice {
+    /// An organization's roles as checkboxes for a member holding `held`, and whether the
+    /// caller may assign any of them.
+    pub fn for_org(list: Vec<AssignableRoles>, held: &[SlimRole]) -> (Vec<RoleChoice>, bool) {
+        let any = list.iter().any(|r| r.assignable);
+        let roles = list
+            .into_iter()
+            .map(|r| RoleChoice {
+                held: held.iter().any(|h| h.name == r.role.name),
+                display_name: if r.role.display_name.is_empty() {
+                    r.role.name.clone()
+                } else {
+                    r.role.display_name
+                },
+                name: r.role.name,
+                assignable: r.assignable,
+            })
+            .collect();
+        (roles, any)
+    }
+
+    /// The roles a member holds, read-only (when the organization's roles cannot be listed).
+    pub fn held_only(held: &[SlimRole]) -> Vec<RoleChoice> {
+        held.iter()
+            .map(|r| RoleChoice {
+                name: r.name.clone(),
+                display_name: r.display_name.clone(),
+                held: true,
+                assignable: false,
+            })
+            .collect()
+    }
+}
+
 /// The user's roles in one organization.
 pub struct OrgRoles {
     pub org_id: String,
@@ -271,39 +307,9 @@ async fn record_page(
         let Ok(member) = members::get(state, caller, &org_param, &u.username).await else {
             continue;
         };
-        let held: Vec<&str> = member.member.roles.iter().map(|r| r.name.as_str()).collect();
         let (roles, assignable_any) = match org_roles::list(state, caller, &org_param).await {
-            Ok(list) => {
-                let any = list.iter().any(|r| r.assignable);
-                let roles = list
-                    .into_iter()
-                    .map(|r| RoleChoice {
-                        held: held.contains(&r.role.name.as_str()),
-                        display_name: if r.role.display_name.is_empty() {
-                            r.role.name.clone()
-                        } else {
-                            r.role.display_name
-                        },
-                        name: r.role.name,
-                        assignable: r.assignable,
-                    })
-                    .collect();
-                (roles, any)
-            }
-            Err(_) => (
-                member
-                    .member
-                    .roles
-                    .iter()
-                    .map(|r| RoleChoice {
-                        name: r.name.clone(),
-                        display_name: r.display_name.clone(),
-                        held: true,
-                        assignable: false,
-                    })
-                    .collect(),
-                false,
-            ),
+            Ok(list) => RoleChoice::for_org(list, &member.member.roles),
+            Err(_) => (RoleChoice::held_only(&member.member.roles), false),
         };
         orgs.push(OrgRoles {
             org_id: org_param,

@@ -4,8 +4,6 @@
 //! Start / Stop / Delete as the engine allows them and the latest build's log, live while the
 //! build runs (server-sent events from the domain's log follower).
 
-use std::convert::Infallible;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use atrium_api::workspaces::{CreateWorkspaceBuildRequest, CreateWorkspaceRequest, Workspace};
@@ -13,15 +11,14 @@ use atrium_domain::offers::{self, Offer};
 use atrium_domain::{Page, builds, workspaces};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::WebState;
 use crate::errors::{PageResult, Problem};
+use crate::log_events;
 use crate::session::{Chrome, Signed, encode};
 
 pub fn routes() -> Router<WebState> {
@@ -272,35 +269,12 @@ async fn transition(
     Ok(Redirect::to(&format!("/workspaces/{}/{}", encode(&owner), encode(&name))).into_response())
 }
 
-/// A build's log as server-sent events: `log` per line, then `done` when the job ends (or the
-/// caller may no longer read the workspace). Every event carries data: browsers drop events
-/// without any.
+/// A build's log as server-sent events ([`log_events::follow`]).
 async fn follow_log(
     State(state): State<WebState>,
     signed: Signed,
     Path(build): Path<String>,
 ) -> PageResult {
     let log = builds::open_log(&state, &signed.caller, &build).await.map_err(|e| signed.fail(e))?;
-    let follow = log.follow(state.domain.clone(), 0);
-    let events = stream::unfold(Some(follow), |follow| async move {
-        let mut follow = follow?;
-        let batch = match follow.next_batch().await {
-            Some(Ok(lines)) => {
-                let events: Vec<Event> = lines
-                    .into_iter()
-                    .map(|l| Event::default().event("log").data(l.output.replace('\r', "")))
-                    .collect();
-                return Some((stream::iter(events), Some(follow)));
-            }
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "following a build log failed");
-                vec![Event::default().event("done").data("end")]
-            }
-            None => vec![Event::default().event("done").data("end")],
-        };
-        Some((stream::iter(batch), None))
-    })
-    .flatten()
-    .map(Ok::<_, Infallible>);
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    Ok(log_events::follow(&state, log, "a build log"))
 }
