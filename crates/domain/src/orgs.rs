@@ -54,6 +54,9 @@ pub async fn create(
         )
         .await
         .map_err(|e| name_conflict(e, &req.name))?;
+        // The creator joins as a plain member, as Coder's postOrganizations does: without it
+        // they could not see their org in their own list once they lost site-wide read.
+        orgs::add_member(&mut tx, org.id, caller.id(), org.created_at).await?;
         entry.resource(org.id.uuid(), org.name.clone());
         entry.org = Some(org.id);
         entry.changed(&json!({}), &org_json(&org));

@@ -101,7 +101,7 @@ fn micros_ago(age: Duration) -> i64 {
 async fn a_killed_replicas_builds_are_finished_and_its_running_job_failed_by_another() {
     // The owner and an echo template, made through a first server with workers (the
     // template's import job has to run somewhere); then that server stops.
-    let Some(env) = Env::with_owner(Backend::Postgres).await else { return };
+    let Some(mut env) = Env::with_owner(Backend::Postgres).await else { return };
     let dir = module_dir(&[("main.tf", &format!("# {}\n", unique("m")))]);
     let d = dir.path().to_str().unwrap();
     env.atrium(&["templates", "push", "killed", "-d", d, "--provisioner", "echo", "-y"]).ok();
@@ -117,7 +117,7 @@ async fn a_killed_replicas_builds_are_finished_and_its_running_job_failed_by_ano
         .to_owned();
     let mut config = env.config.clone();
     let postgres_url = config.postgres_url.as_ref().unwrap().0.clone();
-    env.stop().await;
+    env.stop_server().await;
 
     // Replica A, a process of its own with no workers: every build it takes stays queued.
     let a_dir = tempfile::tempdir().unwrap();
@@ -189,4 +189,5 @@ async fn a_killed_replicas_builds_are_finished_and_its_running_job_failed_by_ano
     eprintln!("the dead replica's job failed {since_beat:?} after its last heartbeat");
     db.close().await;
     b.stop().await;
+    env.stop().await;
 }

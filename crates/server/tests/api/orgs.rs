@@ -59,6 +59,13 @@ both_backends!(create_get_update_and_delete, |s: TestServer| async move {
     let missing = get_org(&s.owner, &Uuid::new_v4().to_string()).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.message(), NOT_FOUND);
+    // The creator joined it as a plain member (Coder's postOrganizations), once.
+    let members = s.owner.get(&format!("/api/v2/organizations/{org}/members")).await;
+    assert_eq!(members.status, StatusCode::OK, "{}", members.body);
+    let members = members.body.as_array().expect("members").clone();
+    assert_eq!(members.len(), 1, "{members:?}");
+    assert_eq!(uuid_of(&members[0]["user_id"]), s.owner_id);
+    assert_eq!(members[0]["roles"], json!([]), "{members:?}");
 
     // Refusals: the name rule, a duplicate name, callers who may not create orgs.
     let long = "x".repeat(33);

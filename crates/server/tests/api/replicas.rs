@@ -263,13 +263,14 @@ async fn a_stopped_replicas_queued_builds_are_finished_by_another() {
     let mut config = s.config.clone();
     config.provisioner_daemons = 3;
     let owner = s.owner.clone();
-    s.stop().await;
+    s.stop_server().await;
     let b = atrium_server::start(config).await.expect("replica B starts");
     let owner_b = on(&b, &owner);
     for ws in queued {
         wait_status(&owner_b, ws, "running").await;
     }
     b.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,7 +297,7 @@ async fn an_api_only_replica_fails_a_dead_replicas_running_jobs() {
     // Only an API-only replica is left.
     let b = replica(&s, |c| c.provisioner_daemons = 0).await;
     let owner_b = on(&b, &s.owner);
-    s.stop().await;
+    s.stop_server().await;
     eventually("the dead replica's job failed", || async {
         let r = owner_b.get(&format!("/api/v2/workspaces/{ws}")).await;
         r.body["latest_build"]["status"] == "failed"
@@ -310,6 +311,7 @@ async fn an_api_only_replica_fails_a_dead_replicas_running_jobs() {
     );
     db.close().await;
     b.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
