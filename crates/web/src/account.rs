@@ -107,7 +107,12 @@ async fn page(State(state): State<WebState>, signed: Signed) -> PageResult {
 }
 
 /// A refused request: the account page with the domain's message, and its status.
-async fn refused(state: &WebState, signed: &Signed, e: Error, token_name: String) -> PageResult {
+pub(crate) async fn refused(
+    state: &WebState,
+    signed: &Signed,
+    e: Error,
+    token_name: String,
+) -> PageResult {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let shown = Shown { token_name, problem: Some(Problem::of(e)), ..Shown::plain() };
     let page = account_page(state, signed, shown).await?;

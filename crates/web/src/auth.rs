@@ -225,6 +225,9 @@ struct ChangePage {
 struct ChangeForm {
     old_password: String,
     password: String,
+    /// `account` when the form is the Account page's: a refusal is shown there.
+    #[serde(default)]
+    from: String,
 }
 
 async fn change_page(State(state): State<WebState>, signed: Signed) -> PageResult {
@@ -248,6 +251,9 @@ async fn change(
         password: form.password.clone(),
     };
     if let Err(e) = users::update_password(&state, &signed.caller, "me", &req).await {
+        if form.from == "account" {
+            return crate::account::refused(&state, &signed, e, String::new()).await;
+        }
         let forced = atrium_domain::password_reset::must_change(&state, &signed.caller)
             .await
             .map_err(|e| signed.fail(e))?;

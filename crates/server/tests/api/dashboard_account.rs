@@ -35,6 +35,17 @@ both_backends!(the_account_page_creates_and_deletes_your_tokens, |s: TestServer|
     assert!(page.body.contains("action=\"/password/change\""), "{}", page.body);
     assert!(page.body.contains("You have no API tokens."), "{}", page.body);
     assert_eq!(web.get("/password/change").await.status, StatusCode::OK);
+    // A wrong current password from the Account page is refused on the Account page.
+    let wrong = web
+        .post("/password/change", "from=account&old_password=nope&password=N3w-Secret!pass")
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(
+        wrong.body.contains("<h1>Account</h1>") && wrong.body.contains("API tokens"),
+        "{}",
+        wrong.body
+    );
+    assert!(works(&s, alice.token.as_deref().expect("a session")).await, "nothing changed");
 
     let created = web.post("/account/tokens", "name=laptop&lifetime_days=7").await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
