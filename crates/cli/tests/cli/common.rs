@@ -83,56 +83,14 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// The test cluster's URL. Without one the PostgreSQL half fails, unless
-/// `ATRIUM_SKIP_POSTGRES=1` asks to skip it (then `None`, with a note): a plain `cargo test`
-/// never passes a half it did not run.
-pub fn postgres_base_url() -> Option<String> {
-    match std::env::var("ATRIUM_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("ATRIUM_SKIP_POSTGRES").as_deref() == Ok("1"),
-                "ATRIUM_TEST_POSTGRES_URL is not set: run scripts/test (it starts PostgreSQL), \
-                 or set ATRIUM_SKIP_POSTGRES=1 to skip the PostgreSQL half"
-            );
-            eprintln!("note: ATRIUM_SKIP_POSTGRES=1; skipping the PostgreSQL half of this test");
-            None
-        }
-    }
-}
-
-/// Drops a test database made by [`fresh_postgres_url`] once its test is done (a full suite
-/// makes hundreds; left behind, they fill the disk). Connections still open are closed.
-async fn drop_postgres_database(url: &str) {
-    let (Some(base), Some((_, name))) = (postgres_base_url(), url.rsplit_once('/')) else {
-        return;
-    };
-    let Ok(admin) = sqlx::PgPool::connect(&base).await else { return };
-    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await {
-        eprintln!("note: test database {name} not dropped: {e}");
-    }
-    admin.close().await;
-}
-
-/// A fresh PostgreSQL database on the test cluster, or `None` when PostgreSQL is skipped.
-pub async fn fresh_postgres_url() -> Option<String> {
-    let base = postgres_base_url()?;
-    let name = format!("cli_{}", Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base).await.expect("connect to the test cluster");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
-    Some(format!("{prefix}/{name}"))
-}
+use atrium_test_postgres::Database;
 
 pub struct Env {
     pub url: String,
     pub config: Config,
     server: Option<atrium_server::RunningServer>,
+    /// The PostgreSQL test database, dropped with the server (declared after it).
+    database: Option<Database>,
     dir: tempfile::TempDir,
     http: reqwest::Client,
 }
@@ -147,8 +105,11 @@ impl Env {
     pub async fn fresh_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Env> {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_data_dir(dir.path().join("data"));
+        let mut database = None;
         if backend == Backend::Postgres {
-            config.postgres_url = Some(Secret(fresh_postgres_url().await?));
+            let db = Database::fresh("cli").await?;
+            config.postgres_url = Some(Secret(db.url().to_owned()));
+            database = Some(db);
         }
         // Tests log in many times from one address.
         config.login_rate_limit = 10_000;
@@ -156,7 +117,7 @@ impl Env {
         let server = atrium_server::start(config.clone()).await.expect("server starts");
         let url = format!("http://{}", server.addr);
         std::fs::create_dir_all(dir.path().join("config")).expect("config dir");
-        Some(Env { url, config, server: Some(server), dir, http: reqwest::Client::new() })
+        Some(Env { url, config, server: Some(server), database, dir, http: reqwest::Client::new() })
     }
 
     /// A server whose first owner (`admin`) was created and logged in with `atrium login`.
@@ -338,8 +299,8 @@ impl Env {
     /// Stops the server and drops its PostgreSQL database.
     pub async fn stop(mut self) {
         self.stop_server().await;
-        if let Some(url) = &self.config.postgres_url {
-            drop_postgres_database(&url.0).await;
+        if let Some(db) = self.database.take() {
+            db.drop_now().await;
         }
     }
 }

@@ -59,6 +59,8 @@ pub struct TestServer {
     pub backend: Backend,
     pub url: String,
     server: Option<atrium_server::RunningServer>,
+    /// The PostgreSQL test database, dropped with the server (declared after it).
+    database: Option<Database>,
     _dir: tempfile::TempDir,
     pub config: Config,
     /// The first owner's session.
@@ -67,51 +69,8 @@ pub struct TestServer {
     pub default_org: Uuid,
 }
 
-/// The test cluster's URL. Without one the PostgreSQL half fails, unless
-/// `ATRIUM_SKIP_POSTGRES=1` asks to skip it (then `None`, with a note): a plain `cargo test`
-/// never passes a half it did not run.
-pub fn postgres_base_url() -> Option<String> {
-    match std::env::var("ATRIUM_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("ATRIUM_SKIP_POSTGRES").as_deref() == Ok("1"),
-                "ATRIUM_TEST_POSTGRES_URL is not set: run scripts/test (it starts PostgreSQL), \
-                 or set ATRIUM_SKIP_POSTGRES=1 to skip the PostgreSQL half"
-            );
-            eprintln!("note: ATRIUM_SKIP_POSTGRES=1; skipping the PostgreSQL half of this test");
-            None
-        }
-    }
-}
-
-/// Drops a test database made by [`fresh_postgres_url`] once its test is done (a full suite
-/// makes hundreds; left behind, they fill the disk). Connections still open are closed.
-async fn drop_postgres_database(url: &str) {
-    let (Some(base), Some((_, name))) = (postgres_base_url(), url.rsplit_once('/')) else {
-        return;
-    };
-    let Ok(admin) = sqlx::PgPool::connect(&base).await else { return };
-    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await {
-        eprintln!("note: test database {name} not dropped: {e}");
-    }
-    admin.close().await;
-}
-
-/// A fresh PostgreSQL database on the test cluster, or `None` when PostgreSQL is skipped.
-async fn fresh_postgres_url() -> Option<String> {
-    let base = postgres_base_url()?;
-    let name = format!("srv_{}", Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base).await.expect("connect to the test cluster");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
-    Some(format!("{prefix}/{name}"))
-}
+use atrium_test_postgres::Database;
+pub use atrium_test_postgres::base_url as postgres_base_url;
 
 /// A `Drop` impl makes `TestServer` impossible to move out of field by field, so a test body
 /// (an `async move` block) that only names `s.owner` still captures the whole server and keeps
@@ -135,9 +94,11 @@ impl TestServer {
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_data_dir(dir.path().join("data"));
+        let mut database = None;
         if backend == Backend::Postgres {
-            let url = fresh_postgres_url().await.expect("postgres configured");
-            config.postgres_url = Some(Secret(url));
+            let db = Database::fresh("srv").await.expect("postgres configured");
+            config.postgres_url = Some(Secret(db.url().to_owned()));
+            database = Some(db);
         }
         // Tests log in many times from one address.
         config.login_rate_limit = 1000;
@@ -164,6 +125,7 @@ impl TestServer {
             backend,
             url,
             server: Some(server),
+            database,
             _dir: dir,
             config,
             owner,
@@ -262,8 +224,8 @@ impl TestServer {
     /// Stops the server and drops its PostgreSQL database.
     pub async fn stop(mut self) {
         self.stop_server().await;
-        if let Some(url) = &self.config.postgres_url {
-            drop_postgres_database(&url.0).await;
+        if let Some(db) = self.database.take() {
+            db.drop_now().await;
         }
     }
 }
