@@ -29,6 +29,7 @@ mod groups;
 mod hardening;
 mod headless;
 mod idp_sync;
+mod idp_sync_flags;
 mod idp_sync_login;
 mod lifecycle;
 mod log_sockets;
