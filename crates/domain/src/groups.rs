@@ -229,7 +229,7 @@ pub async fn patch(
             return Err(not_a_group_member());
         }
         let touched: Vec<UserId> = add.iter().chain(&remove).copied().collect();
-        crate::idp_sync::refuse_manual_group_edit(&mut tx, &g.org, row, &touched).await?;
+        crate::idp_sync::refuse_manual_group_edit(&d.config.oidc, &mut tx, &g.org, row, &touched).await?;
         let quota = match req.quota_allowance {
             Some(q) => quota(q)?,
             None => row.quota_allowance,

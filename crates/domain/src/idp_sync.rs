@@ -21,6 +21,7 @@ use atrium_engine::{Action, Object, ResourceType};
 use atrium_store::{Db, GroupSource, LoginType, OrgId, UserId, groups, idp_sync, orgs, users};
 
 use crate::audit::{self, Entry};
+use crate::oidc_config::OidcConfig;
 use crate::orgs::resolve_org;
 use crate::{Caller, Domain, Error, Result};
 
@@ -33,25 +34,97 @@ fn role_key(org: OrgId) -> String {
     format!("roles:{org}")
 }
 
-async fn load<S: DeserializeOwned + Default>(db: impl Into<Db<'_>>, key: &str) -> Result<S> {
+async fn load_stored<S: DeserializeOwned>(db: impl Into<Db<'_>>, key: &str) -> Result<Option<S>> {
     match idp_sync::get(db, key).await? {
         Some(text) => serde_json::from_str(&text)
+            .map(Some)
             .map_err(|e| Error::internal(format!("stored IdP sync settings `{key}`: {e}"))),
-        None => Ok(S::default()),
+        None => Ok(None),
     }
 }
 
-/// The organization sync settings (default: off, everyone in the default org).
-pub(crate) async fn load_organization(db: impl Into<Db<'_>>) -> Result<OrganizationSyncSettings> {
-    load(db, ORGANIZATION_KEY).await
+/// One kind of sync settings: what the deployment flags give while none were stored through
+/// the API (Coder: the organization flags seed organization sync; the group flags are the
+/// default organization's "legacy" group sync).
+pub(crate) trait SyncSettings: DeserializeOwned + Serialize + Default {
+    fn from_flags(cfg: &OidcConfig, org: Option<&orgs::Organization>) -> Option<Self>;
 }
-/// An organization's group sync settings (default: off).
-pub(crate) async fn load_groups(db: impl Into<Db<'_>>, org: OrgId) -> Result<GroupSyncSettings> {
-    load(db, &group_key(org)).await
+
+impl SyncSettings for OrganizationSyncSettings {
+    fn from_flags(cfg: &OidcConfig, _: Option<&orgs::Organization>) -> Option<Self> {
+        let flags = OrganizationSyncSettings {
+            field: cfg.oidc_organization_field.clone(),
+            mapping: cfg.oidc_organization_mapping.clone(),
+            organization_assign_default: cfg.oidc_organization_assign_default,
+        };
+        (flags != OrganizationSyncSettings::default()).then_some(flags)
+    }
+}
+
+impl SyncSettings for GroupSyncSettings {
+    fn from_flags(cfg: &OidcConfig, org: Option<&orgs::Organization>) -> Option<Self> {
+        if cfg.oidc_group_field.is_empty() || !org.is_some_and(|o| o.is_default) {
+            return None;
+        }
+        let filter = &cfg.oidc_group_regex_filter;
+        Some(GroupSyncSettings {
+            field: cfg.oidc_group_field.clone(),
+            mapping: Default::default(),
+            regex_filter: (!filter.is_empty()).then(|| filter.clone()),
+            auto_create_missing_groups: cfg.oidc_group_auto_create,
+            legacy_group_name_mapping: cfg.oidc_group_mapping.clone(),
+        })
+    }
+}
+
+impl SyncSettings for RoleSyncSettings {
+    /// Org role sync has no deployment flags (site role sync has its own).
+    fn from_flags(_: &OidcConfig, _: Option<&orgs::Organization>) -> Option<Self> {
+        None
+    }
+}
+
+/// Settings in effect, and whether they come from the deployment flags (none stored yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effective<S> {
+    pub settings: S,
+    pub from_flags: bool,
+}
+
+/// The settings stored under `key`, else the flags' (else the default: off).
+async fn load<S: SyncSettings>(
+    cfg: &OidcConfig,
+    db: impl Into<Db<'_>>,
+    key: &str,
+    org: Option<&orgs::Organization>,
+) -> Result<Effective<S>> {
+    if let Some(settings) = load_stored(db, key).await? {
+        return Ok(Effective { settings, from_flags: false });
+    }
+    Ok(match S::from_flags(cfg, org) {
+        Some(settings) => Effective { settings, from_flags: true },
+        None => Effective { settings: S::default(), from_flags: false },
+    })
+}
+
+/// The organization sync settings in effect (default: off, everyone in the default org).
+pub(crate) async fn load_organization(
+    cfg: &OidcConfig,
+    db: impl Into<Db<'_>>,
+) -> Result<OrganizationSyncSettings> {
+    Ok(load(cfg, db, ORGANIZATION_KEY, None).await?.settings)
+}
+/// An organization's group sync settings in effect (default: off).
+pub(crate) async fn load_groups(
+    cfg: &OidcConfig,
+    db: impl Into<Db<'_>>,
+    org: &orgs::Organization,
+) -> Result<GroupSyncSettings> {
+    Ok(load(cfg, db, &group_key(org.id), Some(org)).await?.settings)
 }
 /// An organization's role sync settings (default: off).
 pub(crate) async fn load_roles(db: impl Into<Db<'_>>, org: OrgId) -> Result<RoleSyncSettings> {
-    load(db, &role_key(org)).await
+    Ok(load_stored(db, &role_key(org)).await?.unwrap_or_default())
 }
 
 fn site_object() -> Object<'static> {
@@ -77,7 +150,7 @@ async fn update<S>(
     change: impl FnOnce(S) -> Result<S>,
 ) -> Result<S>
 where
-    S: DeserializeOwned + Serialize + Default,
+    S: SyncSettings,
 {
     let mut entry = Entry::new("write", target.resource_type).by(caller);
     let org_id = target.org.as_ref().map(|o| o.id);
@@ -91,7 +164,8 @@ where
         caller.require(Action::Update, &object)?;
         let mut tx = d.store().begin().await?;
         idp_sync::lock(&mut tx, &target.key, org_id).await?;
-        let old: S = load(&mut tx, &target.key).await?;
+        let old: S =
+            load(&d.config.oidc, &mut tx, &target.key, target.org.as_ref()).await?.settings;
         let old_json = serde_json::to_value(&old).map_err(Error::internal)?;
         let new = change(old)?;
         let new_json = serde_json::to_value(&new).map_err(Error::internal)?;
@@ -110,8 +184,16 @@ pub async fn organization_settings(
     d: &Domain,
     caller: &Caller,
 ) -> Result<OrganizationSyncSettings> {
+    Ok(organization_settings_in_effect(d, caller).await?.settings)
+}
+
+/// The organization sync settings in effect, and whether the flags give them.
+pub async fn organization_settings_in_effect(
+    d: &Domain,
+    caller: &Caller,
+) -> Result<Effective<OrganizationSyncSettings>> {
     caller.require(Action::Read, &site_object())?;
-    load_organization(d.store()).await
+    load(&d.config.oidc, d.store(), ORGANIZATION_KEY, None).await
 }
 
 fn org_target() -> Target {
@@ -175,10 +257,22 @@ async fn org_for(
 
 /// `GET /organizations/{org}/settings/idpsync/groups`.
 pub async fn group_settings(d: &Domain, caller: &Caller, org: &str) -> Result<GroupSyncSettings> {
-    let org = org_for(d, caller, org, Action::Read).await?;
-    load_groups(d.store(), org.id).await
+    Ok(group_settings_in_effect(d, caller, org).await?.settings)
 }
 
+/// An organization's group sync settings in effect, and whether the flags give them (the
+/// default organization's legacy group sync).
+pub async fn group_settings_in_effect(
+    d: &Domain,
+    caller: &Caller,
+    org: &str,
+) -> Result<Effective<GroupSyncSettings>> {
+    let org = org_for(d, caller, org, Action::Read).await?;
+    load(&d.config.oidc, d.store(), &group_key(org.id), Some(&org)).await
+}
+
+/// The full PATCH: Coder refuses the legacy name mapping (it comes from the flags only).
+/// The full PATCH: Coder refuses the legacy name mapping (only the flags set it).
 fn check_group_settings(s: &GroupSyncSettings) -> Result<()> {
     if !s.legacy_group_name_mapping.is_empty() {
         return Err(Error::bad_request(
@@ -187,6 +281,10 @@ fn check_group_settings(s: &GroupSyncSettings) -> Result<()> {
         .detail("legacy_group_name_mapping is deprecated, use mapping instead")
         .validation("legacy_group_name_mapping", "field is not allowed"));
     }
+    check_regex_filter(s)
+}
+
+fn check_regex_filter(s: &GroupSyncSettings) -> Result<()> {
     if let Some(filter) = &s.regex_filter
         && let Err(e) = regex::Regex::new(filter)
     {
@@ -237,7 +335,7 @@ pub async fn patch_group_config(
             auto_create_missing_groups: req.auto_create_missing_groups,
             ..old
         };
-        check_group_settings(&new)?;
+        check_regex_filter(&new)?;
         Ok(new)
     })
     .await
@@ -275,6 +373,7 @@ pub async fn patch_role_settings(
     let assignable = MappedRoles::load(d, caller, &target).await?;
     update(d, caller, target, |old: RoleSyncSettings| {
         assignable.check(&old, req)?;
+        assignable.check_field(&old, req)?;
         Ok(req.clone())
     })
     .await
@@ -288,8 +387,11 @@ pub async fn patch_role_config(
     req: &PatchRoleIdpSyncConfigRequest,
 ) -> Result<RoleSyncSettings> {
     let target = role_target(d, caller, org).await?;
+    let assignable = MappedRoles::load(d, caller, &target).await?;
     update(d, caller, target, |old: RoleSyncSettings| {
-        Ok(RoleSyncSettings { field: req.field.clone(), ..old })
+        let new = RoleSyncSettings { field: req.field.clone(), ..old.clone() };
+        assignable.check_field(&old, &new)?;
+        Ok(new)
     })
     .await
 }
@@ -330,17 +432,62 @@ impl<'a> MappedRoles<'a> {
         Ok(MappedRoles { caller, org, custom })
     }
 
+    fn custom(&self, name: &str) -> Option<atrium_engine::assign::CustomRoleInfo> {
+        self.custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| {
+            atrium_engine::assign::CustomRoleInfo {
+                name: c.name.clone(),
+                assignable_by: c.assignable_by.0.clone(),
+            }
+        })
+    }
+
+    /// A new claim field re-points every mapping entry (set by whoever) at claims the editor
+    /// may control, and an unmapped value naming an org role is that role: so choosing the
+    /// field needs the right to assign every org role sync could grant — each built-in org
+    /// role sync manages and each custom role of the org. Turning sync off needs no more.
+    fn check_field(&self, old: &RoleSyncSettings, new: &RoleSyncSettings) -> Result<()> {
+        use atrium_engine::BuiltinRole;
+        use atrium_engine::assign::{AssignError, RoleScope, check_role_change_with};
+        if new.field == old.field || new.field.is_empty() {
+            return Ok(());
+        }
+        let builtin = BuiltinRole::ALL
+            .into_iter()
+            .filter(|b| b.is_org_role() && *b != BuiltinRole::OrganizationMember)
+            .map(|b| b.name().to_owned());
+        let grantable: Vec<String> =
+            builtin.chain(self.custom.iter().map(|c| c.name.clone())).collect();
+        let scope = RoleScope::Org(self.org.uuid());
+        for role in grantable {
+            let asked = [role.clone()];
+            match check_role_change_with(self.caller.subject(), scope, &[], &asked, |n| {
+                self.custom(n)
+            }) {
+                Ok(_) => {}
+                Err(AssignError::NotAuthorized(_) | AssignError::Forbidden) => {
+                    return Err(Error::bad_request(format!(
+                        "You may not change the role sync claim field: role sync could then grant \
+                         \"{role}\", which you are not authorized to assign."
+                    ))
+                    .detail(
+                        "Role sync grants the roles its mapping names, and any organization role \
+                         a claim value names, to whoever carries the claim; only someone who may \
+                         assign all of them can choose the claim.",
+                    )
+                    .validation("field", "changing it needs the right to assign every role"));
+                }
+                Err(e) => return Err(crate::user_roles::assign_error(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses a role that `new` maps a claim value to and `old` did not, unless the caller may
     /// assign it.
     fn check(&self, old: &RoleSyncSettings, new: &RoleSyncSettings) -> Result<()> {
         use atrium_engine::BuiltinRole;
-        use atrium_engine::assign::{CustomRoleInfo, RoleScope, check_role_change_with};
-        let custom = |name: &str| {
-            self.custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CustomRoleInfo {
-                name: c.name.clone(),
-                assignable_by: c.assignable_by.0.clone(),
-            })
-        };
+        use atrium_engine::assign::{RoleScope, check_role_change_with};
+        let custom = |name: &str| self.custom(name);
         for (value, roles) in &new.mapping {
             let before = old.mapping.get(value);
             for role in roles {
@@ -431,7 +578,7 @@ pub(crate) async fn refuse_manual_membership(d: &Domain, user: &users::User) -> 
     if user.login_type != LoginType::Oidc {
         return Ok(());
     }
-    if load_organization(d.store()).await?.field.is_empty() {
+    if load_organization(&d.config.oidc, d.store()).await?.field.is_empty() {
         return Ok(());
     }
     Err(Error::bad_request(
@@ -466,6 +613,7 @@ pub(crate) async fn refuse_manual_member_roles(
 /// mapping target), and adding or removing a user who signs in through the identity provider
 /// to or from any group of an org with group sync on.
 pub(crate) async fn refuse_manual_group_edit(
+    cfg: &OidcConfig,
     db: &mut atrium_store::Tx<'_>,
     org: &orgs::Organization,
     group: &groups::Group,
@@ -474,7 +622,7 @@ pub(crate) async fn refuse_manual_group_edit(
     if touched.is_empty() {
         return Ok(());
     }
-    let settings = load_groups(&mut *db, org.id).await?;
+    let settings = load_groups(cfg, &mut *db, org).await?;
     if settings.field.is_empty() {
         return Ok(());
     }

@@ -18,6 +18,7 @@ use atrium_store::{
 use crate::audit::{self, Entry};
 use crate::groups::EVERYONE;
 use crate::idp_sync::{claim_note, load_groups, load_organization, load_roles};
+use crate::oidc_config::OidcConfig;
 use crate::{Error, RequestMeta, Result};
 
 /// A claim read as Coder's `ParseStringSliceClaim` does: missing or `null` is no values, a
@@ -47,11 +48,12 @@ pub(crate) async fn sync_at_sign_in(
     meta: &RequestMeta,
     user: &users::User,
     claims: &Map<String, Value>,
+    cfg: &OidcConfig,
 ) -> Result<()> {
-    sync_organizations(tx, meta, user, claims).await?;
+    sync_organizations(tx, meta, user, claims, cfg).await?;
     for m in orgs::list_memberships(&mut *tx, user.id).await? {
         let org = orgs::get(&mut *tx, m.org_id).await?;
-        sync_groups(tx, meta, user, &org, claims).await?;
+        sync_groups(tx, meta, user, &org, claims, cfg).await?;
         sync_roles(tx, meta, user, &org, &m.roles, claims).await?;
     }
     Ok(())
@@ -70,8 +72,9 @@ async fn sync_organizations(
     meta: &RequestMeta,
     user: &users::User,
     claims: &Map<String, Value>,
+    cfg: &OidcConfig,
 ) -> Result<()> {
-    let settings = load_organization(&mut *tx).await?;
+    let settings = load_organization(cfg, &mut *tx).await?;
     let field = &settings.field;
     if field.is_empty() {
         return Ok(());
@@ -133,8 +136,9 @@ async fn sync_groups(
     user: &users::User,
     org: &orgs::Organization,
     claims: &Map<String, Value>,
+    cfg: &OidcConfig,
 ) -> Result<()> {
-    let settings = load_groups(&mut *tx, org.id).await?;
+    let settings = load_groups(cfg, &mut *tx, org).await?;
     let field = &settings.field;
     if field.is_empty() {
         return Ok(());
@@ -153,6 +157,8 @@ async fn sync_groups(
     let mut wanted: BTreeSet<GroupId> = BTreeSet::new();
     let mut by_name: Vec<&str> = Vec::new();
     for v in &values {
+        // The flags' name mapping comes before the filter (Coder's order).
+        let v = settings.legacy_group_name_mapping.get(v).unwrap_or(v);
         if filter.as_ref().is_some_and(|r| !r.is_match(v)) {
             continue;
         }

@@ -207,7 +207,7 @@ async fn sign_in_inner(
         e => e.into(),
     })?;
     sync_site_roles(&mut tx, meta, &user, &id.claims, cfg).await?;
-    crate::idp_sync_apply::sync_at_sign_in(&mut tx, meta, &user, &id.claims).await?;
+    crate::idp_sync_apply::sync_at_sign_in(&mut tx, meta, &user, &id.claims, cfg).await?;
     tx.commit().await?;
     if user.status == UserStatus::Dormant {
         user = audit::reactivate_dormant(d, &user, meta).await?;

@@ -60,9 +60,39 @@ pub struct OidcConfig {
     #[arg(long, env = "ATRIUM_OIDC_IGNORE_EMAIL_VERIFIED")]
     pub oidc_ignore_email_verified: bool,
 
-    /// The claim holding the user's groups (for --oidc-allowed-groups).
+    /// The claim holding the user's groups: for --oidc-allowed-groups, and group sync in the
+    /// default organization until its group sync settings are set through the API (Coder's
+    /// legacy group sync).
     #[arg(long, env = "ATRIUM_OIDC_GROUP_FIELD", default_value = "")]
     pub oidc_group_field: String,
+
+    /// Legacy group sync: claim values to Atrium group names, as JSON (`{"idp-ops":"ops"}`),
+    /// applied before --oidc-group-regex-filter.
+    #[arg(long, env = "ATRIUM_OIDC_GROUP_MAPPING", default_value = "{}", value_parser = parse_group_mapping)]
+    pub oidc_group_mapping: GroupNameMapping,
+
+    /// Legacy group sync: create groups the claim names that do not exist yet.
+    #[arg(long, env = "ATRIUM_OIDC_GROUP_AUTO_CREATE")]
+    pub oidc_group_auto_create: bool,
+
+    /// Legacy group sync: claimed group names not matching this regular expression are ignored.
+    #[arg(long, env = "ATRIUM_OIDC_GROUP_REGEX_FILTER", default_value = ".*", value_parser = parse_regex)]
+    pub oidc_group_regex_filter: String,
+
+    /// Organization sync until set through the API: the claim holding the user's
+    /// organizations (empty: off).
+    #[arg(long, env = "ATRIUM_OIDC_ORGANIZATION_FIELD", default_value = "")]
+    pub oidc_organization_field: String,
+
+    /// Organization sync until set through the API: claim values to organization ids, as JSON
+    /// (`{"eng":["<uuid>"]}`).
+    #[arg(long, env = "ATRIUM_OIDC_ORGANIZATION_MAPPING", default_value = "{}", value_parser = parse_org_mapping)]
+    pub oidc_organization_mapping: OrgMapping,
+
+    /// Organization sync until set through the API: keep every synced user in the default
+    /// organization.
+    #[arg(long, env = "ATRIUM_OIDC_ORGANIZATION_ASSIGN_DEFAULT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub oidc_organization_assign_default: bool,
 
     /// Only members of one of these identity-provider groups may sign in (comma-separated;
     /// needs --oidc-group-field).
@@ -106,6 +136,12 @@ pub const OIDC_ENV: &[&str] = &[
     "ATRIUM_OIDC_IGNORE_EMAIL_VERIFIED",
     "ATRIUM_OIDC_GROUP_FIELD",
     "ATRIUM_OIDC_ALLOWED_GROUPS",
+    "ATRIUM_OIDC_GROUP_MAPPING",
+    "ATRIUM_OIDC_GROUP_AUTO_CREATE",
+    "ATRIUM_OIDC_GROUP_REGEX_FILTER",
+    "ATRIUM_OIDC_ORGANIZATION_FIELD",
+    "ATRIUM_OIDC_ORGANIZATION_MAPPING",
+    "ATRIUM_OIDC_ORGANIZATION_ASSIGN_DEFAULT",
     "ATRIUM_DISABLE_PASSWORD_AUTH",
     "ATRIUM_OIDC_USER_ROLE_FIELD",
     "ATRIUM_OIDC_USER_ROLE_MAPPING",
@@ -119,6 +155,24 @@ fn parse_role_mapping(s: &str) -> Result<RoleMapping, String> {
     serde_json::from_str(s).map_err(|e| format!("not a JSON object of string lists: {e}"))
 }
 
+/// `--oidc-group-mapping`: claim value → group name (Coder's type: one name each).
+pub type GroupNameMapping = std::collections::BTreeMap<String, String>;
+
+/// `--oidc-organization-mapping`: claim value → organization ids.
+pub type OrgMapping = std::collections::BTreeMap<String, Vec<uuid::Uuid>>;
+
+fn parse_group_mapping(s: &str) -> Result<GroupNameMapping, String> {
+    serde_json::from_str(s).map_err(|e| format!("not a JSON object of strings: {e}"))
+}
+
+fn parse_org_mapping(s: &str) -> Result<OrgMapping, String> {
+    serde_json::from_str(s).map_err(|e| format!("not a JSON object of organization id lists: {e}"))
+}
+
+fn parse_regex(s: &str) -> Result<String, String> {
+    regex::Regex::new(s).map(|_| s.to_owned()).map_err(|e| e.to_string())
+}
+
 impl OidcConfig {
     /// Defaults as the flags give them, OIDC off.
     pub fn off() -> Self {
@@ -130,6 +184,8 @@ impl OidcConfig {
             oidc_email_field: "email".into(),
             oidc_name_field: "name".into(),
             oidc_user_role_mapping: RoleMapping::new(),
+            oidc_group_regex_filter: ".*".into(),
+            oidc_organization_assign_default: true,
             ..OidcConfig::default()
         }
     }

@@ -16,6 +16,7 @@
 //! - [`templates`], [`template_page`], [`template_acl`]: the template list, a template's
 //!   versions (upload, import log, promote) and its permissions;
 //! - [`groups`]: groups with create, members and delete; [`account`]: password and tokens;
+//! - [`idp_sync`]: IdP sync settings per organization and organization sync;
 //! - [`audit`]: the audit log.
 //!
 //! Adding a page: a module with its handlers and a `routes()` merged below, a template under
@@ -32,6 +33,7 @@ pub mod audit;
 pub mod auth;
 pub mod errors;
 pub mod groups;
+pub mod idp_sync;
 pub mod log_events;
 pub mod org_members;
 pub mod organizations;
@@ -82,6 +84,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
         .merge(roles::routes())
         .merge(role_holders::routes())
         .merge(groups::routes())
+        .merge(idp_sync::routes())
         .merge(audit::routes())
         .merge(template_page::routes())
         .merge(template_acl::routes())

@@ -73,6 +73,8 @@ struct ListPage {
     chrome: Chrome,
     organizations: Vec<Organization>,
     create: Offer,
+    /// The organization sync settings link (the caller may read them).
+    idp_sync: bool,
     form: OrgForm,
     problem: Option<Problem>,
 }
@@ -101,6 +103,7 @@ async fn list_page(
         chrome: signed.chrome("organizations"),
         organizations,
         create: offers_orgs::create_organization(&signed.caller),
+        idp_sync: crate::idp_sync::site_link(&signed.caller),
         form,
         problem,
     }
@@ -144,6 +147,8 @@ struct OrgPage {
     members: Vec<MemberRow>,
     members_hidden: bool,
     make_default: bool,
+    /// The IdP sync settings link (the caller may read them).
+    idp_sync: bool,
     add_member: Offer,
     notice: Option<String>,
     problem: Option<Problem>,
@@ -194,6 +199,7 @@ pub async fn org_page(
     Ok(OrgPage {
         chrome: signed.chrome("organizations"),
         add_member: offers_orgs::add_member(caller, o.id),
+        idp_sync: crate::idp_sync::org_link(caller, o.id),
         switcher,
         org: o,
         members,

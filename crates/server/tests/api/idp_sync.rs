@@ -229,3 +229,39 @@ both_backends!(claim_fields_need_read_permission, |s: TestServer| async move {
     assert_eq!((r.status, &r.body), (StatusCode::OK, &json!([])));
     s.stop().await;
 });
+
+both_backends!(the_role_claim_field_needs_every_grantable_role, |s: TestServer| async move {
+    // The org admin maps a claim value to organization-admin; the org user admin (who may not
+    // assign it) must not re-point that entry at a claim they control by changing the field,
+    // nor turn sync on with a field of their choosing (an unmapped value naming an org role is
+    // that role).
+    let org = s.default_org;
+    let (org_admin, _) = member_of_default(&s, &["organization-admin"]).await;
+    let (org_user_admin, _) = member_of_default(&s, &["organization-user-admin"]).await;
+    let set = json!({"field": "groups", "mapping": {"Admins": ["organization-admin"]}});
+    let r = org_admin.send(Method::PATCH, &roles_path(org), &set).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let config = format!("{}/config", roles_path(org));
+    let r = org_user_admin.send(Method::PATCH, &config, &json!({"field": "nickname"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.message().starts_with("You may not change the role sync claim field"), "{}", r.body);
+    assert_eq!(r.body["validations"][0]["field"], "field");
+    let repointed = json!({"field": "nickname", "mapping": {"Admins": ["organization-admin"]}});
+    let r = org_user_admin.send(Method::PATCH, &roles_path(org), &repointed).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(s.owner.get(&roles_path(org)).await.body, set);
+    // The same field is no change; turning sync off grants nothing and is allowed.
+    let r = org_user_admin.send(Method::PATCH, &config, &json!({"field": "groups"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = org_user_admin.send(Method::PATCH, &config, &json!({"field": ""})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Turning it back on, even with no mapping, is the org admin's (or owner's) call.
+    let r = org_user_admin.send(Method::PATCH, &config, &json!({"field": "groups"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = org_admin.send(Method::PATCH, &config, &json!({"field": "nickname"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["mapping"], set["mapping"]);
+    let row = last_audit(&s, "idp_sync_settings_role").await;
+    assert_eq!(row["diff"]["field"]["new"], "nickname", "{row}");
+    s.stop().await;
+});

@@ -32,12 +32,12 @@ macro_rules! with_backends {
     };
 }
 
-async fn patch(s: &TestServer, path: &str, body: Value) {
+pub(crate) async fn patch(s: &TestServer, path: &str, body: Value) {
     let r = s.owner.send(Method::PATCH, path, &body).await;
     assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
 }
 
-async fn create_group(s: &TestServer, org: Uuid, name: &str) -> Uuid {
+pub(crate) async fn create_group(s: &TestServer, org: Uuid, name: &str) -> Uuid {
     let r = s
         .owner
         .send(Method::POST, &format!("/api/v2/organizations/{org}/groups"), &json!({"name": name}))
@@ -47,7 +47,7 @@ async fn create_group(s: &TestServer, org: Uuid, name: &str) -> Uuid {
 }
 
 /// The names and sources of `user`'s groups in `org`, sorted.
-async fn groups_of(s: &TestServer, org: Uuid, user: Uuid) -> Vec<(String, String)> {
+pub(crate) async fn groups_of(s: &TestServer, org: Uuid, user: Uuid) -> Vec<(String, String)> {
     let r = s.owner.get(&format!("/api/v2/groups?organization={org}&has_member={user}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let mut out: Vec<(String, String)> = r
@@ -62,7 +62,7 @@ async fn groups_of(s: &TestServer, org: Uuid, user: Uuid) -> Vec<(String, String
     out
 }
 
-async fn orgs_of(s: &TestServer, user: Uuid) -> Vec<Uuid> {
+pub(crate) async fn orgs_of(s: &TestServer, user: Uuid) -> Vec<Uuid> {
     let r = s.owner.get(&format!("/api/v2/users/{user}")).await;
     let mut ids: Vec<Uuid> =
         r.body["organization_ids"].as_array().unwrap().iter().map(uuid_of).collect();
@@ -71,7 +71,7 @@ async fn orgs_of(s: &TestServer, user: Uuid) -> Vec<Uuid> {
 }
 
 /// Signs in through the mock provider; the user's id.
-async fn sign_in(s: &TestServer, idp: &MockIdp, sub: &str, claims: Value) -> Uuid {
+pub(crate) async fn sign_in(s: &TestServer, idp: &MockIdp, sub: &str, claims: Value) -> Uuid {
     sign_in_session(s, idp, sub, claims).await.0
 }
 

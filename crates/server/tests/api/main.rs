@@ -20,6 +20,7 @@ mod dashboard;
 mod dashboard_account;
 mod dashboard_client;
 mod dashboard_groups;
+mod dashboard_idp_sync;
 mod dashboard_orgs;
 mod dashboard_templates;
 #[allow(dead_code, reason = "shared helpers; some callers land with their routes")]
@@ -29,6 +30,7 @@ mod groups;
 mod hardening;
 mod headless;
 mod idp_sync;
+mod idp_sync_flags;
 mod idp_sync_login;
 mod lifecycle;
 mod log_sockets;
