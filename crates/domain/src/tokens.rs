@@ -45,8 +45,15 @@ pub fn generate() -> Result<NewToken, getrandom::Error> {
 
 /// Hex SHA-256 of a secret, as stored.
 pub fn hash_secret(secret: &str) -> String {
+    // Every authenticated request hashes its secret: no allocation per byte.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    hex
 }
 
 /// Whether `secret` matches the stored hash, in constant time.
@@ -56,9 +63,9 @@ pub fn secret_matches(secret: &str, hashed: &str) -> bool {
 
 /// Splits a token; the error text is Coder's.
 pub fn split(token: &str) -> Result<(&str, &str), String> {
-    let parts: Vec<&str> = token.split('-').collect();
-    let [id, secret] = parts.as_slice() else {
-        return Err(format!("incorrect amount of API key parts, expected 2 got {}", parts.len()));
+    let parts = token.split('-').count();
+    let Some((id, secret)) = token.split_once('-').filter(|_| parts == 2) else {
+        return Err(format!("incorrect amount of API key parts, expected 2 got {parts}"));
     };
     if id.len() != 10 {
         return Err(format!("invalid API key ID length, expected 10 got {}", id.len()));
@@ -84,5 +91,14 @@ mod tests {
         assert!(split("abc").is_err());
         assert!(split("a-b-c").is_err());
         assert!(split("0123456789-short").is_err());
+        assert_eq!(
+            split("a-b-c").unwrap_err(),
+            "incorrect amount of API key parts, expected 2 got 3"
+        );
+        // The SHA-256 of "abc", as stored: lower-case hex.
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

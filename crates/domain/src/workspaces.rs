@@ -317,6 +317,27 @@ pub async fn list(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Wo
     Ok(WorkspacesResponse { workspaces, count: listed.count })
 }
 
+/// [`list`] as the serialized `WorkspacesResponse`, each workspace's view from the view cache
+/// where warm (the page and the count, then at most one statement for the views not cached).
+pub async fn list_json(d: &Domain, caller: &Caller, q: &str, page: Page) -> Result<Vec<u8>> {
+    let filter = parse_query(d, caller, q).await?;
+    let authz = caller.subject().list_filter_for(Action::Read);
+    let listed = workspace_list::workspaces(d.store(), &filter, &authz, page).await?;
+    let ids: Vec<WorkspaceId> = listed.rows.iter().map(|w| w.id).collect();
+    let views = crate::workspace_views::json_many(d, &ids).await?;
+    // `WorkspacesResponse`'s fields, in its order.
+    let mut out = Vec::with_capacity(views.iter().map(|v| v.len() + 1).sum::<usize>() + 40);
+    out.extend_from_slice(b"{\"workspaces\":[");
+    for (i, view) in views.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(view);
+    }
+    out.extend_from_slice(format!("],\"count\":{}}}", listed.count).as_bytes());
+    Ok(out)
+}
+
 /// A live workspace by id, as the serialized wire `Workspace`; needs `read` on it (404
 /// otherwise). Served from the view cache when warm (no statement, no serialization), else
 /// read in one statement and cached.
@@ -328,9 +349,7 @@ pub async fn get_json(d: &Domain, caller: &Caller, param: &str) -> Result<std::s
     }
     let epoch = d.workspace_views.epoch();
     let (authz, view) = crate::workspace_views::read(d, id).await?.ok_or_else(Error::not_found)?;
-    let json: std::sync::Arc<[u8]> = serde_json::to_vec(&view)
-        .map_err(|e| Error::internal(format!("serialize a workspace: {e}")))?
-        .into();
+    let json = crate::workspace_views::serialize(&view)?;
     let allowed = caller.require_or_404(Action::Read, &authz.object());
     // The view does not depend on who asked, so a refused read caches it too.
     d.workspace_views.insert(epoch, id, authz, json.clone());

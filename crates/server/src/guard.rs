@@ -1,12 +1,13 @@
 //! Checks every request passes before any route sees it, as router layers so no route can
 //! forget them:
 //!
-//! - [`request_id`]: every request gets a server-generated `X-Request-Id` (audit rows and logs
+//! - [`stamp`]: every request gets a server-generated `X-Request-Id` (audit rows and logs
 //!   use it); a client's own value is dropped, so it cannot choose the audit row's id.
 //! - [`guard`]: a path or query carrying a NUL character (`%00`) is a 400 (PostgreSQL cannot
 //!   store one), and so is a path whose percent-decoding is not UTF-8 (`%FF`), in Coder's JSON
 //!   body rather than the router's plain-text rejection; cross-site requests authenticated by the session cookie are refused (below);
-//!   the session cookie is `Secure` when the access URL is https.
+//!   the session cookie is `Secure` when the access URL is https; a request unanswered after
+//!   [`REQUEST_TIMEOUT`] is a 408.
 //!
 //! **Cross-site requests.** A browser attaches the `coder_session_token` cookie to requests
 //! any site makes (a form `POST`, a `fetch` with `no-cors`), but a page on another site cannot
@@ -25,6 +26,15 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep};
+
 use uuid::Uuid;
 
 use crate::Shared;
@@ -33,36 +43,78 @@ use crate::error::ApiError;
 /// The session cookie's name.
 const SESSION_COOKIE: &str = "coder_session_token";
 
-/// Replaces any client `X-Request-Id` with a fresh server-generated one.
-pub async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = Uuid::new_v4().to_string();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        req.headers_mut().insert("x-request-id", value);
-    }
-    next.run(req).await
-}
+/// The request id header.
+const REQUEST_ID: &str = "x-request-id";
 
-/// Every response says which server answered: `X-Coder-Build-Version`, Atrium's own semver as
-/// `GET /buildinfo` gives it (`coder login` reads it, even from a 404).
-pub async fn build_version(req: Request, next: Next) -> Response {
+/// The outermost layer. On the way in, replaces any client `X-Request-Id` with a fresh
+/// server-generated one; on the way out, the response carries that id (unless a route set its
+/// own) and says which server answered: `X-Coder-Build-Version`, Atrium's own semver as
+/// `GET /buildinfo` gives it (`coder login` reads it, even from a 404). One layer rather than
+/// three: each layer is a boxed service clone per request.
+pub async fn stamp(mut req: Request, next: Next) -> Response {
+    let id = request_id_value(next_request_id());
+    req.headers_mut().insert(REQUEST_ID, id.clone());
     let mut response = next.run(req).await;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         "x-coder-build-version",
         HeaderValue::from_static(concat!("v", env!("CARGO_PKG_VERSION"))),
     );
+    if !headers.contains_key(REQUEST_ID) {
+        headers.insert(REQUEST_ID, id);
+    }
     response
 }
 
-/// The NUL, cross-site and content-type checks, and the cookie's `Secure` flag.
+/// A fresh request id without a system call: a random half drawn once per process (so
+/// replicas and restarts do not collide) and a counter, shaped as a version 4 UUID (audit rows
+/// store it as one). Request ids identify, they are not secrets.
+fn next_request_id() -> Uuid {
+    static PROCESS: LazyLock<u64> = LazyLock::new(|| Uuid::new_v4().as_u64_pair().0);
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // The low half's top two bits are the RFC 4122 variant (10); the random half keeps the
+    // version nibble `new_v4` set.
+    Uuid::from_u64_pair(*PROCESS, (n & (u64::MAX >> 2)) | (1 << 63))
+}
+
+fn request_id_value(id: Uuid) -> HeaderValue {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut buf);
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// How long a request may take before it is answered 408 (its handler is dropped).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The NUL, cross-site and content-type checks, the request timeout, and the cookie's `Secure`
+/// flag.
 pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let deadline = Instant::now() + REQUEST_TIMEOUT;
     if let Err(e) = check(&state, &req) {
         return e.into_response();
     }
-    let mut response = next.run(req).await;
+    let mut response = within(deadline, next.run(req)).await;
     if https(state.config.access_url.as_deref()) {
         secure_session_cookie(response.headers_mut());
     }
     response
+}
+
+/// `handler`'s response, or an empty 408 once `deadline` passes. The timer is armed only if
+/// the handler does not answer on its first poll: a request served from memory never touches
+/// the timer wheel (a timeout layer registers and removes a timer per request).
+async fn within(deadline: Instant, handler: impl Future<Output = Response>) -> Response {
+    let mut handler = std::pin::pin!(handler);
+    let mut timer: Option<Pin<Box<Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(response) = handler.as_mut().poll(cx) {
+            return Poll::Ready(response);
+        }
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        timer.as_mut().poll(cx).map(|()| StatusCode::REQUEST_TIMEOUT.into_response())
+    })
+    .await
 }
 
 /// Routes that start a browser session: a cross-site form must not sign a victim's browser in
@@ -288,6 +340,33 @@ mod tests {
             h.append(*k, HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")));
         }
         h
+    }
+
+    #[tokio::test]
+    async fn a_slow_handler_is_answered_408_and_a_quick_one_passes() {
+        let soon = Instant::now() + Duration::from_millis(20);
+        let slow = within(soon, std::future::pending::<Response>()).await;
+        assert_eq!(slow.status(), StatusCode::REQUEST_TIMEOUT);
+        let quick = within(soon, async { StatusCode::OK.into_response() }).await;
+        assert_eq!(quick.status(), StatusCode::OK);
+        // A handler that waits, then answers before the deadline.
+        let later = Instant::now() + Duration::from_secs(30);
+        let waits = async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            StatusCode::CREATED.into_response()
+        };
+        assert_eq!(within(later, waits).await.status(), StatusCode::CREATED);
+    }
+
+    #[test]
+    fn request_ids_are_distinct_v4_uuids() {
+        let a = next_request_id();
+        let b = next_request_id();
+        assert_ne!(a, b);
+        assert_eq!(a.get_version_num(), 4);
+        assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
+        let text = request_id_value(b);
+        assert_eq!(text.to_str().ok().and_then(|t| t.parse::<Uuid>().ok()), Some(b));
     }
 
     #[test]

@@ -151,29 +151,49 @@ async fn connection(
 
 /// A stream that fails with `TimedOut` once no byte has been read or written for `timeout`
 /// while its user waits on it.
+///
+/// Progress only records the time; the timer is moved when it fires early (a lazy reset), so
+/// a busy connection does not re-arm a timer on every read and write.
 pub struct IdleTimeout<T> {
     inner: T,
     timeout: Duration,
     deadline: Pin<Box<Sleep>>,
+    last_progress: Instant,
 }
 
 impl<T> IdleTimeout<T> {
     pub fn new(inner: T, timeout: Duration) -> Self {
-        IdleTimeout { inner, timeout, deadline: Box::pin(tokio::time::sleep(timeout)) }
+        IdleTimeout {
+            inner,
+            timeout,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            last_progress: Instant::now(),
+        }
     }
 
     fn progressed(&mut self) {
-        self.deadline.as_mut().reset(Instant::now() + self.timeout);
+        self.last_progress = Instant::now();
     }
 
-    /// The inner stream is pending: pending too, unless the deadline passed.
+    /// The inner stream is pending: pending too, unless `timeout` passed since the last
+    /// progress.
     fn pending<R>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
-        match self.deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "connection idle for too long",
-            ))),
-            Poll::Pending => Poll::Pending,
+        loop {
+            match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    let due = self.last_progress + self.timeout;
+                    if due > Instant::now() {
+                        // Bytes moved since the timer was set: wait the rest.
+                        self.deadline.as_mut().reset(due);
+                        continue;
+                    }
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "connection idle for too long",
+                    )));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 
@@ -288,6 +308,26 @@ mod tests {
         let err = read.expect("the idle read ends").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         drop(client);
+    }
+
+    #[tokio::test]
+    async fn steady_traffic_outlives_the_first_deadline() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut server = IdleTimeout::new(server, Duration::from_secs(1));
+        // A byte every 50 ms for 1.5 s: the timer set at creation fires with progress since,
+        // and is moved rather than failing the read.
+        let writer = tokio::spawn(async move {
+            for _ in 0..30 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                client.write_all(b"x").await.unwrap();
+            }
+            client
+        });
+        let mut buf = [0u8; 1];
+        for i in 0..30 {
+            server.read_exact(&mut buf).await.unwrap_or_else(|e| panic!("read {i}: {e}"));
+        }
+        drop(writer.await.unwrap());
     }
 
     #[test]

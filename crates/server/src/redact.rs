@@ -78,13 +78,13 @@ pub struct RedactedSpan;
 
 impl<B> MakeSpan<B> for RedactedSpan {
     fn make_span(&mut self, request: &Request<B>) -> Span {
-        let uri = uri(request.uri());
         let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok());
         // Headers are recorded only at trace level (redacted even then).
         let span = tracing::debug_span!(
             "request",
             method = %request.method(),
-            uri = %uri,
+            // Built only when the span is enabled.
+            uri = %uri(request.uri()),
             version = ?request.version(),
             request_id = id,
             headers = tracing::field::Empty,

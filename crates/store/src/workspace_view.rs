@@ -181,7 +181,9 @@ part!(
 const PENDING: &str = "j.started_at IS NULL AND j.completed_at IS NULL AND j.canceled_at IS NULL";
 const QUEUED: &str = "q.started_at IS NULL AND q.canceled_at IS NULL";
 
-static SQL: LazyLock<String> = LazyLock::new(|| {
+/// The statement for the workspaces `ids` names (`= $1`, or `IN ($1, ..., $n)`: the same
+/// placeholders serve the workspace and both ACL tables).
+fn sql(ids: &str) -> String {
     format!(
         "SELECT {w}{b}{j}{v}{u}{o}{t}i.username AS initiator_name, \
          CASE WHEN {PENDING} THEN (SELECT COUNT(*) FROM provisioner_jobs q WHERE {QUEUED} \
@@ -199,12 +201,13 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
          LEFT JOIN users i ON i.id = b.initiator_id \
          JOIN organizations o ON o.id = w.org_id \
          JOIN templates t ON t.id = w.template_id \
-         LEFT JOIN (SELECT 'u' AS kind, user_id AS grantee, actions FROM workspace_acl_users \
-             WHERE workspace_id = $1 \
-           UNION ALL SELECT 'g' AS kind, group_id AS grantee, actions FROM workspace_acl_groups \
-             WHERE workspace_id = $1) acl ON w.dormant_at IS NULL \
-         WHERE w.id = $1 AND NOT w.deleted \
-         ORDER BY acl.kind, acl.grantee",
+         LEFT JOIN (SELECT 'u' AS kind, workspace_id AS ws, user_id AS grantee, actions \
+             FROM workspace_acl_users WHERE workspace_id {ids} \
+           UNION ALL SELECT 'g' AS kind, workspace_id AS ws, group_id AS grantee, actions \
+             FROM workspace_acl_groups WHERE workspace_id {ids}) acl \
+           ON acl.ws = w.id AND w.dormant_at IS NULL \
+         WHERE w.id {ids} AND NOT w.deleted \
+         ORDER BY w.id, acl.kind, acl.grantee",
         w = W::COLS,
         b = B::COLS,
         j = J::COLS,
@@ -213,7 +216,9 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
         o = O::COLS,
         t = T::COLS,
     )
-});
+}
+
+static SQL: LazyLock<String> = LazyLock::new(|| sql("= $1"));
 
 /// One row of [`SQL`]: the facts, and at most one ACL entry.
 struct Joined {
@@ -259,11 +264,47 @@ pub async fn get(
     let mut conn = db.into().conn().await?;
     let rows: Vec<Joined> =
         on_conn!(conn, |c| sqlx::query_as(SQL.as_str()).bind(id).fetch_all(c).await)?;
-    let mut rows = rows.into_iter();
-    let Some(first) = rows.next() else { return Ok(None) };
-    let mut facts = first.facts;
-    for (kind, grantee, actions) in std::iter::once(first.acl).chain(rows.map(|r| r.acl)).flatten()
-    {
+    Ok(fold(rows)?.pop())
+}
+
+/// Ids read per statement by [`get_many`] (each is bound once and used three times).
+const CHUNK: usize = 500;
+
+/// [`get`] for many workspaces: one statement per [`CHUNK`] ids (a page is one). The live
+/// ones come back in no particular order; ids without a live workspace are left out.
+pub async fn get_many(
+    db: impl Into<Db<'_>>,
+    ids: &[WorkspaceId],
+) -> Result<Vec<WorkspaceViewFacts>, StoreError> {
+    let mut conn = db.into().conn().await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let text = sql(&format!("IN ({})", list.join(", ")));
+        let rows: Vec<Joined> = on_conn!(conn, |c| {
+            // Only placeholders were formatted in.
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(text.as_str()));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+        out.extend(fold(rows)?);
+    }
+    Ok(out)
+}
+
+/// Joined rows (ordered by workspace) into one [`WorkspaceViewFacts`] per workspace, its ACL
+/// entries gathered from its rows.
+fn fold(rows: Vec<Joined>) -> Result<Vec<WorkspaceViewFacts>, StoreError> {
+    let mut out: Vec<WorkspaceViewFacts> = Vec::new();
+    for row in rows {
+        let same = out.last().is_some_and(|f| f.workspace.id == row.facts.workspace.id);
+        if !same {
+            out.push(row.facts);
+        }
+        let Some((kind, grantee, actions)) = row.acl else { continue };
+        let Some(facts) = out.last_mut() else { continue };
         let set = acl_set(actions);
         let bad = || {
             StoreError::Database(sqlx::Error::Decode(format!("bad ACL grantee {grantee:?}").into()))
@@ -273,5 +314,5 @@ pub async fn get(
             _ => facts.acl.groups.push((grantee.parse::<GroupId>().map_err(|_| bad())?, set)),
         }
     }
-    Ok(Some(facts))
+    Ok(out)
 }

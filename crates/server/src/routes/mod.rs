@@ -27,15 +27,11 @@ pub mod users;
 pub mod workspace_acl;
 pub mod workspaces;
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::PropagateRequestIdLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -107,13 +103,12 @@ pub fn router(state: Shared) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(1 << 20))
+        // The checks and the request timeout.
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
-        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(redact::RedactedSpan))
-        .layer(axum::middleware::from_fn(guard::request_id))
-        .layer(axum::middleware::from_fn(guard::build_version))
+        // The request id in and out, the build version out.
+        .layer(axum::middleware::from_fn(guard::stamp))
         .with_state(state)
 }
 

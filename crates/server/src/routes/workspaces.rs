@@ -65,8 +65,8 @@ async fn list_workspaces(
     let q = params.single("q")?.unwrap_or_default();
     let page = Page::from_query(&params)?;
     let page = atrium_domain::Page { limit: page.limit, offset: page.offset };
-    let listed = workspaces::list(&state, &actor, q, page).await?;
-    Ok(json_response(StatusCode::OK, &listed))
+    let listed = workspaces::list_json(&state, &actor, q, page).await?;
+    Ok(json_bytes_response(StatusCode::OK, listed))
 }
 
 /// A workspace by id.

@@ -112,6 +112,27 @@ both_backends!(changes_show_on_the_next_cached_read, |s: TestServer| async move 
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(get(&alice).await.body["template_display_name"], "Shown");
+
+    // The list page reads its misses with `get_many`: the same view as the single read above,
+    // and the same view it then serves warm.
+    let single = get(&alice).await.body;
+    let r = s
+        .owner
+        .send(
+            Method::PATCH,
+            &format!("/api/v2/templates/{template}"),
+            &json!({"display_name": "Shown again"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cold = alice.get("/api/v2/workspaces").await.body;
+    assert_eq!(cold["count"], 1, "{cold}");
+    let mut expected = single.clone();
+    expected["template_display_name"] = json!("Shown again");
+    expected["latest_build"]["job"]["metadata"]["template_display_name"] = json!("Shown again");
+    assert_eq!(cold["workspaces"][0], expected);
+    assert_eq!(alice.get("/api/v2/workspaces").await.body, cold);
+    assert_eq!(get(&alice).await.body, expected);
     s.stop().await;
 });
 

@@ -209,6 +209,36 @@ async fn workspace_views_follow_changes_made_on_another_replica() {
         alice_b.get(&path).await.body["latest_build"]["status"] == "stopped"
     })
     .await;
+    // What every view shows of its template and organization, changed on A: B's cached view
+    // and its list page (served from the same cache) follow, well before a view's maximum
+    // age would rebuild it.
+    let list = "/api/v2/workspaces";
+    let listed = alice_b.get(list).await.body;
+    assert_eq!(listed["workspaces"][0]["id"], ws.to_string(), "{listed}");
+    let r = s
+        .owner
+        .send(
+            Method::PATCH,
+            &format!("/api/v2/templates/{template}"),
+            &json!({"display_name": "Shown"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = s
+        .owner
+        .send(Method::PATCH, &format!("/api/v2/organizations/{org}"), &json!({"name": "moved-org"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    eventually("template and organization renamed", || async {
+        let view = alice_b.get(&path).await.body;
+        let listed = alice_b.get(list).await.body;
+        let first = &listed["workspaces"][0];
+        view["template_display_name"] == "Shown"
+            && view["organization_name"] == "moved-org"
+            && first["template_display_name"] == "Shown"
+            && first["organization_name"] == "moved-org"
+    })
+    .await;
     b.stop().await;
     s.stop().await;
 }
