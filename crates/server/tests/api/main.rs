@@ -28,6 +28,7 @@ mod go_flows;
 mod groups;
 mod hardening;
 mod headless;
+mod idp_role_sync_field;
 mod idp_sync;
 mod idp_sync_login;
 mod lifecycle;
