@@ -47,6 +47,7 @@ mod restriction_roles;
 mod roles;
 mod sandbox;
 mod sessions;
+mod sign_in_redirects;
 mod story;
 mod system;
 mod template_patch;
