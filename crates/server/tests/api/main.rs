@@ -34,6 +34,7 @@ mod idp_sync_login;
 mod lifecycle;
 mod log_sockets;
 mod matrix;
+mod member_removal_roles;
 mod members;
 mod mock_idp;
 mod oidc;
