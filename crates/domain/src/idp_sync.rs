@@ -373,7 +373,6 @@ pub async fn patch_role_settings(
     let assignable = MappedRoles::load(d, caller, &target).await?;
     update(d, caller, target, |old: RoleSyncSettings| {
         assignable.check(&old, req)?;
-        assignable.check_field(&old, req)?;
         Ok(req.clone())
     })
     .await
@@ -390,7 +389,7 @@ pub async fn patch_role_config(
     let assignable = MappedRoles::load(d, caller, &target).await?;
     update(d, caller, target, |old: RoleSyncSettings| {
         let new = RoleSyncSettings { field: req.field.clone(), ..old.clone() };
-        assignable.check_field(&old, &new)?;
+        assignable.check(&old, &new)?;
         Ok(new)
     })
     .await
@@ -417,8 +416,11 @@ pub async fn patch_role_mapping(
 /// Role sync grants what its mapping names at every sign-in, so a mapping may only add roles
 /// its editor could assign by hand in that org (the engine's role-change rules, `assignable_by`
 /// included): an `organization-user-admin` with `idpsync_settings` cannot map a claim to
-/// `organization-admin` and sign in to it. Names that are no org role (site roles, which sync
-/// drops, or roles not defined yet) are kept, as Coder keeps them.
+/// `organization-admin` and sign in to it. A claim value with no mapping entry is taken as a
+/// role name (Coder), so turning sync on or pointing it at another claim, and dropping a
+/// mapping entry whose value names a role, grant too and are checked alike. Names that are no
+/// org role (site roles, which sync drops, or roles not defined yet) are kept, as Coder keeps
+/// them.
 struct MappedRoles<'a> {
     caller: &'a Caller,
     org: OrgId,
@@ -432,74 +434,55 @@ impl<'a> MappedRoles<'a> {
         Ok(MappedRoles { caller, org, custom })
     }
 
-    fn custom(&self, name: &str) -> Option<atrium_engine::assign::CustomRoleInfo> {
-        self.custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| {
-            atrium_engine::assign::CustomRoleInfo {
-                name: c.name.clone(),
-                assignable_by: c.assignable_by.0.clone(),
-            }
-        })
-    }
-
-    /// A new claim field re-points every mapping entry (set by whoever) at claims the editor
-    /// may control, and an unmapped value naming an org role is that role: so choosing the
-    /// field needs the right to assign every org role sync could grant — each built-in org
-    /// role sync manages and each custom role of the org. Turning sync off needs no more.
-    fn check_field(&self, old: &RoleSyncSettings, new: &RoleSyncSettings) -> Result<()> {
-        use atrium_engine::BuiltinRole;
-        use atrium_engine::assign::{AssignError, RoleScope, check_role_change_with};
-        if new.field == old.field || new.field.is_empty() {
-            return Ok(());
-        }
-        let builtin = BuiltinRole::ALL
-            .into_iter()
-            .filter(|b| b.is_org_role() && *b != BuiltinRole::OrganizationMember)
-            .map(|b| b.name().to_owned());
-        let grantable: Vec<String> =
-            builtin.chain(self.custom.iter().map(|c| c.name.clone())).collect();
-        let scope = RoleScope::Org(self.org.uuid());
-        for role in grantable {
-            let asked = [role.clone()];
-            match check_role_change_with(self.caller.subject(), scope, &[], &asked, |n| {
-                self.custom(n)
-            }) {
-                Ok(_) => {}
-                Err(AssignError::NotAuthorized(_) | AssignError::Forbidden) => {
-                    return Err(Error::bad_request(format!(
-                        "You may not change the role sync claim field: role sync could then grant \
-                         \"{role}\", which you are not authorized to assign."
-                    ))
-                    .detail(
-                        "Role sync grants the roles its mapping names, and any organization role \
-                         a claim value names, to whoever carries the claim; only someone who may \
-                         assign all of them can choose the claim.",
-                    )
-                    .validation("field", "changing it needs the right to assign every role"));
-                }
-                Err(e) => return Err(crate::user_roles::assign_error(e)),
-            }
-        }
-        Ok(())
-    }
-
-    /// Refuses a role that `new` maps a claim value to and `old` did not, unless the caller may
-    /// assign it.
+    /// Refuses a role that `new` can grant and `old` could not, unless the caller may assign it:
+    /// every org role when sync is turned on or moved to another claim (any value of the new
+    /// claim may name any role, and it now picks the mapped roles), a role newly mapped to a
+    /// value, and a value whose mapping entry is dropped (it now passes through as a name).
     fn check(&self, old: &RoleSyncSettings, new: &RoleSyncSettings) -> Result<()> {
         use atrium_engine::BuiltinRole;
-        use atrium_engine::assign::{RoleScope, check_role_change_with};
-        let custom = |name: &str| self.custom(name);
+        use atrium_engine::assign::{CustomRoleInfo, RoleScope, check_role_change_with};
+        let custom = |name: &str| {
+            self.custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CustomRoleInfo {
+                name: c.name.clone(),
+                assignable_by: c.assignable_by.0.clone(),
+            })
+        };
+        let mut granted: Vec<String> = Vec::new();
+        let retargeted = !new.field.is_empty() && new.field != old.field;
+        if retargeted {
+            let builtin = BuiltinRole::ALL
+                .into_iter()
+                .filter(|b| b.is_org_role() && *b != BuiltinRole::OrganizationMember);
+            granted.extend(builtin.map(|b| b.name().to_owned()));
+            granted.extend(self.custom.iter().map(|c| c.name.clone()));
+        }
         for (value, roles) in &new.mapping {
             let before = old.mapping.get(value);
-            for role in roles {
-                let added = !before.is_some_and(|b| b.iter().any(|r| r.eq_ignore_ascii_case(role)));
-                let org_role = BuiltinRole::parse(role).is_some_and(|b| b.is_org_role())
-                    || custom(role).is_some();
-                if added && org_role {
-                    let scope = RoleScope::Org(self.org.uuid());
-                    let asked = [role.clone()];
-                    check_role_change_with(self.caller.subject(), scope, &[], &asked, custom)
-                        .map_err(crate::user_roles::assign_error)?;
-                }
+            granted.extend(
+                roles
+                    .iter()
+                    .filter(|role| {
+                        !before.is_some_and(|b| b.iter().any(|r| r.eq_ignore_ascii_case(role)))
+                    })
+                    .cloned(),
+            );
+        }
+        granted.extend(old.mapping.keys().filter(|v| !new.mapping.contains_key(*v)).cloned());
+        for role in granted {
+            let org_role = BuiltinRole::parse(&role).is_some_and(|b| b.is_org_role())
+                || custom(&role).is_some();
+            if org_role && role != BuiltinRole::OrganizationMember.name() {
+                let scope = RoleScope::Org(self.org.uuid());
+                check_role_change_with(self.caller.subject(), scope, &[], &[role], custom).map_err(
+                    |e| {
+                        let e = crate::user_roles::assign_error(e);
+                        if retargeted {
+                            e.detail("Role sync takes a claim value without a mapping entry as a role name, so turning it on or changing its claim needs the right to assign every organization role.")
+                        } else {
+                            e
+                        }
+                    },
+                )?;
             }
         }
         Ok(())

@@ -97,8 +97,8 @@ pub async fn add(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<O
     audit::finish(d, caller.meta(), &entry, result).await
 }
 
-/// Removes a member (requires `delete` on the membership); their org roles and the org's group
-/// memberships go with it.
+/// Removes a member (requires `delete` on the membership, and the right to unassign each org
+/// role they hold, which goes with it, as do the org's group memberships).
 pub async fn remove(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<()> {
     let mut entry = Entry::new("delete", "organization_member").by(caller);
     let result = async {
@@ -109,6 +109,27 @@ pub async fn remove(d: &Domain, caller: &Caller, org: &str, user: &str) -> Resul
         caller.require(Action::Delete, &member_object(org.id, user.id))?;
         crate::idp_sync::refuse_manual_membership(d, &user).await?;
         let mut tx = d.store().begin().await?;
+        // Leaving takes the member's org roles with it, so the caller must be able to unassign
+        // each: else an org user admin could lift a creation ban or demote an org admin by
+        // removing and re-adding the member.
+        orgs::lock_member_for_update(&mut tx, org.id, user.id).await?;
+        let current = orgs::get_member_roles(&mut tx, org.id, user.id).await?;
+        let custom = roles::list(&mut tx, org.id).await?;
+        check_role_change_with(
+            caller.subject(),
+            RoleScope::Org(org.id.uuid()),
+            &current,
+            &[],
+            |n| {
+                custom.iter().find(|c| c.name.eq_ignore_ascii_case(n)).map(|c| CustomRoleInfo {
+                    name: c.name.clone(),
+                    assignable_by: c.assignable_by.0.clone(),
+                })
+            },
+        )
+        .map_err(|e| {
+            assign_error(e).detail("Removing a member takes their organization roles away.")
+        })?;
         orgs::remove_member(&mut tx, org.id, user.id).await?;
         entry.changed(&json!({"user_id": user.id, "organization_id": org.id}), &json!({}));
         audit::write(&mut tx, caller.meta(), &entry, 204).await?;

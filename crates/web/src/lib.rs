@@ -89,5 +89,20 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: WebState) -> Router<S> {
         .merge(template_page::routes())
         .merge(template_acl::routes())
         .merge(account::routes())
+        .layer(axum::middleware::map_response(refuse_framing))
         .with_state(state)
+}
+
+/// No dashboard page may be shown inside another site's frame: a page framing it could trick
+/// a signed-in user into clicking a form (Suspend, Reset password…), whose post then comes
+/// from the dashboard itself and passes the same-site check (clickjacking).
+async fn refuse_framing(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    response
 }

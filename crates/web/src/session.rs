@@ -99,10 +99,19 @@ pub fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
     response
 }
 
-/// Where to go back after signing in: a local path only (never `//host` or a URL).
+/// Where to go back after signing in: a local path only (never `//host` or a URL). No control
+/// characters either: browsers drop tabs and newlines from a URL, so `/<tab>/evil.example`
+/// would leave as `//evil.example`.
 pub fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.contains(char::is_control) =>
+        {
+            p.to_owned()
+        }
         _ => "/workspaces".to_owned(),
     }
 }
@@ -170,8 +179,15 @@ mod tests {
     #[test]
     fn only_local_paths_are_returned_to() {
         assert_eq!(local_path(Some("/users?q=status%3Aactive")), "/users?q=status%3Aactive");
-        for outside in ["//evil.example/x", "https://evil.example", "/\\evil.example", "users", ""]
-        {
+        for outside in [
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "users",
+            "",
+        ] {
             assert_eq!(local_path(Some(outside)), "/workspaces", "{outside}");
         }
         assert_eq!(local_path(None), "/workspaces");

@@ -132,7 +132,9 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 fn local_path(redirect: &str) -> String {
     let safe = redirect.starts_with('/')
         && !redirect.starts_with("//")
-        && !redirect.contains(['\\', ';', ',', ' ', '\r', '\n']);
+        && !redirect.contains(['\\', ';', ',', ' '])
+        // Browsers drop tabs and newlines from a URL: `/<tab>/host` would leave as `//host`.
+        && !redirect.contains(char::is_control);
     if safe { redirect.to_owned() } else { String::new() }
 }
 
@@ -147,5 +149,6 @@ mod tests {
         assert_eq!(local_path("https://evil.example/"), "");
         assert_eq!(local_path("//evil.example/"), "");
         assert_eq!(local_path("/a;b"), "");
+        assert_eq!(local_path("/\t/evil.example/"), "");
     }
 }
