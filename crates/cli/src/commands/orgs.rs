@@ -60,7 +60,7 @@ pub enum OrgsCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Create an organization (you become able to manage it as an owner).
+    /// Create an organization (you join it, and as an owner may manage it).
     #[command(
         after_help = "Example:\n  atrium organizations create platform --display-name 'Platform team' --yes"
     )]
