@@ -9,20 +9,20 @@
 //!   the session cookie is `Secure` when the access URL is https; a request unanswered after
 //!   [`REQUEST_TIMEOUT`] is a 408.
 //!
-//! **Cross-site requests.** A browser attaches the `coder_session_token` cookie to requests
-//! any site makes (a form `POST`, a `fetch` with `no-cors`), but a page on another site cannot
-//! set the `Coder-Session-Token` header. So a request that carries the cookie and not the header,
-//! and that changes state (any method but GET, HEAD, OPTIONS) or upgrades to a WebSocket, must
-//! come from the same site: its `Origin` (or, without one, `Sec-Fetch-Site`) must say so, else
-//! 403. Same site means the access URL's origin, or the request's own `Host` when no access URL
-//! is set. Such a request with a body must also be `application/json` (415 otherwise; file
-//! uploads keep their archive types): forms and `text/plain` are what a cross-site page can send
-//! without asking — except on the dashboard's own pages (outside `/api/`), whose forms pass
-//! the same-site check like any other write. Requests with the header token are unaffected (any content type, as
+//! **Cross-site requests.** A browser attaches the `coder_session_token` cookie to requests any
+//! site makes (a form `POST`, a `fetch` with `no-cors`), but a page on another site cannot set the
+//! `Coder-Session-Token` header. So a request that carries the cookie and not the header, and that
+//! changes state (any method but GET, HEAD, OPTIONS) or upgrades to a WebSocket, must come from the
+//! same site: its `Origin` (or, without one, `Sec-Fetch-Site`, else `Referer`) must say so, else
+//! 403. Same site means the access URL's origin, or the request's own `Host` when no access URL is
+//! set. Such a request with a body must also be `application/json` (415 otherwise; file uploads
+//! keep their archive types): forms and `text/plain` are what a cross-site page can send without
+//! asking — except on the dashboard's own pages (outside `/api/`), whose forms pass the same-site
+//! check like any other write. Requests with the header token are unaffected (any content type, as
 //! `curl -d` sends).
 
 use axum::extract::{Request, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -248,28 +248,39 @@ fn has_body(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.to_str().map_or(true, |n| n.trim() != "0"))
 }
 
-/// Whether the browser says the request comes from this site. Without `Origin` and
-/// `Sec-Fetch-Site` the client is not a browser that would attach cookies on its own.
+/// Whether the browser says the request comes from this site: its `Origin`, else its
+/// `Sec-Fetch-Site`, else (browsers too old for either) its `Referer`. With none of them the
+/// client is not a browser that would attach cookies on its own.
 fn same_site(access_url: Option<&str>, headers: &HeaderMap) -> bool {
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let Some(origin) = origin.to_str().ok().and_then(Origin::parse) else { return false };
-        return match access_url {
-            Some(url) => Origin::parse(url).is_some_and(|own| own == origin),
-            None => headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
-                .is_some_and(|host| {
-                    host.host().eq_ignore_ascii_case(&origin.host)
-                        && host.port_u16().unwrap_or(default_port(&origin.scheme)) == origin.port
-                }),
-        };
+    let text = |name| headers.get(name).map(|v: &HeaderValue| v.to_str().ok());
+    if let Some(origin) = text(header::ORIGIN) {
+        return origin.and_then(Origin::parse).is_some_and(|o| is_own(access_url, headers, &o));
     }
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    match text(HeaderName::from_static("sec-fetch-site")) {
         // `same-site` is another origin on the same registrable domain (a workspace app on a
         // subdomain, say): not this site.
-        Some(site) => matches!(site, "same-origin" | "none"),
-        None => true,
+        Some(site) => matches!(site, Some("same-origin" | "none")),
+        None => match text(header::REFERER) {
+            Some(referer) => {
+                referer.and_then(Origin::parse).is_some_and(|o| is_own(access_url, headers, &o))
+            }
+            None => true,
+        },
+    }
+}
+
+/// Whether `origin` is this site's: the access URL's origin, else the request's own `Host`.
+fn is_own(access_url: Option<&str>, headers: &HeaderMap, origin: &Origin) -> bool {
+    match access_url {
+        Some(url) => Origin::parse(url).is_some_and(|own| own == *origin),
+        None => headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+            .is_some_and(|host| {
+                host.host().eq_ignore_ascii_case(&origin.host)
+                    && host.port_u16().unwrap_or(default_port(&origin.scheme)) == origin.port
+            }),
     }
 }
 
@@ -388,6 +399,13 @@ mod tests {
         assert!(!same_site(None, &headers(&[("sec-fetch-site", "same-site")])));
         assert!(same_site(None, &headers(&[("sec-fetch-site", "same-origin")])));
         assert!(same_site(None, &headers(&[])));
+        // Neither Origin nor Sec-Fetch-Site: the Referer decides when there is one.
+        let referer = |r: &str| headers(&[("host", "127.0.0.1:3000"), ("referer", r)]);
+        assert!(same_site(None, &referer("http://127.0.0.1:3000/users?q=x")));
+        assert!(!same_site(None, &referer("https://evil.example/attack.html")));
+        assert!(!same_site(None, &referer("about:blank")));
+        assert!(!same_site(access, &headers(&[("referer", "https://evil.example/")])));
+        assert!(same_site(access, &headers(&[("referer", "https://coder.example/workspaces")])));
     }
 
     #[test]

@@ -48,17 +48,21 @@ both_backends!(cross_site_cookie_requests_are_refused, |server: TestServer| asyn
         assert!(!user_exists(&server, &name).await, "{content_type}: the user was created");
     }
 
-    // No Origin, but the browser says cross-site: a token is not created.
-    let r = anon
-        .send_raw(
-            anon.request(Method::POST, "/api/v2/users/me/keys/tokens")
-                .header("cookie", cookie(&token))
-                .header("sec-fetch-site", "cross-site")
-                .header("content-type", "text/plain")
-                .body(r#"{"token_name":"stolen"}"#),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // No Origin, but the browser says cross-site (or its Referer does): no token is created.
+    for (header, value) in
+        [("sec-fetch-site", "cross-site"), ("referer", "https://evil.example/steal.html")]
+    {
+        let r = anon
+            .send_raw(
+                anon.request(Method::POST, "/api/v2/users/me/keys/tokens")
+                    .header("cookie", cookie(&token))
+                    .header(header, value)
+                    .header("content-type", "text/plain")
+                    .body(r#"{"token_name":"stolen"}"#),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{header}: {}", r.body);
+    }
     let tokens = server.owner.get("/api/v2/users/me/keys/tokens").await;
     assert!(!tokens.body.to_string().contains("stolen"), "{}", tokens.body);
 
@@ -360,7 +364,13 @@ both_backends!(a_cross_site_form_cannot_sign_a_browser_in, |server: TestServer| 
     // session cookie in the victim's browser.
     let anon = server.anonymous();
     let body = json!({"email": "owner@example.com", "password": PASSWORD}).to_string();
-    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+    // Browsers too old for Origin and Sec-Fetch-Site still send the page's Referer.
+    let cross_site = [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("referer", "https://evil.example/login.html"),
+    ];
+    for (header, value) in cross_site {
         let r = anon
             .send_raw(
                 anon.request(Method::POST, "/api/v2/users/login")
