@@ -9,7 +9,7 @@ use atrium_api::users::CreateTokenRequest;
 use atrium_domain::{Error, keys, users};
 use axum::Router;
 use axum::extract::{Form, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -113,7 +113,7 @@ pub(crate) async fn refused(
     e: Error,
     token_name: String,
 ) -> PageResult {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = crate::errors::status_of(&e);
     let shown = Shown { token_name, problem: Some(Problem::of(e)), ..Shown::plain() };
     let page = account_page(state, signed, shown).await?;
     Ok((status, page).into_response())

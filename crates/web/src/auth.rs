@@ -197,8 +197,7 @@ async fn login(
     match result {
         Ok(s) => redirect_with_cookie(&next, set_cookie(&s.token, s.lifetime.as_secs())),
         Err(e) => {
-            let status = axum::http::StatusCode::from_u16(e.status())
-                .unwrap_or(axum::http::StatusCode::UNAUTHORIZED);
+            let status = crate::errors::status_of(&e);
             let page = LoginPage {
                 problem: Some(Problem::of(e)),
                 ..LoginPage::new(&state, form.email, next)
@@ -257,8 +256,7 @@ async fn change(
         let forced = atrium_domain::password_reset::must_change(&state, &signed.caller)
             .await
             .map_err(|e| signed.fail(e))?;
-        let status = axum::http::StatusCode::from_u16(e.status())
-            .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+        let status = crate::errors::status_of(&e);
         let page =
             ChangePage { chrome: signed.chrome("account"), forced, problem: Some(Problem::of(e)) };
         return Ok((status, page).into_response());

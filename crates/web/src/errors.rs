@@ -61,10 +61,14 @@ impl Problem {
     }
 }
 
+/// The status a refused request answers with (the page itself shows the domain's message).
+pub fn status_of(e: &atrium_domain::Error) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = status_of(&self.error);
         if status.is_server_error() {
             tracing::error!(error = %self.error, "dashboard page failed");
         }

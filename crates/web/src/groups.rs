@@ -13,13 +13,12 @@ use atrium_domain::{groups, members, orgs};
 use atrium_engine::{Action, Object, ResourceType};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::WebState;
-use crate::errors::{PageResult, Problem};
+use crate::errors::{PageResult, Problem, status_of};
 use crate::session::{Chrome, Signed};
 
 pub fn routes() -> Router<WebState> {
@@ -253,11 +252,6 @@ async fn page(
     Path(group): Path<String>,
 ) -> PageResult {
     group_page(&state, &signed, &group, None, None).await
-}
-
-/// The status a refused write answers with (the page itself shows the domain's message).
-fn status_of(e: &atrium_domain::Error) -> StatusCode {
-    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Applies a membership change and shows the group again, with the domain's refusal if any.

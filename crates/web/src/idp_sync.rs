@@ -16,7 +16,6 @@ use atrium_domain::{Caller, Error, groups, idp_sync, orgs};
 use atrium_engine::{Action, Object, ResourceType};
 use axum::Router;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -24,7 +23,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::WebState;
-use crate::errors::{PageResult, Problem};
+use crate::errors::{PageResult, Problem, status_of};
 use crate::session::{Chrome, Signed};
 
 pub fn routes() -> Router<WebState> {
@@ -194,10 +193,6 @@ async fn org_page(
     Path(org): Path<String>,
 ) -> PageResult {
     org_settings_page(&state, &signed, &org, Sent::Nothing, None, None).await
-}
-
-fn status_of(e: &Error) -> StatusCode {
-    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Shows the page again after a save: the notice, or the refusal with its status.

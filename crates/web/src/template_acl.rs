@@ -13,7 +13,6 @@ use atrium_domain::offers;
 use atrium_domain::{template_acl, templates};
 use axum::Router;
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
@@ -174,8 +173,7 @@ async fn save(
             acl_page(&state, &signed, &template, Some("Permissions saved.".into()), None).await
         }
         Err(e) => {
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = crate::errors::status_of(&e);
             let page = acl_page(&state, &signed, &template, None, Some(Problem::of(e))).await?;
             Ok((status, page).into_response())
         }

@@ -204,8 +204,7 @@ async fn read_form(mut multipart: Multipart) -> Result<UploadForm, Error> {
 
 /// The template's page with a refused request's message, answered with the error's status.
 async fn refused(state: &WebState, signed: &Signed, template: &str, e: Error) -> PageResult {
-    let status = axum::http::StatusCode::from_u16(e.status())
-        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let status = crate::errors::status_of(&e);
     let page = template_page(state, signed, template, None, Some(Problem::of(e))).await?;
     Ok((status, page).into_response())
 }
