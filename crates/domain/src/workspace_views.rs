@@ -72,6 +72,11 @@ impl WorkspaceViews {
         }
     }
 
+    /// How many invalidations there have been (a test tells a late one from a cache miss).
+    pub fn invalidations(&self) -> u64 {
+        self.epoch()
+    }
+
     /// Drops every view.
     pub fn flush(&self) {
         self.invalidate(&[EVERY]);

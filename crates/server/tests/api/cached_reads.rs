@@ -19,6 +19,28 @@ async fn cost(by: &Client, path: &str) -> (StatusCode, u64) {
     (r.status, statements(&probe))
 }
 
+/// The statements of a read that misses the view cache, then of the same read again. A
+/// change the build made may reach the cache late (the SQLite poll, a notification) and drop
+/// the view between the two reads, or discard the first read's fill: only then is the pair
+/// measured again, so a warm read that runs a statement without one still fails.
+async fn cold_then_warm(s: &TestServer, by: &Client, path: &str) -> (u64, u64) {
+    let views = &s.domain().workspace_views;
+    let mut tries = 0;
+    loop {
+        views.flush();
+        let before = views.invalidations();
+        let (status, cold) = cost(by, path).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, warm) = cost(by, path).await;
+        assert_eq!(status, StatusCode::OK);
+        tries += 1;
+        if views.invalidations() == before || tries == 20 {
+            return (cold, warm);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 both_backends!(a_warm_workspace_read_runs_no_statement, |s: TestServer| async move {
     count_statements();
     let org = s.default_org;
@@ -32,12 +54,8 @@ both_backends!(a_warm_workspace_read_runs_no_statement, |s: TestServer| async mo
     // workspace's view is dropped, so the next read misses it: one statement reads everything
     // the view and the check need.
     assert_eq!(cost(&s.owner, "/api/v2/users/me").await, (StatusCode::OK, 0));
-    s.domain().workspace_views.flush();
-    let (status, cold) = cost(&s.owner, &path).await;
-    assert_eq!(status, StatusCode::OK);
+    let (cold, warm) = cold_then_warm(&s, &s.owner, &path).await;
     assert_eq!(cold, 1, "a workspace read that misses the view cache costs one statement");
-    let (status, warm) = cost(&s.owner, &path).await;
-    assert_eq!(status, StatusCode::OK);
     assert_eq!(warm, 0, "a warm read costs nothing");
     // A reader it is shared with, and a dormant workspace's, miss the same way.
     let (bob, bob_user) = s.user_with_roles(&[]).await;
@@ -45,9 +63,7 @@ both_backends!(a_warm_workspace_read_runs_no_statement, |s: TestServer| async mo
     let r = s.owner.send(Method::PATCH, &format!("{path}/acl"), &acl).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     assert_eq!(cost(&bob, "/api/v2/users/me").await.0, StatusCode::OK);
-    s.domain().workspace_views.flush();
-    assert_eq!(cost(&bob, &path).await, (StatusCode::OK, 1));
-    assert_eq!(cost(&bob, &path).await, (StatusCode::OK, 0));
+    assert_eq!(cold_then_warm(&s, &bob, &path).await, (1, 0));
     s.stop().await;
 });
 
