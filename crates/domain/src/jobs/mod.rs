@@ -123,7 +123,7 @@ async fn work(
         if stopped(&stop) {
             return;
         }
-        match jobs::acquire(&state.store, &worker, DbTime::now(), per_org).await {
+        match claim(&state.store, &worker, per_org).await {
             Ok(Some(job)) => {
                 // There may be more queued work: pass the wake-up on to an idle worker.
                 state.jobs.wake();
@@ -229,13 +229,37 @@ async fn run(
             Some(f.to_string())
         }
     };
-    match jobs::complete(&state.store, job.id, error.as_deref(), DbTime::now()).await {
+    match complete(&state.store, job.id, error.as_deref()).await {
         Ok(done) => tracing::info!(job = %job.id, error = ?done.error, "job finished"),
         Err(StoreError::NotFound { .. }) => {
             tracing::warn!(job = %job.id, "job was completed by someone else");
         }
         Err(e) => tracing::error!(job = %job.id, error = %e, "cannot mark the job finished"),
     }
+}
+
+// Claims and completions run in a server transaction, so the caches of this replica hear of
+// the job's new state at commit (outside one, SQLite's caches would wait for the next poll).
+async fn claim(
+    store: &Store,
+    worker: &str,
+    per_org: Option<u32>,
+) -> Result<Option<ProvisionerJob>, StoreError> {
+    let mut tx = store.begin().await?;
+    let job = jobs::acquire(&mut tx, worker, DbTime::now(), per_org).await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+async fn complete(
+    store: &Store,
+    job: JobId,
+    error: Option<&str>,
+) -> Result<ProvisionerJob, StoreError> {
+    let mut tx = store.begin().await?;
+    let done = jobs::complete(&mut tx, job, error, DbTime::now()).await?;
+    tx.commit().await?;
+    Ok(done)
 }
 
 async fn execute(run: &Run<'_>) -> Result<(), Failure> {
