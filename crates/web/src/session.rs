@@ -99,19 +99,20 @@ pub fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
     response
 }
 
-/// Where to go back after signing in: a local path only (never `//host` or a URL). No control
-/// characters either: browsers drop tabs and newlines from a URL, so `/<tab>/evil.example`
-/// would leave as `//evil.example`.
+/// Whether `path` stays on this site: it starts with one `/`, holds no backslash and no control
+/// character (browsers drop tabs and newlines from a URL, so `/<tab>/evil.example` would leave
+/// as `//evil.example`).
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.contains(char::is_control)
+}
+
+/// Where to go back after signing in: a local path only (never `//host` or a URL).
 pub fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.contains('\\')
-                && !p.contains(char::is_control) =>
-        {
-            p.to_owned()
-        }
+        Some(p) if is_local_path(p) => p.to_owned(),
         _ => "/workspaces".to_owned(),
     }
 }

@@ -130,11 +130,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Only a path on this server (Coder strips the host so a sign-in cannot send the browser
 /// elsewhere); cookie-unsafe characters make it `/`.
 fn local_path(redirect: &str) -> String {
-    let safe = redirect.starts_with('/')
-        && !redirect.starts_with("//")
-        && !redirect.contains(['\\', ';', ',', ' '])
-        // Browsers drop tabs and newlines from a URL: `/<tab>/host` would leave as `//host`.
-        && !redirect.contains(char::is_control);
+    let safe = atrium_web::session::is_local_path(redirect) && !redirect.contains([';', ',', ' ']);
     if safe { redirect.to_owned() } else { String::new() }
 }
 
