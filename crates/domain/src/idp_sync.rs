@@ -440,13 +440,8 @@ impl<'a> MappedRoles<'a> {
     /// value, and a value whose mapping entry is dropped (it now passes through as a name).
     fn check(&self, old: &RoleSyncSettings, new: &RoleSyncSettings) -> Result<()> {
         use atrium_engine::BuiltinRole;
-        use atrium_engine::assign::{CustomRoleInfo, RoleScope, check_role_change_with};
-        let custom = |name: &str| {
-            self.custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CustomRoleInfo {
-                name: c.name.clone(),
-                assignable_by: c.assignable_by.0.clone(),
-            })
-        };
+        use atrium_engine::assign::{RoleScope, check_role_change_with};
+        let custom = |name: &str| crate::members::custom_role_info(&self.custom, name);
         let mut granted: Vec<String> = Vec::new();
         let retargeted = !new.field.is_empty() && new.field != old.field;
         if retargeted {

@@ -97,6 +97,15 @@ pub async fn add(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<O
     audit::finish(d, caller.meta(), &entry, result).await
 }
 
+/// The custom role named `name` (case-insensitively) among an org's `custom` roles, as the
+/// engine's role-change check asks for it.
+pub(crate) fn custom_role_info(custom: &[roles::CustomRole], name: &str) -> Option<CustomRoleInfo> {
+    custom
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+        .map(|c| CustomRoleInfo { name: c.name.clone(), assignable_by: c.assignable_by.0.clone() })
+}
+
 /// Removes a member (requires `delete` on the membership, and the right to unassign each org
 /// role they hold, which goes with it, as do the org's group memberships).
 pub async fn remove(d: &Domain, caller: &Caller, org: &str, user: &str) -> Result<()> {
@@ -120,12 +129,7 @@ pub async fn remove(d: &Domain, caller: &Caller, org: &str, user: &str) -> Resul
             RoleScope::Org(org.id.uuid()),
             &current,
             &[],
-            |n| {
-                custom.iter().find(|c| c.name.eq_ignore_ascii_case(n)).map(|c| CustomRoleInfo {
-                    name: c.name.clone(),
-                    assignable_by: c.assignable_by.0.clone(),
-                })
-            },
+            |n| custom_role_info(&custom, n),
         )
         .map_err(|e| {
             assign_error(e).detail("Removing a member takes their organization roles away.")
@@ -185,12 +189,7 @@ pub async fn edit_roles(
             RoleScope::Org(org.id.uuid()),
             &current,
             &edit.requested(&current)?,
-            |name| {
-                custom.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| CustomRoleInfo {
-                    name: c.name.clone(),
-                    assignable_by: c.assignable_by.0.clone(),
-                })
-            },
+            |n| custom_role_info(&custom, n),
         )
         .map_err(assign_error)?;
         let new = change.apply(&current);
